@@ -1,2 +1,19 @@
-//! snapb2b: SNAP B2B access-token signing and fetching.
+//! snapb2b: SNAP (Bank Indonesia's Standar Nasional Open API Pembayaran) B2B
+//! access tokens, signed and fetched once, correctly, behind a stable C ABI.
+//!
+//! The Rust modules hold the logic and are usable directly; [`ffi`] is the
+//! thin C layer over them.
+
+pub mod config;
+pub mod error;
+pub mod ffi;
+pub mod keys;
+pub mod provider;
 pub mod sandbox;
+pub mod secret;
+pub mod sign;
+pub mod timestamp;
+pub mod token;
+pub mod transport;
+
+pub use error::{Error, Result, Status};

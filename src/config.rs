@@ -1,0 +1,444 @@
+//! The JSON configuration shared by `b2b_get_token` and `b2b_client_new`.
+//!
+//! Parsed by hand from a `serde_json::Value` rather than derived, so that
+//! every message names the offending key but never echoes a value (a
+//! misplaced private key must not end up in a log).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+use crate::keys::PrivateKey;
+use crate::provider::{self, Profile};
+use crate::secret::SecretString;
+use crate::timestamp::TimestampStyle;
+
+pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
+pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 5_000;
+pub const DEFAULT_REFRESH_MARGIN_S: u64 = 60;
+pub const DEFAULT_MAX_RETRIES: u32 = 2;
+/// Upper bound for any configured timeout: a payment call that waits longer
+/// than this is a configuration mistake.
+const MAX_TIMEOUT_MS: u64 = 300_000;
+
+/// Keys accepted by every config.
+const TOKEN_KEYS: &[&str] = &[
+    "provider",
+    "base_url",
+    "environment",
+    "token_path",
+    "client_id",
+    "private_key",
+    "private_key_file",
+    "private_key_passphrase",
+    "client_secret",
+    "timeout_ms",
+    "connect_timeout_ms",
+    "ca_file",
+    "allow_http",
+    "timestamp_style",
+];
+
+/// Keys only a long-lived client understands.
+const CLIENT_KEYS: &[&str] = &["refresh_margin_s", "cache_file", "max_retries"];
+
+/// Where the private key comes from.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    Inline(SecretString),
+    File(PathBuf),
+}
+
+/// Settings of the caching client (`b2b_client_new`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientSettings {
+    pub refresh_margin_s: u64,
+    pub cache_file: Option<PathBuf>,
+    pub max_retries: u32,
+}
+
+impl Default for ClientSettings {
+    fn default() -> Self {
+        ClientSettings {
+            refresh_margin_s: DEFAULT_REFRESH_MARGIN_S,
+            cache_file: None,
+            max_retries: DEFAULT_MAX_RETRIES,
+        }
+    }
+}
+
+/// Which set of keys a config may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigKind {
+    /// `b2b_get_token`: one request, no cache settings.
+    OneShot,
+    /// `b2b_client_new`: also `refresh_margin_s`, `cache_file`, `max_retries`.
+    Client,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub profile: &'static Profile,
+    /// Without a trailing slash.
+    pub base_url: String,
+    pub token_path: String,
+    pub client_id: String,
+    pub key: KeySource,
+    pub passphrase: Option<SecretString>,
+    pub client_secret: Option<SecretString>,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub ca_file: Option<PathBuf>,
+    pub allow_http: bool,
+    pub timestamp_style: TimestampStyle,
+    pub client: ClientSettings,
+}
+
+impl Config {
+    pub fn parse(json: &str, kind: ConfigKind) -> Result<Config> {
+        let value: Value = serde_json::from_str(json)
+            .map_err(|e| Error::invalid_argument(format!("config is not valid JSON: {e}")))?;
+        let Value::Object(map) = value else {
+            return Err(Error::invalid_argument("config must be a JSON object"));
+        };
+        Config::from_map(&map, kind)
+    }
+
+    pub fn from_map(map: &Map<String, Value>, kind: ConfigKind) -> Result<Config> {
+        for key in map.keys() {
+            let known = TOKEN_KEYS.contains(&key.as_str())
+                || (kind == ConfigKind::Client && CLIENT_KEYS.contains(&key.as_str()));
+            if !known {
+                let only_client = CLIENT_KEYS.contains(&key.as_str());
+                return Err(Error::invalid_argument(if only_client {
+                    format!("config key `{key}` is only for b2b_client_new (the caching client)")
+                } else {
+                    format!("unknown config key `{key}`")
+                }));
+            }
+        }
+        let c = Fields(map);
+
+        let provider_name = c.required_str("provider")?;
+        let profile = provider::by_name(provider_name).ok_or_else(|| {
+            Error::invalid_argument(format!(
+                "unknown provider `{provider_name}`: expected one of {}",
+                provider::names()
+            ))
+        })?;
+
+        let allow_http = c.bool("allow_http")?.unwrap_or(false);
+        let base_url = match (c.str("base_url")?, c.str("environment")?) {
+            (Some(url), _) => url.to_string(),
+            (None, Some(env)) => preset_url(profile, env)?.to_string(),
+            (None, None) => {
+                return Err(Error::invalid_argument(format!(
+                    "config needs `base_url`{}",
+                    if profile.sandbox_url.is_some() {
+                        " or `environment` (sandbox | production)"
+                    } else {
+                        ""
+                    }
+                )))
+            }
+        };
+        if let Some(env) = c.str("environment")? {
+            // Validate even when base_url wins, so a typo still surfaces.
+            preset_url(profile, env)?;
+        }
+        let base_url = check_base_url(&base_url, allow_http)?;
+
+        let token_path = c.str("token_path")?.unwrap_or(profile.token_path);
+        if !token_path.starts_with('/') {
+            return Err(Error::invalid_argument(
+                "config key `token_path` must start with `/`",
+            ));
+        }
+
+        let client_id = c.required_str("client_id")?.to_string();
+        if client_id.chars().any(|ch| ch.is_control()) {
+            return Err(Error::invalid_argument(
+                "config key `client_id` contains control characters",
+            ));
+        }
+
+        let key = match (c.str("private_key")?, c.str("private_key_file")?) {
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid_argument(
+                    "config has both `private_key` and `private_key_file`: keep one",
+                ))
+            }
+            (Some(text), None) => KeySource::Inline(SecretString::from(text)),
+            (None, Some(path)) => KeySource::File(PathBuf::from(path)),
+            (None, None) => {
+                return Err(Error::invalid_argument(
+                    "config needs `private_key` or `private_key_file`",
+                ))
+            }
+        };
+
+        let client_secret = c.str("client_secret")?.map(SecretString::from);
+        if profile.requires_client_secret && client_secret.is_none() {
+            return Err(Error::invalid_argument(format!(
+                "provider {} needs `client_secret`",
+                profile.name
+            )));
+        }
+
+        let timeout_ms = c.millis("timeout_ms")?.unwrap_or(DEFAULT_TIMEOUT_MS);
+        let connect_ms = c
+            .millis("connect_timeout_ms")?
+            .unwrap_or(DEFAULT_CONNECT_TIMEOUT_MS)
+            .min(timeout_ms);
+
+        let timestamp_style = match c.str("timestamp_style")? {
+            Some(name) => TimestampStyle::parse(name)?,
+            None => profile.timestamp_style,
+        };
+
+        let mut client = ClientSettings::default();
+        if kind == ConfigKind::Client {
+            if let Some(m) = c.uint("refresh_margin_s")? {
+                client.refresh_margin_s = m;
+            }
+            if let Some(r) = c.uint("max_retries")? {
+                client.max_retries = u32::try_from(r.min(10)).unwrap_or(10);
+            }
+            client.cache_file = c.str("cache_file")?.map(PathBuf::from);
+        }
+
+        Ok(Config {
+            profile,
+            base_url,
+            token_path: token_path.to_string(),
+            client_id,
+            key,
+            passphrase: c.str("private_key_passphrase")?.map(SecretString::from),
+            client_secret,
+            timeout: Duration::from_millis(timeout_ms),
+            connect_timeout: Duration::from_millis(connect_ms),
+            ca_file: c.str("ca_file")?.map(PathBuf::from),
+            allow_http,
+            timestamp_style,
+            client,
+        })
+    }
+
+    /// The full token endpoint URL.
+    pub fn token_url(&self) -> String {
+        format!("{}{}", self.base_url, self.token_path)
+    }
+
+    /// Reads and parses the configured private key.
+    pub fn load_key(&self) -> Result<PrivateKey> {
+        let pass = self.passphrase.as_ref().map(|p| p.expose());
+        match &self.key {
+            KeySource::Inline(text) => PrivateKey::parse(text.expose(), pass),
+            KeySource::File(path) => PrivateKey::from_file(path, pass),
+        }
+    }
+}
+
+fn preset_url(profile: &Profile, environment: &str) -> Result<&'static str> {
+    let url = match environment {
+        "sandbox" => profile.sandbox_url,
+        "production" => profile.production_url,
+        other => {
+            return Err(Error::invalid_argument(format!(
+                "unknown environment `{other}`: expected sandbox or production"
+            )))
+        }
+    };
+    url.ok_or_else(|| {
+        Error::invalid_argument(format!(
+            "provider {} has no preset {environment} URL: set `base_url`",
+            profile.name
+        ))
+    })
+}
+
+fn check_base_url(url: &str, allow_http: bool) -> Result<String> {
+    let url = url.trim_end_matches('/');
+    let rest = if let Some(rest) = url.strip_prefix("https://") {
+        rest
+    } else if let Some(rest) = url.strip_prefix("http://") {
+        if !allow_http {
+            return Err(Error::invalid_argument(
+                "base_url is plain http://: refused unless `allow_http` is true (never in production)",
+            ));
+        }
+        rest
+    } else {
+        return Err(Error::invalid_argument("base_url must start with https://"));
+    };
+    if rest.is_empty() || rest.contains(char::is_whitespace) || rest.contains(['?', '#']) {
+        return Err(Error::invalid_argument(
+            "base_url must be scheme://host[:port][/prefix] without spaces, query or fragment",
+        ));
+    }
+    Ok(url.to_string())
+}
+
+/// Typed access to config fields with messages that name the key only.
+struct Fields<'a>(&'a Map<String, Value>);
+
+impl<'a> Fields<'a> {
+    fn get(&self, key: &str) -> Option<&'a Value> {
+        self.0.get(key).filter(|v| !v.is_null())
+    }
+
+    fn str(&self, key: &str) -> Result<Option<&'a str>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => Err(Error::invalid_argument(format!(
+                "config key `{key}` is empty"
+            ))),
+            Some(Value::String(s)) => Ok(Some(s.as_str())),
+            Some(_) => Err(Error::invalid_argument(format!(
+                "config key `{key}` must be a string"
+            ))),
+        }
+    }
+
+    fn required_str(&self, key: &str) -> Result<&'a str> {
+        self.str(key)?.ok_or_else(|| {
+            Error::invalid_argument(format!("config is missing required key `{key}`"))
+        })
+    }
+
+    fn bool(&self, key: &str) -> Result<Option<bool>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(Error::invalid_argument(format!(
+                "config key `{key}` must be true or false"
+            ))),
+        }
+    }
+
+    fn uint(&self, key: &str) -> Result<Option<u64>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(v) => v.as_u64().map(Some).ok_or_else(|| {
+                Error::invalid_argument(format!(
+                    "config key `{key}` must be a non-negative integer"
+                ))
+            }),
+        }
+    }
+
+    fn millis(&self, key: &str) -> Result<Option<u64>> {
+        match self.uint(key)? {
+            Some(ms) if ms == 0 || ms > MAX_TIMEOUT_MS => Err(Error::invalid_argument(format!(
+                "config key `{key}` must be between 1 and {MAX_TIMEOUT_MS} milliseconds"
+            ))),
+            other => Ok(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Status;
+
+    fn parse(json: &str) -> Result<Config> {
+        Config::parse(json, ConfigKind::OneShot)
+    }
+
+    #[test]
+    fn presets_and_defaults() {
+        let c = parse(
+            r#"{"provider":"doku","environment":"sandbox","client_id":"c","private_key":"k"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            c.token_url(),
+            "https://api-sandbox.doku.com/authorization/v1/access-token/b2b"
+        );
+        assert_eq!(c.timeout, Duration::from_millis(10_000));
+        assert_eq!(c.connect_timeout, Duration::from_millis(5_000));
+        assert_eq!(c.timestamp_style, TimestampStyle::Utc);
+        let c = parse(r#"{"provider":"nicepay","environment":"production","client_id":"c","private_key":"k"}"#).unwrap();
+        assert_eq!(
+            c.token_url(),
+            "https://www.nicepay.co.id/nicepay/v1.0/access-token/b2b"
+        );
+        let c = parse(r#"{"provider":"snap","base_url":"https://bank.example/","token_path":"/snap/v1.0/access-token/b2b","client_id":"c","private_key_file":"/k.pem","timestamp_style":"utc_ms"}"#).unwrap();
+        assert_eq!(
+            c.token_url(),
+            "https://bank.example/snap/v1.0/access-token/b2b"
+        );
+        assert_eq!(c.timestamp_style, TimestampStyle::UtcMs);
+    }
+
+    #[test]
+    fn mistakes_are_invalid_argument_naming_the_key_but_not_the_value() {
+        let cases = [
+            (
+                r#"{"provider":"doku","environment":"sandbox","client_id":"c","private_key":"k","timeuot_ms":5}"#,
+                "timeuot_ms",
+            ),
+            (
+                r#"{"provider":"ovo","base_url":"https://x","client_id":"c","private_key":"k"}"#,
+                "ovo",
+            ),
+            (
+                r#"{"provider":"snap","client_id":"c","private_key":"k"}"#,
+                "base_url",
+            ),
+            (
+                r#"{"provider":"snap","base_url":"http://127.0.0.1:1","client_id":"c","private_key":"k"}"#,
+                "allow_http",
+            ),
+            (
+                r#"{"provider":"klikoo","base_url":"https://x","client_id":"c","private_key":"k"}"#,
+                "client_secret",
+            ),
+            (
+                r#"{"provider":"snap","base_url":"https://x","private_key":"k"}"#,
+                "client_id",
+            ),
+            (
+                r#"{"provider":"snap","base_url":"https://x","client_id":"c"}"#,
+                "private_key",
+            ),
+            (
+                r#"{"provider":"snap","base_url":"https://x","client_id":"c","private_key":"k","timeout_ms":"SECRETVALUE"}"#,
+                "timeout_ms",
+            ),
+            (
+                r#"{"provider":"snap","base_url":"https://x","client_id":"c","private_key":"k","cache_file":"/tmp/x"}"#,
+                "cache_file",
+            ),
+            (
+                r#"{"provider":"snap","base_url":"https://x","client_id":"c","private_key":"k","timestamp_style":"local"}"#,
+                "local",
+            ),
+            (r#"[1,2]"#, "object"),
+            (r#"{"provider":"#, "JSON"),
+        ];
+        for (json, needle) in cases {
+            let err = parse(json).unwrap_err();
+            assert_eq!(err.status, Status::InvalidArgument, "{json}");
+            assert!(err.message.contains(needle), "{json}: {}", err.message);
+            assert!(!err.message.contains("SECRETVALUE"));
+        }
+    }
+
+    #[test]
+    fn http_only_with_opt_in_and_client_keys_only_for_clients() {
+        let c = parse(r#"{"provider":"snap","base_url":"http://127.0.0.1:9","allow_http":true,"client_id":"c","private_key":"k"}"#).unwrap();
+        assert!(c.allow_http);
+        let c = Config::parse(
+            r#"{"provider":"snap","base_url":"https://x","client_id":"c","private_key":"k","cache_file":"/tmp/t","refresh_margin_s":30,"max_retries":0}"#,
+            ConfigKind::Client,
+        )
+        .unwrap();
+        assert_eq!(c.client.refresh_margin_s, 30);
+        assert_eq!(c.client.max_retries, 0);
+        assert_eq!(c.client.cache_file, Some(PathBuf::from("/tmp/t")));
+    }
+}

@@ -1,0 +1,156 @@
+//! Status codes and the error type every fallible operation returns.
+//!
+//! The numeric values are part of the C ABI contract and never change.
+
+use std::fmt;
+
+/// Outcome class of an operation; the discriminants are the C status codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(i32)]
+pub enum Status {
+    Ok = 0,
+    InvalidArgument = 1,
+    Key = 2,
+    Crypto = 3,
+    Transport = 4,
+    Timeout = 5,
+    Provider = 6,
+    Protocol = 7,
+    SignatureInvalid = 8,
+    Internal = 99,
+}
+
+impl Status {
+    pub const ALL: [Status; 10] = [
+        Status::Ok,
+        Status::InvalidArgument,
+        Status::Key,
+        Status::Crypto,
+        Status::Transport,
+        Status::Timeout,
+        Status::Provider,
+        Status::Protocol,
+        Status::SignatureInvalid,
+        Status::Internal,
+    ];
+
+    /// The stable name used in messages, JSON and the bindings.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ok => "OK",
+            Status::InvalidArgument => "INVALID_ARGUMENT",
+            Status::Key => "KEY",
+            Status::Crypto => "CRYPTO",
+            Status::Transport => "TRANSPORT",
+            Status::Timeout => "TIMEOUT",
+            Status::Provider => "PROVIDER",
+            Status::Protocol => "PROTOCOL",
+            Status::SignatureInvalid => "SIGNATURE_INVALID",
+            Status::Internal => "INTERNAL",
+        }
+    }
+
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+
+    pub fn from_code(code: i32) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.code() == code)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A failure with a readable message and, for provider answers, what the
+/// provider said. Messages never carry key material, passphrases, client
+/// secrets or tokens: every constructor site is written with that in mind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub status: Status,
+    pub message: String,
+    pub http_status: Option<u32>,
+    pub response_code: Option<String>,
+    pub response_message: Option<String>,
+    /// A suggestion for the operator, when the cause is a known field mistake.
+    pub hint: Option<String>,
+}
+
+impl Error {
+    pub fn new(status: Status, message: impl Into<String>) -> Error {
+        Error {
+            status,
+            message: message.into(),
+            http_status: None,
+            response_code: None,
+            response_message: None,
+            hint: None,
+        }
+    }
+
+    pub fn invalid_argument(message: impl Into<String>) -> Error {
+        Error::new(Status::InvalidArgument, message)
+    }
+
+    pub fn key(message: impl Into<String>) -> Error {
+        Error::new(Status::Key, message)
+    }
+
+    pub fn crypto(message: impl Into<String>) -> Error {
+        Error::new(Status::Crypto, message)
+    }
+
+    pub fn protocol(message: impl Into<String>) -> Error {
+        Error::new(Status::Protocol, message)
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Error {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// The error as the JSON object `b2b_last_error_json` returns.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "status": self.status.code(),
+            "name": self.status.name(),
+            "message": self.message,
+            "http_status": self.http_status,
+            "response_code": self.response_code,
+            "response_message": self.response_message,
+            "hint": self.hint,
+        })
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.status.name(), self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, " (hint: {hint})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// OpenSSL's error stack as one line, for CRYPTO/KEY messages. OpenSSL's
+/// strings name reasons ("bad decrypt"), never key bytes.
+pub(crate) fn openssl_reason(err: &openssl::error::ErrorStack) -> String {
+    let reasons: Vec<String> = err
+        .errors()
+        .iter()
+        .map(|e| e.reason().unwrap_or("unknown reason").to_string())
+        .collect();
+    if reasons.is_empty() {
+        "unknown OpenSSL error".to_string()
+    } else {
+        reasons.join("; ")
+    }
+}

@@ -1,0 +1,450 @@
+//! Reading RSA private keys in every form merchants keep them in.
+//!
+//! Accepted: PEM PKCS#8 (`PRIVATE KEY`), PEM PKCS#1 (`RSA PRIVATE KEY`),
+//! encrypted PKCS#8 (`ENCRYPTED PRIVATE KEY`) and legacy encrypted PKCS#1 with
+//! a passphrase, and bare base64 DER of either, tolerating CRLF line ends,
+//! surrounding whitespace or quotes, literal `\n` sequences from `.env` files
+//! and PEM whose newlines were stripped. The PEM armour is taken apart here
+//! rather than by OpenSSL so that all of those variants reduce to DER.
+
+use std::sync::{Arc, Mutex};
+
+use base64::Engine;
+use openssl::pkey::{Id, PKey, Private};
+use openssl::rsa::Rsa;
+
+use crate::error::{openssl_reason, Error, Result};
+use crate::secret::{SecretBytes, SecretString};
+
+/// SNAP requires RSA keys of at least this many bits.
+pub const MIN_RSA_BITS: u32 = 2048;
+
+/// A parsed, validated RSA private key (at least 2048 bits).
+pub struct PrivateKey {
+    pkey: PKey<Private>,
+}
+
+impl std::fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PrivateKey(RSA {} bits)", self.bits())
+    }
+}
+
+impl PrivateKey {
+    /// Parses `text` in any accepted form. `passphrase` is used only for
+    /// encrypted keys.
+    pub fn parse(text: &str, passphrase: Option<&str>) -> Result<PrivateKey> {
+        let normalized = SecretString::new(normalize(text));
+        let pkey = if normalized.expose().contains("-----BEGIN") {
+            parse_pem(normalized.expose(), passphrase)?
+        } else {
+            parse_bare_base64(normalized.expose(), passphrase)?
+        };
+        PrivateKey::validated(pkey)
+    }
+
+    /// Reads and parses a key file.
+    pub fn from_file(path: &std::path::Path, passphrase: Option<&str>) -> Result<PrivateKey> {
+        let bytes = std::fs::read(path).map_err(|e| {
+            Error::key(format!(
+                "cannot read private_key_file {}: {e}",
+                path.display()
+            ))
+        })?;
+        let bytes = SecretBytes::new(bytes);
+        let text = std::str::from_utf8(&bytes).map_err(|_| {
+            Error::key(format!(
+                "private_key_file {} is not text (a DER file? convert it with `openssl pkey -inform DER`)",
+                path.display()
+            ))
+        })?;
+        PrivateKey::parse(text, passphrase)
+    }
+
+    fn validated(pkey: PKey<Private>) -> Result<PrivateKey> {
+        if pkey.id() != Id::RSA {
+            return Err(Error::key(format!(
+                "the key is {}, not RSA: SNAP signatures need an RSA key",
+                key_kind(pkey.id())
+            )));
+        }
+        let bits = pkey.bits();
+        if bits < MIN_RSA_BITS {
+            return Err(Error::key(format!(
+                "RSA {bits}-bit key: SNAP requires at least {MIN_RSA_BITS} bits"
+            )));
+        }
+        Ok(PrivateKey { pkey })
+    }
+
+    pub fn bits(&self) -> u32 {
+        self.pkey.bits()
+    }
+
+    pub fn pkey(&self) -> &PKey<Private> {
+        &self.pkey
+    }
+}
+
+fn key_kind(id: Id) -> &'static str {
+    match id {
+        Id::EC => "an EC key",
+        Id::DSA => "a DSA key",
+        Id::ED25519 => "an Ed25519 key",
+        Id::ED448 => "an Ed448 key",
+        Id::DH => "a DH key",
+        _ => "not an RSA key",
+    }
+}
+
+/// Undoes the ways keys get mangled on their way through configuration:
+/// quotes, literal `\n`, CRLF.
+fn normalize(text: &str) -> String {
+    let mut s = text.trim();
+    for quote in ['"', '\''] {
+        if s.len() >= 2 && s.starts_with(quote) && s.ends_with(quote) {
+            s = s[1..s.len() - 1].trim();
+        }
+    }
+    s.replace("\\r\\n", "\n")
+        .replace("\\n", "\n")
+        .replace("\r\n", "\n")
+        .replace('\r', "\n")
+}
+
+struct PemBlock<'a> {
+    label: &'a str,
+    /// Text between the BEGIN and END lines, as given.
+    body: &'a str,
+}
+
+/// Finds the first `-----BEGIN X-----` ... `-----END X-----` block, with or
+/// without newlines around the armour.
+fn pem_block(text: &str) -> Result<PemBlock<'_>> {
+    let begin = text
+        .find("-----BEGIN ")
+        .ok_or_else(|| Error::key("no PEM BEGIN line found"))?;
+    let after_begin = &text[begin + "-----BEGIN ".len()..];
+    let label_end = after_begin
+        .find("-----")
+        .ok_or_else(|| Error::key("PEM BEGIN line is not closed by -----"))?;
+    let label = after_begin[..label_end].trim();
+    let rest = &after_begin[label_end + 5..];
+    let end = rest.find("-----END ").ok_or_else(|| {
+        Error::key(format!(
+            "PEM block `{label}` has no END line (is the key truncated?)"
+        ))
+    })?;
+    Ok(PemBlock {
+        label,
+        body: &rest[..end],
+    })
+}
+
+fn decode_base64(body: &str, what: &str) -> Result<SecretBytes> {
+    let compact: SecretString =
+        SecretString::new(body.chars().filter(|c| !c.is_whitespace()).collect());
+    if compact.expose().is_empty() {
+        return Err(Error::key(format!("{what}: the key body is empty")));
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(compact.expose())
+        .map(SecretBytes::new)
+        .map_err(|_| Error::key(format!("{what}: the key body is not valid base64")))
+}
+
+fn need_passphrase(passphrase: Option<&str>, what: &str) -> Result<()> {
+    match passphrase {
+        Some(p) if !p.is_empty() => Ok(()),
+        _ => Err(Error::key(format!(
+            "{what} is encrypted: private_key_passphrase is required"
+        ))),
+    }
+}
+
+fn wrong_passphrase(err: &openssl::error::ErrorStack, what: &str) -> Error {
+    Error::key(format!(
+        "{what} could not be decrypted: wrong private_key_passphrase or damaged key ({})",
+        openssl_reason(err)
+    ))
+}
+
+fn parse_pem(text: &str, passphrase: Option<&str>) -> Result<PKey<Private>> {
+    let block = pem_block(text)?;
+    let what = format!("PEM `{}`", block.label);
+    match block.label {
+        "PRIVATE KEY" => {
+            let der = decode_base64(block.body, &what)?;
+            PKey::private_key_from_pkcs8(&der).map_err(|e| {
+                Error::key(format!(
+                    "{what}: PEM header found but the body is not a PKCS#8 private key ({})",
+                    openssl_reason(&e)
+                ))
+            })
+        }
+        "RSA PRIVATE KEY" if block.body.contains("Proc-Type:") => {
+            // Legacy encrypted PEM carries its cipher in header lines, so
+            // OpenSSL must see the armour itself.
+            need_passphrase(passphrase, &what)?;
+            let pass = passphrase.unwrap_or_default().as_bytes();
+            let rsa = Rsa::private_key_from_pem_passphrase(text.as_bytes(), pass)
+                .map_err(|e| wrong_passphrase(&e, &what))?;
+            PKey::from_rsa(rsa).map_err(|e| Error::key(openssl_reason(&e)))
+        }
+        "RSA PRIVATE KEY" => {
+            let der = decode_base64(block.body, &what)?;
+            let rsa = Rsa::private_key_from_der(&der).map_err(|e| {
+                Error::key(format!(
+                    "{what}: PEM header found but the body is not a PKCS#1 RSA private key ({})",
+                    openssl_reason(&e)
+                ))
+            })?;
+            PKey::from_rsa(rsa).map_err(|e| Error::key(openssl_reason(&e)))
+        }
+        "ENCRYPTED PRIVATE KEY" => {
+            need_passphrase(passphrase, &what)?;
+            let der = decode_base64(block.body, &what)?;
+            PKey::private_key_from_pkcs8_passphrase(
+                &der,
+                passphrase.unwrap_or_default().as_bytes(),
+            )
+            .map_err(|e| wrong_passphrase(&e, &what))
+        }
+        "PUBLIC KEY" | "RSA PUBLIC KEY" | "CERTIFICATE" => Err(Error::key(format!(
+            "{what} is public: signing needs the merchant's private key"
+        ))),
+        "EC PRIVATE KEY" => Err(Error::key(
+            "the key is an EC key, not RSA: SNAP signatures need an RSA key",
+        )),
+        "OPENSSH PRIVATE KEY" => Err(Error::key(
+            "OpenSSH key format is not supported: convert it with `ssh-keygen -p -m PKCS8 -f FILE`",
+        )),
+        other => Err(Error::key(format!(
+            "unsupported PEM block `{other}`: expected PRIVATE KEY, RSA PRIVATE KEY or ENCRYPTED PRIVATE KEY"
+        ))),
+    }
+}
+
+fn parse_bare_base64(text: &str, passphrase: Option<&str>) -> Result<PKey<Private>> {
+    let what = "key (no PEM header, read as base64 DER)";
+    let der = decode_base64(text, what)?;
+    // d2i_AutoPrivateKey recognises both PKCS#8 and PKCS#1.
+    let plain_err = match PKey::private_key_from_der(&der) {
+        Ok(k) => return Ok(k),
+        Err(e) => e,
+    };
+    if let Ok(rsa) = Rsa::private_key_from_der(&der) {
+        return PKey::from_rsa(rsa).map_err(|e| Error::key(openssl_reason(&e)));
+    }
+    if let Some(pass) = passphrase.filter(|p| !p.is_empty()) {
+        if let Ok(k) = PKey::private_key_from_pkcs8_passphrase(&der, pass.as_bytes()) {
+            return Ok(k);
+        }
+    }
+    if PKey::public_key_from_der(&der).is_ok() || Rsa::public_key_from_der_pkcs1(&der).is_ok() {
+        return Err(Error::key(format!(
+            "{what} is a public key: signing needs the merchant's private key"
+        )));
+    }
+    if openssl::x509::X509::from_der(&der).is_ok() {
+        return Err(Error::key(format!(
+            "{what} is a certificate: signing needs the merchant's private key"
+        )));
+    }
+    Err(Error::key(format!(
+        "{what}: tried PKCS#8, PKCS#1{} and none matched ({})",
+        if passphrase.is_some() {
+            " and encrypted PKCS#8"
+        } else {
+            ""
+        },
+        openssl_reason(&plain_err)
+    )))
+}
+
+/// Bounded cache of parsed keys for one-shot signing, so a caller passing the
+/// same PEM string on every call does not pay for parsing each time (OpenSSL 3
+/// takes about as long to parse a key as to sign with it).
+pub struct KeyCache {
+    entries: Mutex<Vec<([u8; 32], Arc<PrivateKey>)>>,
+    capacity: usize,
+}
+
+impl KeyCache {
+    pub const fn new(capacity: usize) -> KeyCache {
+        KeyCache {
+            entries: Mutex::new(Vec::new()),
+            capacity,
+        }
+    }
+
+    /// Returns the parsed key for `text`, parsing it on a miss. Failures are
+    /// not cached. The cache key is a SHA-256 of the text, so no key text is
+    /// kept.
+    pub fn get(&self, text: &str, passphrase: Option<&str>) -> Result<Arc<PrivateKey>> {
+        let id = Self::fingerprint(text, passphrase);
+        if let Some(hit) = self.lookup(id) {
+            return Ok(hit);
+        }
+        let key = Arc::new(PrivateKey::parse(text, passphrase)?);
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if !entries.iter().any(|(k, _)| *k == id) {
+            if entries.len() >= self.capacity {
+                entries.pop();
+            }
+            entries.insert(0, (id, key.clone()));
+        }
+        Ok(key)
+    }
+
+    fn lookup(&self, id: [u8; 32]) -> Option<Arc<PrivateKey>> {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let pos = entries.iter().position(|(k, _)| *k == id)?;
+        if pos > 0 {
+            let e = entries.remove(pos);
+            entries.insert(0, e);
+        }
+        Some(entries[0].1.clone())
+    }
+
+    fn fingerprint(text: &str, passphrase: Option<&str>) -> [u8; 32] {
+        // A digest, so the cache keeps no key text; the full 32 bytes, so two
+        // keys can never be confused.
+        let mut hasher = openssl::sha::Sha256::new();
+        hasher.update(text.as_bytes());
+        hasher.update(&[0]);
+        hasher.update(passphrase.unwrap_or("").as_bytes());
+        hasher.finish()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.lock().map(|e| e.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The process-wide cache used by one-shot signing.
+pub static ONE_SHOT_KEYS: KeyCache = KeyCache::new(16);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rsa_pem(bits: u32) -> (String, String) {
+        let rsa = Rsa::generate(bits).unwrap();
+        let pkcs1 = String::from_utf8(rsa.private_key_to_pem().unwrap()).unwrap();
+        let pkey = PKey::from_rsa(rsa).unwrap();
+        let pkcs8 = String::from_utf8(pkey.private_key_to_pem_pkcs8().unwrap()).unwrap();
+        (pkcs8, pkcs1)
+    }
+
+    fn body_of(pem: &str) -> String {
+        pem.lines().filter(|l| !l.starts_with("-----")).collect()
+    }
+
+    #[test]
+    fn accepts_every_documented_form() {
+        let (pkcs8, pkcs1) = rsa_pem(2048);
+        let forms = vec![
+            pkcs8.clone(),
+            pkcs1.clone(),
+            pkcs8.replace('\n', "\r\n"),
+            format!("  \n{pkcs8}\n\n  "),
+            pkcs8.replace('\n', "\\n"),
+            pkcs8.replace('\n', ""),
+            pkcs1.replace('\n', " "),
+            format!("\"{}\"", pkcs8.replace('\n', "\\n")),
+            body_of(&pkcs8),
+            body_of(&pkcs1),
+            pkcs8
+                .lines()
+                .filter(|l| !l.starts_with("-----"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ];
+        for (i, form) in forms.iter().enumerate() {
+            let key =
+                PrivateKey::parse(form, None).unwrap_or_else(|e| panic!("form {i} rejected: {e}"));
+            assert_eq!(key.bits(), 2048);
+        }
+    }
+
+    #[test]
+    fn rejects_short_and_non_rsa_keys_with_reasons() {
+        let (small, _) = rsa_pem(1024);
+        let err = PrivateKey::parse(&small, None).unwrap_err();
+        assert!(err.message.contains("1024-bit"), "{}", err.message);
+
+        let ec = openssl::ec::EcKey::generate(
+            &openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).unwrap(),
+        )
+        .unwrap();
+        let ec_pem = String::from_utf8(
+            PKey::from_ec_key(ec)
+                .unwrap()
+                .private_key_to_pem_pkcs8()
+                .unwrap(),
+        )
+        .unwrap();
+        let err = PrivateKey::parse(&ec_pem, None).unwrap_err();
+        assert!(err.message.contains("EC"), "{}", err.message);
+    }
+
+    #[test]
+    fn public_keys_and_garbage_are_key_errors() {
+        let rsa = Rsa::generate(2048).unwrap();
+        let public =
+            String::from_utf8(PKey::from_rsa(rsa).unwrap().public_key_to_pem().unwrap()).unwrap();
+        let err = PrivateKey::parse(&public, None).unwrap_err();
+        assert_eq!(err.status, crate::Status::Key);
+        assert!(err.message.contains("public"), "{}", err.message);
+
+        for bad in [
+            "",
+            "not a key",
+            "-----BEGIN PRIVATE KEY-----\n!!!!\n-----END PRIVATE KEY-----",
+            "-----BEGIN PRIVATE KEY-----\nMIIB",
+        ] {
+            let err = PrivateKey::parse(bad, None).unwrap_err();
+            assert_eq!(err.status, crate::Status::Key, "{bad}");
+        }
+    }
+
+    #[test]
+    fn encrypted_pkcs8_needs_the_right_passphrase() {
+        let rsa = Rsa::generate(2048).unwrap();
+        let pkey = PKey::from_rsa(rsa).unwrap();
+        let enc = pkey
+            .private_key_to_pem_pkcs8_passphrase(
+                openssl::symm::Cipher::aes_256_cbc(),
+                b"s3cret-pass",
+            )
+            .unwrap();
+        let enc = String::from_utf8(enc).unwrap();
+        let err = PrivateKey::parse(&enc, None).unwrap_err();
+        assert!(err.message.contains("private_key_passphrase is required"));
+        let err = PrivateKey::parse(&enc, Some("wrong")).unwrap_err();
+        assert!(err.message.contains("wrong private_key_passphrase"));
+        assert!(!err.message.contains("s3cret-pass"));
+        assert!(PrivateKey::parse(&enc, Some("s3cret-pass")).is_ok());
+    }
+
+    #[test]
+    fn cache_returns_the_same_parsed_key_and_stays_bounded() {
+        let cache = KeyCache::new(2);
+        let (a, _) = rsa_pem(2048);
+        let (b, _) = rsa_pem(2048);
+        let (c, _) = rsa_pem(2048);
+        let k1 = cache.get(&a, None).unwrap();
+        let k2 = cache.get(&a, None).unwrap();
+        assert!(Arc::ptr_eq(&k1, &k2));
+        cache.get(&b, None).unwrap();
+        cache.get(&c, None).unwrap();
+        assert_eq!(cache.len(), 2);
+        assert!(cache.get("garbage", None).is_err());
+        assert_eq!(cache.len(), 2);
+    }
+}

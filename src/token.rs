@@ -1,0 +1,455 @@
+//! The B2B access-token request: building it from a config and a profile,
+//! and reading the provider's answer into one normalised [`Token`].
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Map, Value};
+
+use crate::config::{Config, ConfigKind, KeySource};
+use crate::error::{Error, Result, Status};
+use crate::keys::{PrivateKey, ONE_SHOT_KEYS};
+use crate::provider::{Profile, RequestBody};
+use crate::secret::{SecretBytes, SecretString};
+use crate::sign;
+use crate::transport::{Limits, Response, Transport};
+
+/// Token lifetimes outside this range are not believable.
+const MAX_EXPIRES_IN_S: u64 = 366 * 24 * 3600;
+/// Used when a provider omits `expiresIn` (SNAP's standard lifetime).
+pub const DEFAULT_EXPIRES_IN_S: u64 = 900;
+
+/// A token as every provider's answer is normalised to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    pub provider: &'static str,
+    pub access_token: SecretString,
+    pub token_type: String,
+    pub expires_in: u64,
+    /// Unix seconds: the request's start plus `expires_in`, so clock time
+    /// spent on the round trip counts against the token, not in its favour.
+    pub expires_at: i64,
+    pub response_code: Option<String>,
+    pub response_message: Option<String>,
+}
+
+impl Token {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "provider": self.provider,
+            "access_token": self.access_token.expose(),
+            "token_type": self.token_type,
+            "expires_in": self.expires_in,
+            "expires_at": self.expires_at,
+            "response_code": self.response_code,
+            "response_message": self.response_message,
+        })
+    }
+
+    /// Seconds of validity left at `now` (negative once expired).
+    pub fn remaining_s(&self, now: i64) -> i64 {
+        self.expires_at - now
+    }
+}
+
+/// A ready-to-send token request.
+pub struct TokenRequest {
+    pub url: String,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: SecretBytes,
+    /// The timestamp that was both signed and sent.
+    pub timestamp: String,
+}
+
+/// Builds the request: one timestamp, formatted once, used for the header and
+/// the signature alike.
+pub fn build_request(
+    config: &Config,
+    key: &PrivateKey,
+    now: DateTime<Utc>,
+) -> Result<TokenRequest> {
+    let profile = config.profile;
+    let timestamp = config.timestamp_style.format(now);
+    let signature = sign::b2b_signature(key, &config.client_id, &timestamp)?;
+    let mut headers = vec![(profile.timestamp_header, timestamp.clone())];
+    if let Some(client_key) = profile.client_key_header {
+        headers.push((client_key, config.client_id.clone()));
+    }
+    headers.push((profile.signature_header, signature));
+    let body = match profile.body {
+        RequestBody::Snap { additional_info } => {
+            let mut body = json!({"grantType": "client_credentials"});
+            if additional_info {
+                body["additionalInfo"] = json!({});
+            }
+            body
+        }
+        RequestBody::SnakeCaseWithCredentials => json!({
+            "grant_type": "client_credentials",
+            "additional_info": {
+                "client_id": config.client_id,
+                "client_secret": config.client_secret.as_ref().map(|s| s.expose()).unwrap_or(""),
+            }
+        }),
+    };
+    let body =
+        serde_json::to_vec(&body).map_err(|e| Error::new(Status::Internal, e.to_string()))?;
+    Ok(TokenRequest {
+        url: config.token_url(),
+        headers,
+        body: SecretBytes::new(body),
+        timestamp,
+    })
+}
+
+/// Sends the request and reads the answer.
+pub fn fetch(config: &Config, key: &PrivateKey, transport: &mut Transport) -> Result<Token> {
+    let started = Utc::now();
+    let request = build_request(config, key, started)?;
+    let limits = Limits {
+        timeout: config.timeout,
+        connect_timeout: config.connect_timeout,
+        ca_file: config.ca_file.clone(),
+    };
+    let response = transport.post_json(&request.url, &request.headers, &request.body, &limits)?;
+    read_response(config.profile, &response, started)
+}
+
+/// One-shot: parse the config, sign, request, normalise.
+pub fn get_token(config_json: &str) -> Result<Token> {
+    let config = Config::parse(config_json, ConfigKind::OneShot)?;
+    let key = load_key_cached(&config)?;
+    fetch(&config, &key, &mut Transport::new())
+}
+
+/// The config's key through the one-shot parsed-key cache (a key file is
+/// re-read each time, so a replaced file takes effect at once).
+fn load_key_cached(config: &Config) -> Result<std::sync::Arc<PrivateKey>> {
+    let pass = config.passphrase.as_ref().map(|p| p.expose());
+    match &config.key {
+        KeySource::Inline(text) => ONE_SHOT_KEYS.get(text.expose(), pass),
+        KeySource::File(path) => {
+            let bytes = std::fs::read(path).map_err(|e| {
+                Error::key(format!(
+                    "cannot read private_key_file {}: {e}",
+                    path.display()
+                ))
+            })?;
+            let bytes = SecretBytes::new(bytes);
+            let text = std::str::from_utf8(&bytes).map_err(|_| {
+                Error::key(format!("private_key_file {} is not text", path.display()))
+            })?;
+            ONE_SHOT_KEYS.get(text, pass)
+        }
+    }
+}
+
+/// Turns an HTTP answer into a token or a PROVIDER/PROTOCOL error.
+pub fn read_response(
+    profile: &Profile,
+    response: &Response,
+    requested_at: DateTime<Utc>,
+) -> Result<Token> {
+    let fields = &profile.response;
+    let parsed: Option<Map<String, Value>> = match serde_json::from_slice(&response.body) {
+        Ok(Value::Object(map)) => Some(map),
+        _ => None,
+    };
+    let code = parsed
+        .as_ref()
+        .and_then(|m| scalar_string(m.get(fields.response_code)));
+    let message = parsed
+        .as_ref()
+        .and_then(|m| scalar_string(m.get(fields.response_message)));
+
+    if !response.is_success() {
+        return Err(provider_error(
+            profile,
+            response,
+            code,
+            message,
+            requested_at,
+        ));
+    }
+    let Some(root) = parsed else {
+        return Err(Error::protocol(format!(
+            "{} answered HTTP {} but the body is not a JSON object ({} bytes)",
+            profile.name,
+            response.status,
+            response.body.len()
+        )));
+    };
+    if let Some(c) = &code {
+        if !c.starts_with(profile.success_code_prefix) {
+            return Err(provider_error(
+                profile,
+                response,
+                code,
+                message,
+                requested_at,
+            ));
+        }
+    }
+    let data = match fields.data {
+        None => &root,
+        Some(name) => match root.get(name) {
+            Some(Value::Object(d)) => d,
+            _ => {
+                return Err(Error::protocol(format!(
+                    "{} answered success but without the `{name}` object holding the token",
+                    profile.name
+                )))
+            }
+        },
+    };
+    let token_field = match fields.data {
+        Some(d) => format!("{d}.{}", fields.access_token),
+        None => fields.access_token.to_string(),
+    };
+    let access_token = match data.get(fields.access_token) {
+        Some(Value::String(t)) if !t.is_empty() => t,
+        Some(Value::String(_)) | None | Some(Value::Null) => {
+            return Err(Error::protocol(format!(
+                "{} answered success but the response lacks `{token_field}`",
+                profile.name
+            )))
+        }
+        Some(_) => {
+            return Err(Error::protocol(format!(
+                "`{token_field}` in {}'s response is not a string",
+                profile.name
+            )))
+        }
+    };
+    if access_token
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(Error::protocol(format!(
+            "`{token_field}` in {}'s response contains whitespace or control characters",
+            profile.name
+        )));
+    }
+    let token_type =
+        scalar_string(data.get(fields.token_type)).unwrap_or_else(|| "Bearer".to_string());
+    let expires_in = match data.get(fields.expires_in) {
+        None | Some(Value::Null) => DEFAULT_EXPIRES_IN_S,
+        Some(v) => parse_expires_in(v).ok_or_else(|| {
+            Error::protocol(format!(
+                "`{}` in {}'s response is not a number of seconds between 1 and {MAX_EXPIRES_IN_S}",
+                fields.expires_in, profile.name
+            ))
+        })?,
+    };
+    Ok(Token {
+        provider: profile.name,
+        access_token: SecretString::from(access_token.as_str()),
+        token_type,
+        expires_in,
+        expires_at: requested_at.timestamp() + expires_in as i64,
+        response_code: code,
+        response_message: message,
+    })
+}
+
+/// `expiresIn` arrives as a number (DOKU, Klikoo) or a string (SNAP, NICEPAY).
+fn parse_expires_in(v: &Value) -> Option<u64> {
+    let secs = match v {
+        Value::Number(n) => n.as_u64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.is_finite() && *f >= 0.0 && f.fract() == 0.0)
+                .map(|f| f as u64)
+        })?,
+        Value::String(s) => s.trim().parse::<u64>().ok()?,
+        _ => return None,
+    };
+    (1..=MAX_EXPIRES_IN_S).contains(&secs).then_some(secs)
+}
+
+fn scalar_string(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn provider_error(
+    profile: &Profile,
+    response: &Response,
+    code: Option<String>,
+    message: Option<String>,
+    requested_at: DateTime<Utc>,
+) -> Error {
+    let said = match (&code, &message) {
+        (Some(c), Some(m)) => format!(" {c} \"{}\"", printable(m)),
+        (Some(c), None) => format!(" {c}"),
+        (None, Some(m)) => format!(" \"{}\"", printable(m)),
+        (None, None) => String::new(),
+    };
+    let mut err = Error::new(
+        Status::Provider,
+        format!(
+            "{} refused the token request: HTTP {}{said}",
+            profile.name, response.status
+        ),
+    );
+    err.http_status = Some(response.status);
+    err.hint = hint_for(code.as_deref(), message.as_deref(), response, requested_at);
+    err.response_code = code;
+    err.response_message = message;
+    err
+}
+
+/// Provider text in a one-line message: control characters dropped, length
+/// bounded.
+fn printable(s: &str) -> String {
+    s.chars().filter(|c| !c.is_control()).take(200).collect()
+}
+
+/// The most common field mistakes, recognised from the provider's answer.
+fn hint_for(
+    code: Option<&str>,
+    message: Option<&str>,
+    response: &Response,
+    requested_at: DateTime<Utc>,
+) -> Option<String> {
+    let message = message.unwrap_or("").to_ascii_lowercase();
+    if let Some(offset) = provider_clock_offset(response, requested_at) {
+        if offset.abs() >= 120 {
+            let hours = offset.abs() as f64 / 3600.0;
+            let direction = if offset < 0 { "ahead of" } else { "behind" };
+            let amount = if hours >= 1.0 {
+                format!("{:.0} h", hours)
+            } else {
+                format!("{} min", offset.abs() / 60)
+            };
+            return Some(format!(
+                "your clock is {amount} {direction} the provider's (check the timezone and NTP)"
+            ));
+        }
+    }
+    match code {
+        Some(c) if c.starts_with("401") && message.contains("unknown client") => Some(
+            "client_id is not registered with this provider in this environment (sandbox and production ids differ)".into(),
+        ),
+        Some(c) if c.starts_with("401") && message.contains("signature") => Some(
+            "the provider could not verify X-SIGNATURE: check that the public key registered with it matches private_key".into(),
+        ),
+        Some(c) if c.starts_with("401") && message.contains("timestamp") => {
+            Some("the provider rejected the timestamp: check the server clock and timezone".into())
+        }
+        _ => None,
+    }
+}
+
+/// Provider clock minus ours, in seconds, from `X-TIMESTAMP` or `Date`.
+fn provider_clock_offset(response: &Response, requested_at: DateTime<Utc>) -> Option<i64> {
+    let theirs = response
+        .header("X-TIMESTAMP")
+        .and_then(crate::timestamp::parse)
+        .or_else(|| {
+            response
+                .header("Date")
+                .and_then(|d| DateTime::parse_from_rfc2822(d).ok())
+        })?;
+    Some(theirs.timestamp() - requested_at.timestamp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::{DOKU, KLIKOO, NICEPAY};
+
+    fn resp(status: u32, body: &str) -> Response {
+        Response {
+            status,
+            headers: vec![],
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    fn t0() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000, 0).unwrap()
+    }
+
+    #[test]
+    fn normalises_each_documented_success_shape() {
+        let doku = read_response(&DOKU, &resp(200, r#"{"responseCode":"2007300","responseMessage":"Successful","accessToken":"abc","tokenType":"Bearer","expiresIn":900,"additionalInfo":""}"#), t0()).unwrap();
+        assert_eq!((doku.expires_in, doku.expires_at), (900, 1_700_000_900));
+        assert_eq!(doku.access_token.expose(), "abc");
+        let nice = read_response(&NICEPAY, &resp(200, r#"{"responseCode":"2007300","responseMessage":"Successful","accessToken":"xyz","tokenType":"Bearer","expiresIn":"900"}"#), t0()).unwrap();
+        assert_eq!(nice.expires_in, 900);
+        let kl = read_response(&KLIKOO, &resp(200, r#"{"response_code":"200012000","response_message":"Sukses","data":{"access_token":"jwt","token_type":"Bearer","expires_in":900}}"#), t0()).unwrap();
+        assert_eq!(
+            (kl.access_token.expose(), kl.response_code.as_deref()),
+            ("jwt", Some("200012000"))
+        );
+    }
+
+    #[test]
+    fn classifies_failures() {
+        let e = read_response(
+            &DOKU,
+            &resp(
+                401,
+                r#"{"responseCode":"4017300","responseMessage":"Unauthorized. Signature"}"#,
+            ),
+            t0(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.status, e.http_status, e.response_code.as_deref()),
+            (Status::Provider, Some(401), Some("4017300"))
+        );
+        assert!(e.hint.unwrap().contains("public key"));
+        let e = read_response(
+            &DOKU,
+            &resp(
+                200,
+                r#"{"responseCode":"4017300","responseMessage":"Unauthorized. Signature"}"#,
+            ),
+            t0(),
+        )
+        .unwrap_err();
+        assert_eq!(e.status, Status::Provider);
+        for body in [
+            "<html>",
+            r#"{"responseCode":"2007300"}"#,
+            r#"{"accessToken":"a","expiresIn":"soon"}"#,
+            r#"{"accessToken":"a","expiresIn":-5}"#,
+            r#"{"accessToken":12}"#,
+        ] {
+            assert_eq!(
+                read_response(&DOKU, &resp(200, body), t0())
+                    .unwrap_err()
+                    .status,
+                Status::Protocol,
+                "{body}"
+            );
+        }
+        let e = read_response(
+            &KLIKOO,
+            &resp(200, r#"{"response_code":"200012000","data":null}"#),
+            t0(),
+        )
+        .unwrap_err();
+        assert_eq!(e.status, Status::Protocol);
+        let e = read_response(&DOKU, &resp(502, "Bad Gateway"), t0()).unwrap_err();
+        assert_eq!((e.status, e.response_code), (Status::Provider, None));
+    }
+
+    #[test]
+    fn clock_offset_becomes_a_hint() {
+        let mut r = resp(
+            401,
+            r#"{"responseCode":"4017300","responseMessage":"Unauthorized. Stale Timestamp"}"#,
+        );
+        r.headers
+            .push(("X-TIMESTAMP".into(), "2023-11-14T22:13:20+07:00".into())); // provider is t0 - 7 h
+        let e = read_response(&DOKU, &r, t0()).unwrap_err();
+        assert!(
+            e.hint.as_deref().unwrap().contains("7 h ahead"),
+            "{:?}",
+            e.hint
+        );
+    }
+}

@@ -1,0 +1,200 @@
+//! HTTPS POST over libcurl with the safety rules every call follows:
+//! certificate and host verification always on, no redirects, bounded time
+//! and response size.
+//!
+//! A [`Transport`] owns one curl handle; reusing it keeps the connection
+//! (HTTP keep-alive, TLS session) between requests.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use curl::easy::{Easy, List};
+
+use crate::error::{Error, Result, Status};
+
+/// Responses larger than this are abandoned: a token answer is a few hundred
+/// bytes, so anything this big is a misbehaving or hostile server.
+pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+
+pub const USER_AGENT: &str = concat!("snapb2b/", env!("CARGO_PKG_VERSION"));
+
+/// Per-request limits and trust.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// PEM bundle trusted instead of the system store.
+    pub ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Response {
+    pub status: u32,
+    /// Header names as received; look them up with [`Response::header`].
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+pub struct Transport {
+    easy: Easy,
+    /// Trust settings the handle was last configured with; changing them
+    /// must not silently keep a connection verified under the old ones.
+    configured_ca: Option<Option<PathBuf>>,
+}
+
+impl Default for Transport {
+    fn default() -> Self {
+        Transport::new()
+    }
+}
+
+impl Transport {
+    pub fn new() -> Transport {
+        Transport {
+            easy: Easy::new(),
+            configured_ca: None,
+        }
+    }
+
+    /// POSTs `body` as JSON to `url` and returns whatever HTTP answer came
+    /// back (any status). Transport-level failures map to TRANSPORT, TIMEOUT
+    /// or PROTOCOL (oversized answer).
+    pub fn post_json(
+        &mut self,
+        url: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+        limits: &Limits,
+    ) -> Result<Response> {
+        self.configure(url, headers, body, limits)
+            .map_err(|e| Error::new(Status::Internal, format!("curl setup failed: {e}")))?;
+
+        let mut response = Response::default();
+        let mut too_big = false;
+        let outcome = {
+            let mut transfer = self.easy.transfer();
+            transfer
+                .write_function(|data| {
+                    if response.body.len() + data.len() > MAX_RESPONSE_BYTES {
+                        too_big = true;
+                        return Ok(0); // makes curl abort the transfer
+                    }
+                    response.body.extend_from_slice(data);
+                    Ok(data.len())
+                })
+                .and_then(|_| {
+                    transfer.header_function(|line| {
+                        collect_header(&mut response.headers, line);
+                        true
+                    })
+                })
+                .and_then(|_| transfer.perform())
+        };
+        if too_big {
+            return Err(Error::protocol(format!(
+                "response from {url} exceeds the {} KiB limit; abandoned",
+                MAX_RESPONSE_BYTES / 1024
+            )));
+        }
+        if let Err(e) = outcome {
+            return Err(map_curl_error(&e, url, limits));
+        }
+        response.status = self.easy.response_code().unwrap_or(0);
+        Ok(response)
+    }
+
+    fn configure(
+        &mut self,
+        url: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+        limits: &Limits,
+    ) -> std::result::Result<(), curl::Error> {
+        let easy = &mut self.easy;
+        if self.configured_ca.as_ref() != Some(&limits.ca_file) {
+            // Start from defaults so a previous ca_file cannot linger.
+            easy.reset();
+            easy.ssl_verify_peer(true)?;
+            easy.ssl_verify_host(true)?;
+            if let Some(ca) = &limits.ca_file {
+                easy.cainfo(ca)?;
+            }
+            easy.follow_location(false)?;
+            easy.useragent(USER_AGENT)?;
+            easy.signal(false)?;
+            easy.tcp_nodelay(true)?;
+            self.configured_ca = Some(limits.ca_file.clone());
+        }
+        easy.url(url)?;
+        easy.post(true)?;
+        easy.post_fields_copy(body)?;
+        easy.timeout(limits.timeout)?;
+        easy.connect_timeout(limits.connect_timeout)?;
+        let mut list = List::new();
+        list.append("Content-Type: application/json")?;
+        list.append("Accept: application/json")?;
+        // No `Expect: 100-continue` round trip.
+        list.append("Expect:")?;
+        for (name, value) in headers {
+            list.append(&format!("{name}: {value}"))?;
+        }
+        easy.http_headers(list)?;
+        Ok(())
+    }
+}
+
+fn collect_header(headers: &mut Vec<(String, String)>, line: &[u8]) {
+    let Ok(line) = std::str::from_utf8(line) else {
+        return;
+    };
+    let line = line.trim_end();
+    if line.starts_with("HTTP/") {
+        // A new status line (after a 100 Continue, say) starts a new set.
+        headers.clear();
+    } else if let Some((name, value)) = line.split_once(':') {
+        headers.push((name.trim().to_string(), value.trim().to_string()));
+    }
+}
+
+fn map_curl_error(e: &curl::Error, url: &str, limits: &Limits) -> Error {
+    let detail = match e.extra_description() {
+        Some(extra) if !extra.is_empty() => format!("{}: {extra}", e.description()),
+        _ => e.description().to_string(),
+    };
+    if e.is_operation_timedout() {
+        return Error::new(
+            Status::Timeout,
+            format!(
+                "no complete answer from {url} within {} ms ({detail})",
+                limits.timeout.as_millis()
+            ),
+        );
+    }
+    let what = if e.is_couldnt_resolve_host() {
+        "cannot resolve host"
+    } else if e.is_couldnt_connect() {
+        "cannot connect"
+    } else if e.is_peer_failed_verification() || e.is_ssl_cacert() || e.is_ssl_cacert_badfile() {
+        "TLS certificate not trusted"
+    } else if e.is_ssl_connect_error() || e.is_ssl_certproblem() {
+        "TLS handshake failed"
+    } else if e.is_got_nothing() || e.is_recv_error() || e.is_send_error() || e.is_partial_file() {
+        "connection dropped"
+    } else {
+        "request failed"
+    };
+    Error::new(Status::Transport, format!("{what}: {url}: {detail}"))
+}
