@@ -38,7 +38,27 @@ fn main() {
     };
     let out_header = out_dir.join("snapb2b.h");
     generated.write_to_file(&out_header);
+
+    // PHP's FFI::cdef takes declarations only: no preprocessor lines, no
+    // comments. Same source, so the two headers cannot disagree.
+    let mut php_config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
+        .expect("cbindgen.toml is readable");
+    php_config.header = None;
+    php_config.include_guard = None;
+    php_config.cpp_compat = false;
+    php_config.documentation = false;
+    php_config.sys_includes = Vec::new();
+    php_config.after_includes = None;
+    php_config.autogen_warning = None;
+    let php = cbindgen::Builder::new()
+        .with_crate(&crate_dir)
+        .with_config(php_config)
+        .generate()
+        .expect("cbindgen generated the C header, so it generates the PHP one");
+    php.write_to_file(out_dir.join("snapb2b_php.h"));
+
     if env::var("SNAPB2B_WRITE_HEADER").as_deref() == Ok("1") {
         generated.write_to_file(crate_dir.join("include/snapb2b.h"));
+        php.write_to_file(crate_dir.join("bindings/php/snapb2b_ffi.h"));
     }
 }

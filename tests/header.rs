@@ -1,15 +1,24 @@
-//! The committed C header must be exactly what cbindgen generates from the
-//! code, so bindings and C users never see a stale ABI.
+//! The committed headers must be exactly what cbindgen generates from the
+//! code, so bindings and C users never see a stale ABI. Refresh them with
+//! `make header`.
+
+fn assert_same(generated: &str, committed: &str) {
+    let fresh = std::fs::read_to_string(format!("{}/{generated}", env!("OUT_DIR")))
+        .expect("build.rs writes the generated headers to OUT_DIR");
+    let path = format!("{}/{committed}", env!("CARGO_MANIFEST_DIR"));
+    let kept = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        fresh == kept,
+        "{committed} differs from the generated header: run `make header` and commit it"
+    );
+}
 
 #[test]
-fn committed_header_matches_a_fresh_generation() {
-    let generated = std::fs::read_to_string(concat!(env!("OUT_DIR"), "/snapb2b.h"))
-        .expect("build.rs writes OUT_DIR/snapb2b.h");
-    let committed =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/include/snapb2b.h"))
-            .expect("include/snapb2b.h is committed");
-    assert!(
-        generated == committed,
-        "include/snapb2b.h differs from the generated header: run `make header` and commit it"
-    );
+fn committed_c_header_matches_a_fresh_generation() {
+    assert_same("snapb2b.h", "include/snapb2b.h");
+}
+
+#[test]
+fn committed_php_ffi_header_matches_a_fresh_generation() {
+    assert_same("snapb2b_php.h", "bindings/php/snapb2b_ffi.h");
 }

@@ -1,0 +1,30 @@
+typedef enum b2b_status {
+  B2B_OK = 0,
+  B2B_INVALID_ARGUMENT = 1,
+  B2B_KEY = 2,
+  B2B_CRYPTO = 3,
+  B2B_TRANSPORT = 4,
+  B2B_TIMEOUT = 5,
+  B2B_PROVIDER = 6,
+  B2B_PROTOCOL = 7,
+  B2B_SIGNATURE_INVALID = 8,
+  B2B_INTERNAL = 99,
+} b2b_status;
+
+void b2b_free(char *ptr);
+
+const char *b2b_last_error(void);
+
+const char *b2b_last_error_json(void);
+
+const char *b2b_version(void);
+
+const char *b2b_status_name(int status);
+
+int b2b_sign(const char *private_key,
+             const char *client_id,
+             const char *timestamp,
+             char **signature_out);
+
+int b2b_get_token(const char *config_json,
+                  char **token_json_out);
