@@ -1,0 +1,93 @@
+# snapb2b: `make demo` and `make test` are the quick start (see README.md).
+SHELL := /bin/bash
+CARGO ?= cargo
+PREFIX ?= /usr/local
+DESTDIR ?=
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+REL := target/release
+LIB := $(REL)/libsnapb2b.so
+CFLAGS ?= -O2 -g -Wall -Wextra -Werror -std=c11 -D_POSIX_C_SOURCE=200809L
+BUILD := build
+VECTORS ?= $(abspath ../shared/vectors)
+export SNAPB2B_VECTORS := $(VECTORS)
+
+.PHONY: all build header demo test test-deps test-rust test-c test-crosscheck test-python test-php test-install bench install uninstall clean
+
+all: build
+
+build:
+	$(CARGO) build --release --quiet
+	@ln -sf libsnapb2b.so $(LIB).0
+
+header:
+	SNAPB2B_WRITE_HEADER=1 $(CARGO) build --release --quiet
+
+$(BUILD)/get_token: examples/get_token.c include/snapb2b.h build
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) -Iinclude $< -L$(REL) -lsnapb2b -Wl,-rpath,$(abspath $(REL)) -o $@
+
+$(BUILD)/test_abi: tests/c/test_abi.c include/snapb2b.h build
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) -pthread -Iinclude $< -L$(REL) -lsnapb2b -Wl,-rpath,$(abspath $(REL)) -o $@
+
+$(BUILD)/sign_tool: tests/c/sign_tool.c include/snapb2b.h build
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) -Iinclude $< -L$(REL) -lsnapb2b -Wl,-rpath,$(abspath $(REL)) -o $@
+
+# The main job end to end on the built-in sandbox provider: no network.
+demo: build $(BUILD)/get_token
+	@scripts/demo.sh
+
+test: test-deps build test-rust test-c test-crosscheck test-python test-php test-install
+	@echo "make test: all suites passed"
+
+test-deps:
+	@scripts/install-test-deps.sh
+
+test-rust:
+	$(CARGO) test --release --quiet
+
+test-c: $(BUILD)/test_abi $(BUILD)/get_token $(BUILD)/wrong-key.pem
+	SNAPB2B_WRONG_KEY_FILE=$(abspath $(BUILD))/wrong-key.pem scripts/with-sandbox.sh $(BUILD)/sandbox-c --slow-ms 3000 -- $(BUILD)/test_abi
+	SNAPB2B_WRONG_KEY_FILE=$(abspath $(BUILD))/wrong-key.pem scripts/with-sandbox.sh $(BUILD)/sandbox-c --slow-ms 3000 -- \
+	  valgrind --quiet --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	  --show-leak-kinds=definite,indirect --suppressions=tests/c/valgrind.supp \
+	  env SNAPB2B_TEST_LIGHT=1 $(BUILD)/test_abi
+
+test-crosscheck: $(BUILD)/sign_tool
+	tests/crosscheck.sh $(BUILD)/sign_tool $(BUILD)/crosscheck
+
+test-python: build
+	scripts/with-sandbox.sh $(BUILD)/sandbox-py --slow-ms 3000 -- python3 -m pytest -q bindings/python/tests
+
+test-php: build
+	scripts/with-sandbox.sh $(BUILD)/sandbox-php --slow-ms 3000 -- php -d ffi.enable=1 /usr/bin/phpunit -c bindings/php/phpunit.xml
+
+# Installs into a temporary prefix and builds the C example with pkg-config.
+test-install: build
+	tests/install.sh
+
+install: build
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/libsnapb2b.so.$(VERSION)
+	ln -sf libsnapb2b.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsnapb2b.so.0
+	ln -sf libsnapb2b.so.0 $(DESTDIR)$(LIBDIR)/libsnapb2b.so
+	install -m 0644 $(REL)/libsnapb2b.a $(DESTDIR)$(LIBDIR)/libsnapb2b.a
+	install -m 0644 include/snapb2b.h $(DESTDIR)$(INCLUDEDIR)/snapb2b.h
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' \
+	  snapb2b.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/snapb2b.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libsnapb2b.so* $(DESTDIR)$(LIBDIR)/libsnapb2b.a \
+	  $(DESTDIR)$(INCLUDEDIR)/snapb2b.h $(DESTDIR)$(LIBDIR)/pkgconfig/snapb2b.pc
+
+clean:
+	$(CARGO) clean
+	rm -rf $(BUILD)
+
+# A key no provider knows, for the "wrong key" case.
+$(BUILD)/wrong-key.pem:
+	@mkdir -p $(BUILD)
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out $@ 2>/dev/null

@@ -1,0 +1,327 @@
+/*
+ * C tests of the snapb2b ABI through the real shared library, against the
+ * sandbox provider started by scripts/with-sandbox.sh (SNAPB2B_SANDBOX_DIR).
+ * SNAPB2B_TEST_LIGHT=1 shrinks the thread loops (for valgrind).
+ * Ends with the line "N passed, M failed".
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "snapb2b.h"
+
+static int passed, failed;
+static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void check(int ok, const char *fmt, ...) {
+    pthread_mutex_lock(&report_lock);
+    if (ok) {
+        passed++;
+    } else {
+        failed++;
+        va_list ap;
+        va_start(ap, fmt);
+        fprintf(stderr, "FAIL: ");
+        vfprintf(stderr, fmt, ap);
+        fprintf(stderr, "\n");
+        va_end(ap);
+    }
+    pthread_mutex_unlock(&report_lock);
+}
+
+static char *read_file(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)len + 1);
+    size_t n = fread(buf, 1, (size_t)len, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* Copies a string field of a flat JSON object (test helper, not a parser). */
+static void json_str(const char *json, const char *key, char *out, size_t cap) {
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":\"", key);
+    const char *p = strstr(json, pat);
+    out[0] = '\0';
+    if (!p) return;
+    p += strlen(pat);
+    size_t i = 0;
+    while (*p && *p != '"' && i + 1 < cap) out[i++] = *p++;
+    out[i] = '\0';
+}
+
+static long long json_int(const char *json, const char *key) {
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(json, pat);
+    return p ? strtoll(p + strlen(pat), NULL, 10) : -1;
+}
+
+static char base_url[256], ca_file[512], key_file[512], http_base_url[256];
+static char klikoo_id[128], klikoo_secret[128];
+static char *demo_key;
+
+static char *config_for(const char *provider, const char *client_id, const char *extra) {
+    static __thread char buf[4096];
+    snprintf(buf, sizeof buf,
+             "{\"provider\":\"%s\",\"base_url\":\"%s\",\"client_id\":\"%s\","
+             "\"private_key_file\":\"%s\",\"ca_file\":\"%s\"%s%s}",
+             provider, base_url, client_id, key_file, ca_file, extra ? "," : "", extra ? extra : "");
+    return buf;
+}
+
+/* Calls b2b_get_token and checks the status; returns the JSON or NULL. */
+static char *token_expect(const char *config, int want, const char *what) {
+    char *out = NULL;
+    int rc = b2b_get_token(config, &out);
+    check(rc == want, "%s: status %d, want %d (%s)", what, rc, want,
+          rc ? b2b_last_error() : "ok");
+    if (rc != B2B_OK) check(out == NULL, "%s: output written on failure", what);
+    if (rc != B2B_OK) {
+        check(b2b_last_error() != NULL && b2b_last_error_json() != NULL, "%s: no last error", what);
+    }
+    return out;
+}
+
+static void test_version_and_names(void) {
+    check(strncmp(b2b_version(), "0.", 2) == 0, "version %s", b2b_version());
+    check(strcmp(b2b_status_name(B2B_TIMEOUT), "TIMEOUT") == 0, "status name");
+    check(strcmp(b2b_status_name(12345), "UNKNOWN") == 0, "unknown status name");
+    b2b_free(NULL); /* must be a no-op */
+    check(1, "b2b_free(NULL)");
+}
+
+static void test_sign_arguments(void) {
+    char *sig = NULL;
+    check(b2b_sign(NULL, "c", "t", &sig) == B2B_INVALID_ARGUMENT && sig == NULL, "NULL key");
+    check(strstr(b2b_last_error(), "private_key") != NULL, "NULL key message: %s", b2b_last_error());
+    check(b2b_sign(demo_key, NULL, "t", &sig) == B2B_INVALID_ARGUMENT, "NULL client_id");
+    check(b2b_sign(demo_key, "c", NULL, &sig) == B2B_INVALID_ARGUMENT, "NULL timestamp");
+    check(b2b_sign(demo_key, "c", "t", NULL) == B2B_INVALID_ARGUMENT, "NULL out");
+    check(b2b_sign(demo_key, "bad\xff\xfe", "t", &sig) == B2B_INVALID_ARGUMENT, "invalid UTF-8");
+    check(strstr(b2b_last_error(), "UTF-8") != NULL, "UTF-8 message: %s", b2b_last_error());
+    check(b2b_sign("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----", "c", "t", &sig) == B2B_KEY,
+          "broken PEM");
+    check(b2b_sign("hello", "c", "t", &sig) == B2B_KEY, "garbage key");
+    const char *json = b2b_last_error_json();
+    check(json && strstr(json, "\"status\":2") && strstr(json, "\"name\":\"KEY\""), "error json: %s", json);
+    check(sig == NULL, "no output on failure");
+
+    char pub_path[600];
+    snprintf(pub_path, sizeof pub_path, "%.*smerchant-public.pem", (int)(strrchr(key_file, '/') - key_file + 1), key_file);
+    char *pub = read_file(pub_path);
+    check(pub && b2b_sign(pub, "c", "t", &sig) == B2B_KEY, "public key refused");
+    check(strstr(b2b_last_error(), "public") != NULL, "public key message: %s", b2b_last_error());
+    free(pub);
+
+    check(b2b_sign(demo_key, "client", "2024-01-01T00:00:00+07:00", &sig) == B2B_OK && sig, "sign ok");
+    check(sig && strlen(sig) == 344 && sig[343] == '=', "base64 of 256 bytes: %s", sig ? sig : "");
+    /* Secrets never appear in messages. */
+    b2b_sign(demo_key, "c", NULL, &sig);
+    b2b_free(sig);
+}
+
+static void test_tokens(void) {
+    const char *providers[] = {"doku", "nicepay", "snap"};
+    for (int i = 0; i < 3; i++) {
+        char *json = token_expect(config_for(providers[i], "SANDBOX-CLIENT", NULL), B2B_OK, providers[i]);
+        if (!json) continue;
+        char got[64], tok[512], type[32];
+        json_str(json, "provider", got, sizeof got);
+        json_str(json, "access_token", tok, sizeof tok);
+        json_str(json, "token_type", type, sizeof type);
+        long long expires_in = json_int(json, "expires_in");
+        long long expires_at = json_int(json, "expires_at");
+        long long now = (long long)time(NULL);
+        check(strcmp(got, providers[i]) == 0, "provider field %s", got);
+        check(strlen(tok) >= 32, "%s token length", providers[i]);
+        check(strcmp(type, "Bearer") == 0, "token type %s", type);
+        check(expires_in == 900, "%s expires_in %lld (integer whatever the provider sent)", providers[i], expires_in);
+        check(expires_at >= now + 890 && expires_at <= now + 901, "expires_at %lld", expires_at);
+        check(strstr(json, "\"response_code\":\"2007300\"") != NULL, "response code: %s", json);
+        b2b_free(json);
+    }
+    char extra[512];
+    snprintf(extra, sizeof extra, "\"client_secret\":\"%s\"", klikoo_secret);
+    char *json = token_expect(config_for("klikoo", klikoo_id, extra), B2B_OK, "klikoo");
+    if (json) {
+        check(strstr(json, "\"response_code\":\"200012000\"") && json_int(json, "expires_in") == 900, "klikoo: %s", json);
+        b2b_free(json);
+    }
+    /* Standard path with a bank's prefix. */
+    json = token_expect(config_for("snap", "SANDBOX-CLIENT", "\"token_path\":\"/snap/v1.0/access-token/b2b\""), B2B_OK,
+                        "snap with token_path");
+    b2b_free(json);
+}
+
+static void expect_provider_error(const char *config, const char *what, int http, const char *code) {
+    char *out = token_expect(config, B2B_PROVIDER, what);
+    b2b_free(out);
+    const char *j = b2b_last_error_json();
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"http_status\":%d", http);
+    check(j && strstr(j, pat), "%s: %s", what, j);
+    snprintf(pat, sizeof pat, "\"response_code\":\"%s\"", code);
+    check(j && strstr(j, pat), "%s: %s", what, j);
+}
+
+static void test_error_classes(void) {
+    char *out;
+    expect_provider_error(config_for("doku", "NO-SUCH-CLIENT", NULL), "unknown client", 401, "4017300");
+    check(strstr(b2b_last_error(), "Unknown Client") != NULL, "message names the reason: %s", b2b_last_error());
+    expect_provider_error(config_for("snap", "FAULT-500", NULL), "HTTP 500", 500, "5007301");
+    expect_provider_error(config_for("snap", "FAULT-CLOCK", NULL), "provider clock 7 h off", 401, "4017300");
+    check(strstr(b2b_last_error_json(), "\"hint\":\"your clock is 7 h") != NULL, "clock hint: %s", b2b_last_error_json());
+
+    /* A key the provider does not know: signature rejected. */
+    char cfg[8192];
+    const char *wrong = getenv("SNAPB2B_WRONG_KEY_FILE");
+    check(wrong != NULL, "SNAPB2B_WRONG_KEY_FILE is set");
+    if (wrong) {
+        snprintf(cfg, sizeof cfg,
+                 "{\"provider\":\"doku\",\"base_url\":\"%s\",\"client_id\":\"SANDBOX-CLIENT\",\"private_key_file\":\"%s\",\"ca_file\":\"%s\"}",
+                 base_url, wrong, ca_file);
+        expect_provider_error(cfg, "wrong key", 401, "4017300");
+        check(strstr(b2b_last_error(), "Signature") != NULL, "signature message: %s", b2b_last_error());
+    }
+
+    out = token_expect(config_for("snap", "FAULT-SLOW", "\"timeout_ms\":500"), B2B_TIMEOUT, "slow server");
+    b2b_free(out);
+    out = token_expect(config_for("snap", "FAULT-GARBAGE", NULL), B2B_PROTOCOL, "garbage body");
+    b2b_free(out);
+    out = token_expect(config_for("snap", "FAULT-HUGE", NULL), B2B_PROTOCOL, "huge body");
+    check(strstr(b2b_last_error(), "limit") != NULL, "huge message: %s", b2b_last_error());
+    b2b_free(out);
+    out = token_expect(config_for("snap", "FAULT-NOTOKEN", NULL), B2B_PROTOCOL, "tokenless body");
+    b2b_free(out);
+    out = token_expect(config_for("snap", "FAULT-DROP", NULL), B2B_TRANSPORT, "dropped connection");
+    b2b_free(out);
+
+    /* Untrusted certificate: no ca_file, so the system store is used. */
+    snprintf(cfg, sizeof cfg,
+             "{\"provider\":\"doku\",\"base_url\":\"%s\",\"client_id\":\"SANDBOX-CLIENT\",\"private_key_file\":\"%s\"}",
+             base_url, key_file);
+    out = token_expect(cfg, B2B_TRANSPORT, "untrusted certificate");
+    check(strstr(b2b_last_error(), "certificate") != NULL, "certificate message: %s", b2b_last_error());
+    b2b_free(out);
+
+    /* Refused port. */
+    snprintf(cfg, sizeof cfg,
+             "{\"provider\":\"snap\",\"base_url\":\"https://127.0.0.1:1\",\"client_id\":\"c\",\"private_key_file\":\"%s\",\"connect_timeout_ms\":2000}",
+             key_file);
+    out = token_expect(cfg, B2B_TRANSPORT, "refused port");
+    b2b_free(out);
+
+    /* Plain http needs the opt-in; with it, the request goes through. */
+    if (http_base_url[0]) {
+        snprintf(cfg, sizeof cfg,
+                 "{\"provider\":\"snap\",\"base_url\":\"%s\",\"client_id\":\"SANDBOX-CLIENT\",\"private_key_file\":\"%s\"}",
+                 http_base_url, key_file);
+        out = token_expect(cfg, B2B_INVALID_ARGUMENT, "http without opt-in");
+        check(strstr(b2b_last_error(), "allow_http") != NULL, "opt-in named: %s", b2b_last_error());
+        snprintf(cfg, sizeof cfg,
+                 "{\"provider\":\"snap\",\"base_url\":\"%s\",\"client_id\":\"SANDBOX-CLIENT\",\"private_key_file\":\"%s\",\"allow_http\":true}",
+                 http_base_url, key_file);
+        out = token_expect(cfg, B2B_OK, "http with opt-in");
+        b2b_free(out);
+    }
+
+    /* Arguments and configs. */
+    out = token_expect(NULL, B2B_INVALID_ARGUMENT, "NULL config");
+    check(b2b_get_token("{}", NULL) == B2B_INVALID_ARGUMENT, "NULL out");
+    out = token_expect("{not json", B2B_INVALID_ARGUMENT, "malformed JSON");
+    out = token_expect("{\"provider\":\"doku\",\"environment\":\"sandbox\",\"client_id\":\"c\",\"private_key\":\"k\",\"timeout\":1}",
+                       B2B_INVALID_ARGUMENT, "unknown key");
+    check(strstr(b2b_last_error(), "`timeout`") != NULL, "unknown key named: %s", b2b_last_error());
+    out = token_expect("{\"provider\":\"ovo\"}", B2B_INVALID_ARGUMENT, "unknown provider");
+    out = token_expect("{\"provider\":\"doku\",\"client_id\":\"\xc3\x28\"}", B2B_INVALID_ARGUMENT, "invalid UTF-8 config");
+
+    /* Secrets stay out of messages. */
+    snprintf(cfg, sizeof cfg,
+             "{\"provider\":\"klikoo\",\"base_url\":\"%s\",\"client_id\":\"%s\",\"private_key\":\"TOPSECRETKEYTEXT\",\"client_secret\":\"TOPSECRETCLIENT\",\"ca_file\":\"%s\"}",
+             base_url, klikoo_id, ca_file);
+    out = token_expect(cfg, B2B_KEY, "bad inline key");
+    check(!strstr(b2b_last_error(), "TOPSECRET") && !strstr(b2b_last_error_json(), "TOPSECRET"), "secret leaked: %s",
+          b2b_last_error());
+}
+
+static int loops = 40, token_loops = 4;
+static char expected_sig[512];
+
+static void *worker(void *arg) {
+    long id = (long)arg;
+    for (int i = 0; i < loops; i++) {
+        char *sig = NULL;
+        int rc = b2b_sign(demo_key, "client", "2024-01-01T00:00:00+07:00", &sig);
+        check(rc == B2B_OK && sig && strcmp(sig, expected_sig) == 0, "thread %ld sign %d", id, i);
+        b2b_free(sig);
+    }
+    for (int i = 0; i < token_loops; i++) {
+        char *json = NULL;
+        int rc = b2b_get_token(config_for(id % 2 ? "doku" : "nicepay", "SANDBOX-CLIENT", NULL), &json);
+        check(rc == B2B_OK && json && strstr(json, "access_token"), "thread %ld token %d: %d", id, i, rc);
+        b2b_free(json);
+    }
+    /* The last error is per thread: a failure here is seen here only. */
+    char *sig = NULL;
+    b2b_sign(NULL, "c", "t", &sig);
+    check(b2b_last_error() && strstr(b2b_last_error(), "private_key"), "thread %ld last error", id);
+    return NULL;
+}
+
+static void test_threads(void) {
+    char *sig = NULL;
+    b2b_sign(demo_key, "client", "2024-01-01T00:00:00+07:00", &sig);
+    snprintf(expected_sig, sizeof expected_sig, "%s", sig ? sig : "");
+    b2b_free(sig);
+    /* This thread's last error before the workers run. */
+    b2b_get_token("{", &sig);
+    const char *mine = b2b_last_error();
+    char before[256];
+    snprintf(before, sizeof before, "%s", mine ? mine : "");
+
+    pthread_t threads[8];
+    for (long i = 0; i < 8; i++) pthread_create(&threads[i], NULL, worker, (void *)i);
+    for (int i = 0; i < 8; i++) pthread_join(threads[i], NULL);
+    check(strcmp(before, b2b_last_error()) == 0, "other threads' errors leaked into this thread");
+}
+
+int main(void) {
+    const char *dir = getenv("SNAPB2B_SANDBOX_DIR");
+    if (!dir) {
+        fprintf(stderr, "SNAPB2B_SANDBOX_DIR is not set (run through scripts/with-sandbox.sh)\n");
+        return 2;
+    }
+    if (getenv("SNAPB2B_TEST_LIGHT")) loops = 4, token_loops = 1;
+    char path[600];
+    snprintf(path, sizeof path, "%s/sandbox.json", dir);
+    char *info = read_file(path);
+    if (!info) { fprintf(stderr, "cannot read %s\n", path); return 2; }
+    json_str(info, "base_url", base_url, sizeof base_url);
+    json_str(info, "http_base_url", http_base_url, sizeof http_base_url);
+    json_str(info, "ca_file", ca_file, sizeof ca_file);
+    json_str(info, "private_key_file", key_file, sizeof key_file);
+    json_str(info, "klikoo_client_id", klikoo_id, sizeof klikoo_id);
+    json_str(info, "klikoo_client_secret", klikoo_secret, sizeof klikoo_secret);
+    free(info);
+    demo_key = read_file(key_file);
+    if (!demo_key) { fprintf(stderr, "cannot read %s\n", key_file); return 2; }
+
+    test_version_and_names();
+    test_sign_arguments();
+    test_tokens();
+    test_error_classes();
+    test_threads();
+
+    free(demo_key);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}

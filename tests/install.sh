@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# `make install` into a temporary prefix (with DESTDIR), then build the C
+# example with pkg-config against the installed files only, and run it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+prefix=/opt/snapb2b-test
+make --no-print-directory -s install PREFIX=$prefix DESTDIR="$stage" >/dev/null
+root=$stage$prefix
+for f in lib/libsnapb2b.so lib/libsnapb2b.so.0 lib/libsnapb2b.a include/snapb2b.h lib/pkgconfig/snapb2b.pc; do
+  [[ -e $root/$f ]] || { echo "install: missing $f" >&2; exit 1; }
+done
+[[ $(readlink "$root/lib/libsnapb2b.so") == libsnapb2b.so.0 ]] || { echo "install: bad .so symlink" >&2; exit 1; }
+# The .pc file names the real prefix; point pkg-config at the staged copy.
+export PKG_CONFIG_PATH=$root/lib/pkgconfig
+flags=$(pkg-config --define-variable=prefix="$root" --define-variable=libdir="$root/lib" \
+  --define-variable=includedir="$root/include" --cflags --libs snapb2b)
+cc -Wall -Werror examples/get_token.c $flags -o "$stage/get_token"
+out=$(LD_LIBRARY_PATH=$root/lib "$stage/get_token" 2>&1 || true)
+[[ $out == *"usage:"* ]] || { echo "installed example did not run: $out" >&2; exit 1; }
+ldd "$stage/get_token" | grep -q "libsnapb2b.so.0 => $root/lib" 2>/dev/null \
+  || LD_LIBRARY_PATH=$root/lib ldd "$stage/get_token" | grep -q "libsnapb2b.so.0 => $root/lib" \
+  || { echo "example is not linked against the installed libsnapb2b.so.0" >&2; exit 1; }
+echo "install: 1 passed, 0 failed"
