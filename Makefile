@@ -50,11 +50,11 @@ test-rust:
 	$(CARGO) test --release --quiet
 
 test-c: $(BUILD)/test_abi $(BUILD)/get_token $(BUILD)/wrong-key.pem
-	SNAPB2B_WRONG_KEY_FILE=$(abspath $(BUILD))/wrong-key.pem scripts/with-sandbox.sh $(BUILD)/sandbox-c --slow-ms 3000 -- $(BUILD)/test_abi
-	SNAPB2B_WRONG_KEY_FILE=$(abspath $(BUILD))/wrong-key.pem scripts/with-sandbox.sh $(BUILD)/sandbox-c --slow-ms 3000 -- \
+	SNAPB2B_WRONG_KEY_FILE=$(abspath $(BUILD))/wrong-key.pem scripts/with-sandbox.sh $(BUILD)/sandbox-c --slow-ms 3000 --http-port 0 -- $(BUILD)/test_abi
+	SNAPB2B_TEST_LIGHT=1 SNAPB2B_WRONG_KEY_FILE=$(abspath $(BUILD))/wrong-key.pem scripts/with-sandbox.sh $(BUILD)/sandbox-c --slow-ms 3000 --http-port 0 -- \
 	  valgrind --quiet --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	  --show-leak-kinds=definite,indirect --suppressions=tests/c/valgrind.supp \
-	  env SNAPB2B_TEST_LIGHT=1 $(BUILD)/test_abi
+	  $(BUILD)/test_abi
 
 test-crosscheck: $(BUILD)/sign_tool
 	tests/crosscheck.sh $(BUILD)/sign_tool $(BUILD)/crosscheck

@@ -71,6 +71,12 @@ typedef enum b2b_status {
   B2B_INTERNAL = 99,
 } b2b_status;
 
+/**
+ * An opaque token client. Create with `b2b_client_new`, free with
+ * `b2b_client_free`. One handle may be shared by many threads.
+ */
+typedef struct b2b_client b2b_client;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -110,6 +116,52 @@ const char *b2b_version(void);
  * Static; do not free.
  */
 const char *b2b_status_name(int status);
+
+/**
+ * Creates a token client from `config_json` (the `b2b_get_token` keys plus
+ * `refresh_margin_s`, `cache_file` and `max_retries`). The key is parsed
+ * once, here. Writes the handle to `*client_out`; free it with
+ * `b2b_client_free`.
+ *
+ * # Safety
+ * `config_json` must be NULL or NUL-terminated; `client_out` must be NULL or
+ * valid for writes.
+ */
+int b2b_client_new(const char *config_json,
+                   struct b2b_client **client_out);
+
+/**
+ * Writes the current token as JSON (as `b2b_get_token`, plus `"cached"`:
+ * false when this call made the request) to `*token_json_out`; free it with
+ * `b2b_free`. Returns the cached token while more than `refresh_margin_s`
+ * remains; otherwise exactly one of the calling threads renews it while the
+ * others wait for its result.
+ *
+ * # Safety
+ * `client` must be NULL or a live handle; `token_json_out` must be NULL or
+ * valid for writes.
+ */
+int b2b_client_token(struct b2b_client *client,
+                     char **token_json_out);
+
+/**
+ * Drops the cached token, including its `cache_file` entry, so the next
+ * `b2b_client_token` fetches a new one (e.g. after a service call answered
+ * 401 "Invalid Token (B2B)").
+ *
+ * # Safety
+ * `client` must be NULL or a live handle.
+ */
+int b2b_client_invalidate(struct b2b_client *client);
+
+/**
+ * Frees a client and its connection. NULL is a no-op. No other thread may
+ * be using the handle.
+ *
+ * # Safety
+ * `client` must be NULL or a live handle not used after this call.
+ */
+void b2b_client_free(struct b2b_client *client);
 
 /**
  * Signs `client_id + "|" + timestamp` with SHA256withRSA (RSASSA-PKCS1-v1_5

@@ -4,6 +4,7 @@
 //! The Rust modules hold the logic and are usable directly; [`ffi`] is the
 //! thin C layer over them.
 
+pub mod client;
 pub mod config;
 pub mod error;
 pub mod ffi;
@@ -14,6 +15,7 @@ pub mod secret;
 pub mod sign;
 pub mod timestamp;
 pub mod token;
+pub mod token_cache;
 pub mod transport;
 
 pub use error::{Error, Result, Status};

@@ -9,6 +9,7 @@ use std::ptr;
 
 use crate::error::{Error, Result, Status};
 
+pub mod client;
 pub mod sign;
 pub mod token;
 

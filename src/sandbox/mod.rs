@@ -1,1 +1,426 @@
-//! placeholder
+//! Local sandbox provider: a real HTTPS server playing the B2B access-token
+//! endpoints of DOKU, NICEPAY, a generic SNAP bank and Klikoo, for tests and for
+//! trying clients offline.
+//!
+//! Start it in-process with [`Sandbox::start`] or from the command line with
+//! `snapb2b-sandbox` ([`cli_main`]). Each start makes a fresh CA and server
+//! certificate (`DIR/ca.pem`), reuses or creates the demo merchant key pair
+//! (`DIR/merchant-key.pem`, PKCS#8, mode 0600; `DIR/merchant-public.pem`), writes
+//! ready client configs `DIR/config-{doku,nicepay,snap,klikoo}.json` and, last and
+//! atomically, `DIR/sandbox.json` (removed again on clean shutdown; a stale one is
+//! removed at start).
+//!
+//! # Endpoints (POST, signed)
+//! | provider | path | success body |
+//! |---|---|---|
+//! | doku | `/authorization/v1/access-token/b2b` | `expiresIn` number, `"additionalInfo":""`, headers `X-CLIENT-KEY`, `X-TIMESTAMP` |
+//! | nicepay | `/nicepay/v1.0/access-token/b2b` | `expiresIn` string `"900"` |
+//! | snap | `/v1.0/access-token/b2b`, `/snap/v1.0/...`, `/openapi/v1.0/...` | `expiresIn` string `"900"` |
+//! | klikoo | `/v1/open-api/access-token` | `{"response_code":"200012000","response_message":"Sukses","data":{...,"expires_in":900}}` |
+//!
+//! SNAP requests carry `X-TIMESTAMP`, `X-CLIENT-KEY`, `X-SIGNATURE` =
+//! base64(SHA256withRSA(`client_id|X-TIMESTAMP`)) and `{"grantType":"client_credentials"}`.
+//! Klikoo requests carry `Open-Api-Timestamp`, `Open-Api-Signature` (same scheme)
+//! and `{"grant_type":"client_credentials","additional_info":{"client_id","client_secret"}}`.
+//! Timestamps must be ISO-8601 with a `T` and an offset (`Z` or `±hh:mm`),
+//! optionally with a fraction, and within 300 s of the server clock.
+//!
+//! # Error codes
+//! Checked in this order: mandatory headers, timestamp format, JSON body, grant
+//! type (Klikoo: then `additional_info` fields), known client, Klikoo secret,
+//! signature, freshness, then the client's fault (if it is a fault client).
+//!
+//! | HTTP | SNAP | Klikoo | message |
+//! |---|---|---|---|
+//! | 400 | `4007300` | `400012000` | `Bad Request` (body is not a JSON object) |
+//! | 400 | `4007301` | `400012001` | `Invalid Field Format {field}` (timestamp, grant type not `client_credentials`) |
+//! | 400 | `4007302` | `400012002` | `Invalid Mandatory Field {field}` (missing or empty header / field) |
+//! | 401 | `4017300` | `401012000` | `Unauthorized. Unknown Client` / `Signature` / `Stale Timestamp` / (Klikoo) `Verify Client Secret Fail` |
+//! | 405 | `4057300` | `405012000` | `Method Not Allowed` (token path without POST) |
+//! | 429 | `4297300` | `429012000` | `Too Many Requests` (FAULT-429) |
+//! | 500 | `5007301` | `500012001` | `Internal Server Error` (FAULT-500) |
+//! | 503 | `5037300` | `503012000` | `Service Unavailable` (FAULT-FLAKY) |
+//!
+//! SNAP errors are `{"responseCode","responseMessage"}`, Klikoo errors
+//! `{"response_code","response_message"}`. HTTP-level refusals (unknown path 404,
+//! malformed request 400, missing length 411, body over 64 KiB 413, head over
+//! 32 KiB 431) use `{"responseCode":"{status}0000","responseMessage":...}`.
+//!
+//! # Clients
+//! All verified with the merchant public key; every client's Klikoo secret is
+//! [`KLIKOO_CLIENT_SECRET`]:
+//! - [`SANDBOX_CLIENT_ID`] (`SANDBOX-CLIENT`) and the Klikoo uuid [`KLIKOO_CLIENT_ID`];
+//! - fault clients (SNAP and Klikoo paths alike, answers in the path's dialect):
+//!   `FAULT-SLOW` (answers after `slow_ms`, abandoned if the peer hangs up),
+//!   `FAULT-GARBAGE` (200 `<html>this is not json</html>`), `FAULT-HUGE` (200,
+//!   valid JSON with a token and a 2 MiB `padding` string), `FAULT-NOTOKEN`
+//!   (200 Successful without token), `FAULT-500`, `FAULT-DROP` (closes without
+//!   answering), `FAULT-FLAKY` (503 on the 1st, 3rd, ... request, success
+//!   otherwise; the count resets with the stats), `FAULT-200ERROR` (200 carrying
+//!   `4017300 Unauthorized. Signature`), `FAULT-429` (`Retry-After: 1`),
+//!   `FAULT-CLOCK` (401 Stale Timestamp with `X-TIMESTAMP` and `Date` 7 h ahead);
+//! - any `--client ID=FILE` / [`SandboxOptions::clients`] (SPKI or PKCS#1 public
+//!   key, certificate, or private key PEM), which may also override a built-in.
+//!
+//! # Control endpoints
+//! `GET /sandbox/health` → `{"ok":true}`; `GET /sandbox/stats` →
+//! `{"connections","requests","token_requests","tokens_issued","by_path","by_client"}`;
+//! `POST /sandbox/stats/reset`. `connections` counts every accepted TCP
+//! connection (TLS or plain, including ones used for control calls); the request
+//! counters leave the control endpoints out. Tokens are counted as issued once
+//! the response carrying them was written.
+//!
+//! The server logs one line per request to stderr (method, path, client id,
+//! status, response code) when asked to; never tokens, secrets or signatures.
+
+mod cli;
+mod clients;
+mod files;
+mod http;
+mod providers;
+mod server;
+mod stats;
+mod tls;
+
+use std::fs;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub use cli::{cli_main, USAGE};
+pub use clients::{KLIKOO_CLIENT_ID, KLIKOO_CLIENT_SECRET, SANDBOX_CLIENT_ID};
+
+use clients::Registry;
+use files::Layout;
+use providers::{provider_by_name, Endpoints};
+use server::{Listener, State, Transport};
+
+/// Provider names with a `config-{name}.json`.
+pub const PROVIDER_NAMES: [&str; 4] = ["doku", "nicepay", "snap", "klikoo"];
+/// Fault client ids (see the module docs for their behaviour).
+pub const FAULT_CLIENT_IDS: [&str; 10] = [
+    "FAULT-SLOW",
+    "FAULT-GARBAGE",
+    "FAULT-HUGE",
+    "FAULT-NOTOKEN",
+    "FAULT-500",
+    "FAULT-DROP",
+    "FAULT-FLAKY",
+    "FAULT-200ERROR",
+    "FAULT-429",
+    "FAULT-CLOCK",
+];
+/// Default delay of `FAULT-SLOW`.
+pub const DEFAULT_SLOW_MS: u64 = 30_000;
+
+const SANDBOX_JSON: &str = "sandbox.json";
+
+/// How to start a [`Sandbox`].
+#[derive(Debug, Clone)]
+pub struct SandboxOptions {
+    /// Where keys, certificates and JSON files go. `None`: a fresh temp dir,
+    /// removed when the sandbox is dropped.
+    pub dir: Option<PathBuf>,
+    /// Must be a loopback address (`127.0.0.1`, `::1`) or `localhost`.
+    pub host: String,
+    /// HTTPS port; 0 picks a free one.
+    pub port: u16,
+    /// Also serve plain HTTP on this port (0: a free one), e.g. to check that a
+    /// client refuses `http://` without opting in.
+    pub http_port: Option<u16>,
+    /// Extra clients: id and a public key (or certificate) file.
+    pub clients: Vec<(String, PathBuf)>,
+    /// Delay of `FAULT-SLOW`, in milliseconds.
+    pub slow_ms: u64,
+    /// Log one line per request to stderr.
+    pub log_requests: bool,
+}
+
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        SandboxOptions {
+            dir: None,
+            host: "127.0.0.1".into(),
+            port: 0,
+            http_port: None,
+            clients: Vec::new(),
+            slow_ms: DEFAULT_SLOW_MS,
+            log_requests: false,
+        }
+    }
+}
+
+/// A running sandbox; its listeners and connections stop when it is dropped.
+pub struct Sandbox {
+    state: Arc<State>,
+    listeners: Vec<Listener>,
+    dir: PathBuf,
+    owns_dir: bool,
+    base_url: String,
+    http_base_url: Option<String>,
+}
+
+/// Parses `host`, refusing anything that is not loopback: the sandbox accepts
+/// a published demo key and must never be reachable from the network.
+fn loopback_ip(host: &str) -> io::Result<IpAddr> {
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if bare.eq_ignore_ascii_case("localhost") {
+        return Ok(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    }
+    match bare.parse::<IpAddr>() {
+        Ok(ip) if ip.is_loopback() => Ok(ip),
+        _ => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("refusing to listen on {host:?}: only loopback addresses are allowed"),
+        )),
+    }
+}
+
+fn url(scheme: &str, ip: IpAddr, port: u16) -> String {
+    match ip {
+        IpAddr::V4(v4) => format!("{scheme}://{v4}:{port}"),
+        IpAddr::V6(v6) => format!("{scheme}://[{v6}]:{port}"),
+    }
+}
+
+fn bind(ip: IpAddr, port: u16, what: &str) -> io::Result<TcpListener> {
+    TcpListener::bind((ip, port)).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!(
+                "binding the {what} listener to {}: {e}",
+                url("tcp", ip, port)
+            ),
+        )
+    })
+}
+
+impl Sandbox {
+    /// Generates certificates and keys, starts listening and writes the files.
+    pub fn start(options: SandboxOptions) -> io::Result<Sandbox> {
+        let ip = loopback_ip(&options.host)?;
+        let (dir, owns_dir) = match &options.dir {
+            Some(d) => {
+                fs::create_dir_all(d).map_err(|e| {
+                    io::Error::new(e.kind(), format!("creating {}: {e}", d.display()))
+                })?;
+                (d.clone(), false)
+            }
+            None => (files::create_temp_dir()?, true),
+        };
+        let result =
+            fs::canonicalize(&dir).and_then(|dir| Self::start_in(dir, owns_dir, ip, &options));
+        if result.is_err() && owns_dir {
+            let _ = fs::remove_dir_all(&dir);
+        }
+        result
+    }
+
+    fn start_in(
+        dir: PathBuf,
+        owns_dir: bool,
+        ip: IpAddr,
+        options: &SandboxOptions,
+    ) -> io::Result<Sandbox> {
+        // Before anything else, so nobody mistakes the old file for this server.
+        match fs::remove_file(dir.join(SANDBOX_JSON)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+
+        let identity = tls::generate_identity()?;
+        let ca_pem = identity
+            .ca_cert
+            .to_pem()
+            .map_err(|e| io::Error::other(format!("encoding CA: {e}")))?;
+        files::write_atomic(&dir.join("ca.pem"), &ca_pem, false)?;
+
+        let merchant = tls::load_or_create_merchant_key(
+            &dir.join("merchant-key.pem"),
+            &dir.join("merchant-public.pem"),
+        )?;
+        let mut registry = Registry::with_builtins(&tls::public_of(&merchant)?);
+        for (id, path) in &options.clients {
+            if id.is_empty() || id.chars().any(char::is_control) {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("invalid client id {id:?}"),
+                ));
+            }
+            registry.insert(id, tls::load_public_key(path)?);
+        }
+        let acceptor = Arc::new(tls::acceptor(&identity)?);
+
+        let tls_listener = bind(ip, options.port, "HTTPS")?;
+        let plain_listener = match options.http_port {
+            Some(port) => Some(bind(ip, port, "HTTP")?),
+            None => None,
+        };
+        let endpoints = Endpoints::new(registry, Duration::from_millis(options.slow_ms));
+        let state = Arc::new(State::new(endpoints, options.log_requests));
+
+        let mut sandbox = Sandbox {
+            state: Arc::clone(&state),
+            listeners: Vec::new(),
+            dir,
+            owns_dir,
+            base_url: String::new(),
+            http_base_url: None,
+        };
+        // From here on, dropping `sandbox` on an error stops what was started.
+        let https = Listener::spawn(tls_listener, Transport::Tls(acceptor), Arc::clone(&state))?;
+        sandbox.base_url = url("https", ip, https.port());
+        sandbox.listeners.push(https);
+        if let Some(l) = plain_listener {
+            let plain = Listener::spawn(l, Transport::Plain, Arc::clone(&state))?;
+            sandbox.http_base_url = Some(url("http", ip, plain.port()));
+            sandbox.listeners.push(plain);
+        }
+        sandbox.write_files()?;
+        Ok(sandbox)
+    }
+
+    fn layout(&self) -> (PathBuf, PathBuf, PathBuf) {
+        (
+            self.ca_file(),
+            self.private_key_file(),
+            self.public_key_file(),
+        )
+    }
+
+    fn with_layout<T>(&self, f: impl FnOnce(&Layout<'_>) -> T) -> T {
+        let (ca, key, public) = self.layout();
+        f(&Layout {
+            base_url: &self.base_url,
+            port: self.port(),
+            http_base_url: self.http_base_url.as_deref(),
+            ca_file: &ca,
+            private_key_file: &key,
+            public_key_file: &public,
+            client_id: SANDBOX_CLIENT_ID,
+            klikoo_client_id: KLIKOO_CLIENT_ID,
+            klikoo_client_secret: KLIKOO_CLIENT_SECRET,
+        })
+    }
+
+    /// Client configs first, `sandbox.json` last: its appearance means ready.
+    fn write_files(&self) -> io::Result<()> {
+        for provider in PROVIDER_NAMES {
+            files::write_json_atomic(&self.config_path(provider), &self.config_json(provider))?;
+        }
+        let description = self.with_layout(files::sandbox_description);
+        files::write_json_atomic(&self.dir.join(SANDBOX_JSON), &description)
+    }
+
+    /// `https://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// `http://127.0.0.1:PORT` when a plain listener was asked for.
+    pub fn http_base_url(&self) -> Option<String> {
+        self.http_base_url.clone()
+    }
+
+    /// The HTTPS port.
+    pub fn port(&self) -> u16 {
+        self.listeners.first().map_or(0, Listener::port)
+    }
+
+    /// The sandbox directory (absolute).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The CA certificate clients must trust.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.join("ca.pem")
+    }
+
+    /// The demo merchant private key (PKCS#8 PEM).
+    pub fn private_key_file(&self) -> PathBuf {
+        self.dir.join("merchant-key.pem")
+    }
+
+    /// The demo merchant public key (SPKI PEM).
+    pub fn public_key_file(&self) -> PathBuf {
+        self.dir.join("merchant-public.pem")
+    }
+
+    /// `sandbox.json`.
+    pub fn description_file(&self) -> PathBuf {
+        self.dir.join(SANDBOX_JSON)
+    }
+
+    /// `DIR/config-{provider}.json` (written for [`PROVIDER_NAMES`]).
+    pub fn config_path(&self, provider: &str) -> PathBuf {
+        self.dir.join(format!("config-{provider}.json"))
+    }
+
+    /// The client config for `provider` (as written to [`Sandbox::config_path`]);
+    /// `Value::Null` for an unknown provider.
+    pub fn config_json(&self, provider: &str) -> Value {
+        match provider_by_name(provider) {
+            Some(p) => self.with_layout(|l| files::client_config(p.name, l)),
+            None => Value::Null,
+        }
+    }
+
+    /// Current counters, as `GET /sandbox/stats` returns them.
+    pub fn stats(&self) -> Value {
+        self.state.stats.snapshot()
+    }
+
+    /// Zeroes the counters (and FAULT-FLAKY's request count).
+    pub fn reset_stats(&self) {
+        self.state.reset_stats();
+    }
+
+    /// Stops the sandbox now (same as dropping it).
+    pub fn shutdown(self) {}
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.state.begin_shutdown();
+        for l in &mut self.listeners {
+            l.stop();
+        }
+        // Again: a connection accepted just before the flag was set may have
+        // registered after the first sweep.
+        self.state.begin_shutdown();
+        let _ = fs::remove_file(self.dir.join(SANDBOX_JSON));
+        if self.owns_dir {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_hosts() {
+        for ok in ["127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost"] {
+            assert!(loopback_ip(ok).unwrap().is_loopback(), "{ok}");
+        }
+        for bad in ["0.0.0.0", "::", "192.168.1.1", "example.com", ""] {
+            let e = loopback_ip(bad).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::InvalidInput, "{bad}");
+        }
+    }
+
+    #[test]
+    fn fault_ids_match_the_registry() {
+        let listed: Vec<&str> = clients::FAULTS.iter().map(|(id, _)| *id).collect();
+        assert_eq!(listed, FAULT_CLIENT_IDS);
+    }
+}

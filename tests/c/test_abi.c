@@ -45,24 +45,34 @@ static char *read_file(const char *path) {
     return buf;
 }
 
-/* Copies a string field of a flat JSON object (test helper, not a parser). */
-static void json_str(const char *json, const char *key, char *out, size_t cap) {
+/* Finds the value of "key" in a JSON object, allowing spaces around the
+ * colon (test helper, not a parser). */
+static const char *json_value(const char *json, const char *key) {
     char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\":\"", key);
+    snprintf(pat, sizeof pat, "\"%s\"", key);
     const char *p = strstr(json, pat);
-    out[0] = '\0';
-    if (!p) return;
+    if (!p) return NULL;
     p += strlen(pat);
+    while (*p == ' ') p++;
+    if (*p != ':') return NULL;
+    p++;
+    while (*p == ' ') p++;
+    return p;
+}
+
+static void json_str(const char *json, const char *key, char *out, size_t cap) {
+    const char *p = json_value(json, key);
+    out[0] = '\0';
+    if (!p || *p != '"') return;
+    p++;
     size_t i = 0;
     while (*p && *p != '"' && i + 1 < cap) out[i++] = *p++;
     out[i] = '\0';
 }
 
 static long long json_int(const char *json, const char *key) {
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    const char *p = strstr(json, pat);
-    return p ? strtoll(p + strlen(pat), NULL, 10) : -1;
+    const char *p = json_value(json, key);
+    return p ? strtoll(p, NULL, 10) : -1;
 }
 
 static char base_url[256], ca_file[512], key_file[512], http_base_url[256];

@@ -1,0 +1,246 @@
+//! `snapb2b-sandbox` command line: parse arguments, run until a deadline or a
+//! signal, shut down cleanly.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use super::{Sandbox, SandboxOptions};
+
+pub const USAGE: &str = "\
+usage: snapb2b-sandbox [options]
+
+Local HTTPS sandbox playing the SNAP B2B access-token endpoints of DOKU, NICEPAY,
+a generic SNAP bank and Klikoo.
+
+options:
+  --dir DIR                 files go here (default ./sandbox): ca.pem, merchant-key.pem,
+                            merchant-public.pem, config-*.json, sandbox.json (written last)
+  --host HOST               loopback address to listen on (default 127.0.0.1)
+  --port N                  HTTPS port, 0 = any free port (default 0)
+  --http-port N             also serve plain HTTP on N (0 = any free port)
+  --client ID=FILE          register a client with a public key / certificate PEM (repeatable)
+  --max-seconds N           exit by itself after N seconds (default 0 = run until signalled)
+  --slow-ms N               delay of the FAULT-SLOW client (default 30000)
+  --quiet                   no per-request log lines on stderr
+  -h, --help                this text
+";
+
+/// Set by SIGINT / SIGTERM.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_signal(_: libc::c_int) {
+    // Only an atomic store: the one thing safe to do in a signal handler.
+    STOP.store(true, Ordering::SeqCst);
+}
+
+#[cfg(unix)]
+fn install_signal_handlers() {
+    let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+    // SAFETY: the handler is async-signal-safe (a single atomic store).
+    unsafe {
+        libc::signal(libc::SIGINT, handler);
+        libc::signal(libc::SIGTERM, handler);
+    }
+}
+
+#[cfg(not(unix))]
+fn install_signal_handlers() {}
+
+#[derive(Debug)]
+struct CliOptions {
+    sandbox: SandboxOptions,
+    max_seconds: u64,
+    quiet: bool,
+}
+
+fn number<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, String> {
+    value
+        .parse()
+        .map_err(|_| format!("{flag}: not a valid number: {value:?}"))
+}
+
+/// `Ok(None)`: help was asked for.
+fn parse(args: Vec<String>) -> Result<Option<CliOptions>, String> {
+    let mut opts = CliOptions {
+        sandbox: SandboxOptions {
+            dir: Some(PathBuf::from("sandbox")),
+            log_requests: true,
+            ..SandboxOptions::default()
+        },
+        max_seconds: 0,
+        quiet: false,
+    };
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        // Both `--flag value` and `--flag=value`.
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
+            _ => (arg.clone(), None),
+        };
+        let takes_value = matches!(
+            flag.as_str(),
+            "--dir"
+                | "--host"
+                | "--port"
+                | "--http-port"
+                | "--client"
+                | "--max-seconds"
+                | "--slow-ms"
+        );
+        let value = if takes_value {
+            match inline {
+                Some(v) => v,
+                None => args.next().ok_or_else(|| format!("{flag} needs a value"))?,
+            }
+        } else {
+            if inline.is_some() {
+                return Err(format!("{flag} takes no value"));
+            }
+            String::new()
+        };
+        match flag.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "--quiet" => opts.quiet = true,
+            "--dir" => opts.sandbox.dir = Some(PathBuf::from(value)),
+            "--host" => opts.sandbox.host = value,
+            "--port" => opts.sandbox.port = number(&flag, &value)?,
+            "--http-port" => opts.sandbox.http_port = Some(number(&flag, &value)?),
+            "--max-seconds" => opts.max_seconds = number(&flag, &value)?,
+            "--slow-ms" => opts.sandbox.slow_ms = number(&flag, &value)?,
+            "--client" => match value.split_once('=') {
+                Some((id, file)) if !id.is_empty() && !file.is_empty() => opts
+                    .sandbox
+                    .clients
+                    .push((id.to_string(), PathBuf::from(file))),
+                _ => return Err(format!("--client needs ID=FILE, got {value:?}")),
+            },
+            _ => return Err(format!("unknown argument {arg:?}")),
+        }
+    }
+    opts.sandbox.log_requests = !opts.quiet;
+    Ok(Some(opts))
+}
+
+/// Runs the sandbox command with its arguments (without the program name);
+/// returns the process exit code: 0 after a clean stop, 1 if it could not
+/// start, 2 for bad arguments.
+pub fn cli_main<I, S>(args: I) -> i32
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    // Writes below ignore errors: a closed stdout/stderr must not panic us.
+    let opts = match parse(args.into_iter().map(Into::into).collect()) {
+        Ok(Some(o)) => o,
+        Ok(None) => {
+            let _ = io::stdout().lock().write_all(USAGE.as_bytes());
+            return 0;
+        }
+        Err(msg) => {
+            let _ = write!(io::stderr().lock(), "snapb2b-sandbox: {msg}\n\n{USAGE}");
+            return 2;
+        }
+    };
+    let quiet = opts.quiet;
+    let sandbox = match Sandbox::start(opts.sandbox) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = writeln!(io::stderr().lock(), "snapb2b-sandbox: {e}");
+            return 1;
+        }
+    };
+    STOP.store(false, Ordering::SeqCst);
+    install_signal_handlers();
+    {
+        let mut out = io::stdout().lock();
+        let _ = writeln!(out, "snapb2b-sandbox listening on {}", sandbox.base_url());
+        let _ = out.flush();
+    }
+    if !quiet {
+        let mut err = io::stderr().lock();
+        let _ = writeln!(err, "snapb2b-sandbox: files in {}", sandbox.dir().display());
+        if let Some(http) = sandbox.http_base_url() {
+            let _ = writeln!(err, "snapb2b-sandbox: plain HTTP on {http}");
+        }
+    }
+
+    let deadline =
+        (opts.max_seconds > 0).then(|| Instant::now() + Duration::from_secs(opts.max_seconds));
+    while !STOP.load(Ordering::SeqCst) && deadline.is_none_or(|d| Instant::now() < d) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if !quiet {
+        let _ = writeln!(io::stderr().lock(), "snapb2b-sandbox: shutting down");
+    }
+    drop(sandbox);
+    0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn parses_all_flags_in_both_forms() {
+        let o = parse(args(&[
+            "--dir=/tmp/x",
+            "--host",
+            "::1",
+            "--port",
+            "8443",
+            "--http-port=0",
+            "--client",
+            "A=a.pem",
+            "--client=B=b=c.pem",
+            "--max-seconds",
+            "5",
+            "--slow-ms=10",
+            "--quiet",
+        ]))
+        .unwrap()
+        .unwrap();
+        assert_eq!(o.sandbox.dir, Some(PathBuf::from("/tmp/x")));
+        assert_eq!(o.sandbox.host, "::1");
+        assert_eq!((o.sandbox.port, o.sandbox.http_port), (8443, Some(0)));
+        assert_eq!(
+            o.sandbox.clients,
+            vec![
+                ("A".to_string(), PathBuf::from("a.pem")),
+                ("B".to_string(), PathBuf::from("b=c.pem"))
+            ]
+        );
+        assert_eq!((o.max_seconds, o.sandbox.slow_ms), (5, 10));
+        assert!(o.quiet && !o.sandbox.log_requests);
+    }
+
+    #[test]
+    fn defaults_and_errors() {
+        let o = parse(vec![]).unwrap().unwrap();
+        assert_eq!(o.sandbox.dir, Some(PathBuf::from("sandbox")));
+        assert_eq!(o.sandbox.slow_ms, 30_000);
+        assert!(o.sandbox.log_requests);
+        assert!(parse(args(&["--help"])).unwrap().is_none());
+        for bad in [
+            &["--port"][..],
+            &["--port", "x"],
+            &["--port", "70000"],
+            &["--client", "noequals"],
+            &["--client", "=f"],
+            &["--quiet=1"],
+            &["--bogus"],
+        ] {
+            assert!(parse(args(bad)).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn refuses_non_loopback_host() {
+        assert_eq!(cli_main(["--host", "0.0.0.0", "--quiet"]), 1);
+    }
+}

@@ -1,0 +1,101 @@
+//! Registered clients: who may ask for a token, with which public key, and which
+//! of them are fault clients that misbehave on purpose.
+
+use std::collections::HashMap;
+
+use openssl::pkey::{PKey, Public};
+
+/// The ordinary demo client (all SNAP-style providers).
+pub const SANDBOX_CLIENT_ID: &str = "SANDBOX-CLIENT";
+/// The Klikoo demo client (Klikoo client ids are UUIDs).
+pub const KLIKOO_CLIENT_ID: &str = "3f9c8962-4c4b-4bb6-b3c1-8fc883519c02";
+/// Klikoo client secret registered for every client (32 characters).
+pub const KLIKOO_CLIENT_SECRET: &str = "sandbox0secret0klikoo00000000000";
+
+/// Behaviour forced on a client's requests once its signature has verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Waits `slow_ms`, then answers normally.
+    Slow,
+    /// 200 with an HTML body.
+    Garbage,
+    /// 200 with a ~2 MiB (valid JSON) body.
+    Huge,
+    /// 200 "Successful" without an access token.
+    NoToken,
+    /// 500 Internal Server Error.
+    ServerError,
+    /// Closes the connection without answering.
+    Drop,
+    /// 503 on odd-numbered requests (1st, 3rd, ...), success on even ones.
+    Flaky,
+    /// 200 whose body is an "Unauthorized. Signature" error.
+    ErrorWith200,
+    /// 429 with `Retry-After: 1`.
+    TooManyRequests,
+    /// 401 Stale Timestamp with `X-TIMESTAMP` and `Date` 7 hours ahead.
+    Clock,
+}
+
+/// Fault client ids and their behaviour.
+pub const FAULTS: &[(&str, Fault)] = &[
+    ("FAULT-SLOW", Fault::Slow),
+    ("FAULT-GARBAGE", Fault::Garbage),
+    ("FAULT-HUGE", Fault::Huge),
+    ("FAULT-NOTOKEN", Fault::NoToken),
+    ("FAULT-500", Fault::ServerError),
+    ("FAULT-DROP", Fault::Drop),
+    ("FAULT-FLAKY", Fault::Flaky),
+    ("FAULT-200ERROR", Fault::ErrorWith200),
+    ("FAULT-429", Fault::TooManyRequests),
+    ("FAULT-CLOCK", Fault::Clock),
+];
+
+impl Fault {
+    pub fn for_client(client_id: &str) -> Option<Fault> {
+        FAULTS
+            .iter()
+            .find(|(id, _)| *id == client_id)
+            .map(|(_, f)| *f)
+    }
+}
+
+pub struct Client {
+    pub public_key: PKey<Public>,
+    /// What the Klikoo endpoint expects in `additional_info.client_secret`.
+    pub klikoo_secret: String,
+}
+
+#[derive(Default)]
+pub struct Registry {
+    clients: HashMap<String, Client>,
+}
+
+impl Registry {
+    /// The built-in clients, all verified with the merchant public key.
+    pub fn with_builtins(merchant: &PKey<Public>) -> Self {
+        let mut r = Registry::default();
+        let ids = [SANDBOX_CLIENT_ID, KLIKOO_CLIENT_ID]
+            .into_iter()
+            .chain(FAULTS.iter().map(|(id, _)| *id));
+        for id in ids {
+            r.insert(id, merchant.clone());
+        }
+        r
+    }
+
+    /// Adds or replaces a client (a `--client` may override a built-in key).
+    pub fn insert(&mut self, id: &str, public_key: PKey<Public>) {
+        self.clients.insert(
+            id.to_string(),
+            Client {
+                public_key,
+                klikoo_secret: KLIKOO_CLIENT_SECRET.to_string(),
+            },
+        );
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Client> {
+        self.clients.get(id)
+    }
+}

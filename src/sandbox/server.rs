@@ -1,0 +1,433 @@
+//! Listeners and connections: one accept thread per listener, one thread per
+//! connection (capped), TLS or plain, keep-alive, routing, logging and counting.
+
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use openssl::ssl::{SslAcceptor, SslStream};
+use serde_json::json;
+
+use super::http::{RequestReader, Response};
+use super::providers::{provider_for_path, Action, Endpoints, Handled};
+use super::stats::Stats;
+
+/// Most connections served at once; further ones are closed on accept.
+pub const MAX_CONNECTIONS: usize = 256;
+/// A TLS handshake must complete within this time.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// An idle keep-alive connection is closed after this time.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often a delayed answer checks for shutdown or a vanished peer.
+const POLL_INTERVAL: Duration = Duration::from_millis(20);
+
+/// State shared by the listeners and connection threads.
+pub struct State {
+    pub endpoints: Endpoints,
+    pub stats: Stats,
+    pub log_requests: bool,
+    shutdown: AtomicBool,
+    active: AtomicUsize,
+    next_conn_id: AtomicU64,
+    /// Clones of open sockets, so shutdown can unblock their threads.
+    open: Mutex<HashMap<u64, TcpStream>>,
+}
+
+impl State {
+    pub fn new(endpoints: Endpoints, log_requests: bool) -> Self {
+        State {
+            endpoints,
+            stats: Stats::default(),
+            log_requests,
+            shutdown: AtomicBool::new(false),
+            active: AtomicUsize::new(0),
+            next_conn_id: AtomicU64::new(0),
+            open: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn shutting_down(&self) -> bool {
+        self.shutdown.load(Ordering::SeqCst)
+    }
+
+    fn open(&self) -> MutexGuard<'_, HashMap<u64, TcpStream>> {
+        self.open.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn log(&self, line: std::fmt::Arguments<'_>) {
+        if self.log_requests {
+            // Not eprintln!: it panics when stderr is a closed pipe.
+            let _ = writeln!(io::stderr().lock(), "snapb2b-sandbox: {line}");
+        }
+    }
+
+    /// Stops accepting and closes every open connection.
+    pub fn begin_shutdown(&self) {
+        self.shutdown.store(true, Ordering::SeqCst);
+        for (_, s) in self.open().drain() {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+    }
+
+    pub fn reset_stats(&self) {
+        self.stats.reset();
+        self.endpoints.reset_counters();
+    }
+}
+
+/// What a listener speaks.
+#[derive(Clone)]
+pub enum Transport {
+    Tls(Arc<SslAcceptor>),
+    Plain,
+}
+
+/// A running listener; [`Listener::stop`] after [`State::begin_shutdown`].
+pub struct Listener {
+    addr: SocketAddr,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Listener {
+    pub fn spawn(
+        listener: TcpListener,
+        transport: Transport,
+        state: Arc<State>,
+    ) -> io::Result<Self> {
+        let addr = listener.local_addr()?;
+        let thread = std::thread::Builder::new()
+            .name(format!("sandbox-accept-{}", addr.port()))
+            .spawn(move || accept_loop(listener, transport, state))?;
+        Ok(Listener {
+            addr,
+            thread: Some(thread),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Wakes the blocked `accept` with a connection of our own, then joins.
+    pub fn stop(&mut self) {
+        if let Some(thread) = self.thread.take() {
+            if TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)).is_ok() {
+                let _ = thread.join();
+            }
+            // Otherwise leave the thread detached rather than hang the caller.
+        }
+    }
+}
+
+fn accept_loop(listener: TcpListener, transport: Transport, state: Arc<State>) {
+    loop {
+        let accepted = listener.accept();
+        if state.shutting_down() {
+            return;
+        }
+        let (tcp, peer) = match accepted {
+            Ok(a) => a,
+            Err(e) => {
+                // E.g. out of file descriptors: back off instead of spinning.
+                state.log(format_args!("accept failed: {e}"));
+                std::thread::sleep(Duration::from_millis(50));
+                continue;
+            }
+        };
+        state.stats.connection();
+        if state.active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+            state.active.fetch_sub(1, Ordering::SeqCst);
+            state.log(format_args!("{peer}: too many connections, closing"));
+            continue;
+        }
+        let guard = ActiveGuard::new(&state, &tcp);
+        let transport = transport.clone();
+        let spawned = std::thread::Builder::new()
+            .name("sandbox-conn".into())
+            .spawn(move || {
+                serve_connection(&guard.state, tcp, peer, &transport);
+                drop(guard);
+            });
+        if let Err(e) = spawned {
+            state.log(format_args!("{peer}: cannot start a thread: {e}"));
+        }
+    }
+}
+
+/// Counts a connection as active and registered for its whole life, even if its
+/// thread panics (or never starts: the closure, and so the guard, is dropped).
+struct ActiveGuard {
+    state: Arc<State>,
+    id: u64,
+}
+
+impl ActiveGuard {
+    fn new(state: &Arc<State>, tcp: &TcpStream) -> Self {
+        let id = state.next_conn_id.fetch_add(1, Ordering::SeqCst);
+        if let Ok(clone) = tcp.try_clone() {
+            state.open().insert(id, clone);
+        }
+        ActiveGuard {
+            state: Arc::clone(state),
+            id,
+        }
+    }
+}
+
+impl Drop for ActiveGuard {
+    fn drop(&mut self) {
+        self.state.open().remove(&self.id);
+        self.state.active.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A connection, TLS or plain.
+enum Conn {
+    Tls(Box<SslStream<TcpStream>>),
+    Plain(TcpStream),
+}
+
+impl Conn {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Conn::Tls(s) => s.get_ref(),
+            Conn::Plain(s) => s,
+        }
+    }
+
+    /// Polite close: TLS close_notify, then FIN; drains what the peer still
+    /// sends so the kernel does not answer it with a RST that could destroy our
+    /// last response before the peer reads it.
+    fn close(mut self) {
+        if let Conn::Tls(s) = &mut self {
+            let _ = s.shutdown();
+        }
+        let tcp = self.tcp();
+        let _ = tcp.shutdown(Shutdown::Write);
+        let _ = tcp.set_read_timeout(Some(Duration::from_millis(200)));
+        let mut sink = [0u8; 4096];
+        let mut drained = 0;
+        while drained < 256 * 1024 {
+            match self.read(&mut sink) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => drained += n,
+            }
+        }
+    }
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Conn::Tls(s) => s.read(buf),
+            Conn::Plain(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Conn::Tls(s) => s.write(buf),
+            Conn::Plain(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Conn::Tls(s) => s.flush(),
+            Conn::Plain(s) => s.flush(),
+        }
+    }
+}
+
+fn serve_connection(state: &State, tcp: TcpStream, peer: SocketAddr, transport: &Transport) {
+    // Small request/response exchanges: Nagle would add delayed-ACK stalls.
+    let _ = tcp.set_nodelay(true);
+    let _ = tcp.set_write_timeout(Some(WRITE_TIMEOUT));
+    let mut conn = match transport {
+        Transport::Plain => Conn::Plain(tcp),
+        Transport::Tls(acceptor) => {
+            let _ = tcp.set_read_timeout(Some(HANDSHAKE_TIMEOUT));
+            match acceptor.accept(tcp) {
+                Ok(s) => Conn::Tls(Box::new(s)),
+                Err(e) => {
+                    state.log(format_args!("{peer}: TLS handshake failed: {e}"));
+                    return;
+                }
+            }
+        }
+    };
+    let _ = conn.tcp().set_read_timeout(Some(IDLE_TIMEOUT));
+
+    let mut reader = RequestReader::default();
+    while !state.shutting_down() {
+        let request = match reader.read_request(&mut conn) {
+            Ok(Some(r)) => r,
+            Ok(None) => return,
+            Err(e) => {
+                state.log(format_args!(
+                    "{peer}: bad request: {} {}",
+                    e.status, e.message
+                ));
+                let _ = send(&mut conn, &e.to_response(), false);
+                conn.close();
+                return;
+            }
+        };
+        let keep_alive = request.keep_alive();
+        let started = Instant::now();
+        let handled = route(state, &request);
+        let (written, status) = match &handled.action {
+            Action::Respond(r) => (send(&mut conn, r, keep_alive), r.status.to_string()),
+            Action::RespondAfter(delay, r) => {
+                if wait(state, conn.tcp(), *delay) {
+                    (send(&mut conn, r, keep_alive), r.status.to_string())
+                } else {
+                    (false, "abandoned".to_string())
+                }
+            }
+            Action::Drop => (false, "dropped".to_string()),
+        };
+        if written && handled.issues_token {
+            state.stats.token_issued();
+        }
+        state.log(format_args!(
+            "{} {} client={} status={} code={} {}ms",
+            printable(&request.method),
+            printable(&request.path),
+            handled.client_id.as_deref().map_or("-".into(), printable),
+            status,
+            handled.response_code.as_deref().unwrap_or("-"),
+            started.elapsed().as_millis(),
+        ));
+        match handled.action {
+            // Just vanish: no close_notify, no response.
+            Action::Drop => {
+                let _ = conn.tcp().shutdown(Shutdown::Both);
+                return;
+            }
+            _ if !written => return,
+            _ if !keep_alive => {
+                conn.close();
+                return;
+            }
+            _ => {}
+        }
+    }
+}
+
+fn send(conn: &mut Conn, response: &Response, keep_alive: bool) -> bool {
+    conn.write_all(&response.to_bytes(keep_alive))
+        .and_then(|()| conn.flush())
+        .is_ok()
+}
+
+/// Sleeps for `delay`; false if the sandbox shuts down or the peer hangs up first.
+fn wait(state: &State, tcp: &TcpStream, delay: Duration) -> bool {
+    let deadline = Instant::now() + delay;
+    loop {
+        if state.shutting_down() || peer_closed(tcp) {
+            return false;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return true;
+        }
+        std::thread::sleep(POLL_INTERVAL.min(deadline - now));
+    }
+}
+
+/// Whether the peer has shut down its side (it gave up on us).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn peer_closed(tcp: &TcpStream) -> bool {
+    use std::os::unix::io::AsRawFd;
+    let mut pfd = libc::pollfd {
+        fd: tcp.as_raw_fd(),
+        events: libc::POLLRDHUP,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd for a socket we own, zero timeout.
+    let n = unsafe { libc::poll(&mut pfd, 1, 0) };
+    n > 0 && pfd.revents & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) != 0
+}
+
+/// Portable fallback: EOF visible to a non-blocking peek (misses a TLS
+/// close_notify still queued ahead of the EOF, which only delays giving up).
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn peer_closed(tcp: &TcpStream) -> bool {
+    if tcp.set_nonblocking(true).is_err() {
+        return false;
+    }
+    let mut byte = [0u8; 1];
+    let result = tcp.peek(&mut byte);
+    let _ = tcp.set_nonblocking(false);
+    matches!(result, Ok(0))
+}
+
+/// Control endpoints, then token endpoints; everything else is a 404.
+fn route(state: &State, req: &super::http::Request) -> Handled {
+    let plain = |response: Response| Handled {
+        action: Action::Respond(response),
+        client_id: None,
+        response_code: None,
+        issues_token: false,
+    };
+    let not_found = || {
+        plain(Response::json(
+            404,
+            &json!({"responseCode": "4040000", "responseMessage": "Not Found"}),
+        ))
+    };
+    let method_not_allowed = |allow: &str| {
+        plain(
+            Response::json(
+                405,
+                &json!({"responseCode": "4050000", "responseMessage": "Method Not Allowed"}),
+            )
+            .with_header("Allow", allow),
+        )
+    };
+
+    // Control endpoints are not counted, so reading the stats does not change them.
+    if req.path == "/sandbox" || req.path.starts_with("/sandbox/") {
+        return match (req.method.as_str(), req.path.as_str()) {
+            ("GET", "/sandbox/health") => plain(Response::json(200, &json!({"ok": true}))),
+            ("GET", "/sandbox/stats") => plain(Response::json(200, &state.stats.snapshot())),
+            ("POST", "/sandbox/stats/reset") => {
+                state.reset_stats();
+                plain(Response::json(200, &json!({"ok": true})))
+            }
+            (_, "/sandbox/health" | "/sandbox/stats") => method_not_allowed("GET"),
+            (_, "/sandbox/stats/reset") => method_not_allowed("POST"),
+            _ => not_found(),
+        };
+    }
+
+    state.stats.request(&req.path);
+    let Some(provider) = provider_for_path(&req.path) else {
+        return not_found();
+    };
+    let handled = state.endpoints.handle(provider, req, chrono::Utc::now());
+    state.stats.token_request(handled.client_id.as_deref());
+    handled
+}
+
+/// A peer-supplied value made safe for a log line: no control characters,
+/// bounded length.
+fn printable(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .take(80)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    if s.chars().count() > 80 {
+        out.push('…');
+    }
+    out
+}
