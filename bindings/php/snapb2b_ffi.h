@@ -11,6 +11,8 @@ typedef enum b2b_status {
   B2B_INTERNAL = 99,
 } b2b_status;
 
+typedef struct b2b_client b2b_client;
+
 void b2b_free(char *ptr);
 
 const char *b2b_last_error(void);
@@ -20,6 +22,16 @@ const char *b2b_last_error_json(void);
 const char *b2b_version(void);
 
 const char *b2b_status_name(int status);
+
+int b2b_client_new(const char *config_json,
+                   struct b2b_client **client_out);
+
+int b2b_client_token(struct b2b_client *client,
+                     char **token_json_out);
+
+int b2b_client_invalidate(struct b2b_client *client);
+
+void b2b_client_free(struct b2b_client *client);
 
 int b2b_sign(const char *private_key,
              const char *client_id,
