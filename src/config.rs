@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::error::{Error, Result};
+use crate::error::{shown_path, shown_word, Error, Result};
 use crate::keys::PrivateKey;
 use crate::provider::{self, Profile};
 use crate::secret::SecretString;
@@ -124,7 +124,8 @@ impl Config {
         let provider_name = c.required_str("provider")?;
         let profile = provider::by_name(provider_name).ok_or_else(|| {
             Error::invalid_argument(format!(
-                "unknown provider `{provider_name}`: expected one of {}",
+                "unknown provider {}: expected one of {}",
+                shown_word(provider_name),
                 provider::names()
             ))
         })?;
@@ -158,9 +159,13 @@ impl Config {
         }
 
         let client_id = c.required_str("client_id")?.to_string();
-        if client_id.chars().any(|ch| ch.is_control()) {
+        // It travels in an HTTP header, where only printable ASCII is safe.
+        if !client_id
+            .chars()
+            .all(|ch| ch.is_ascii_graphic() || ch == ' ')
+        {
             return Err(Error::invalid_argument(
-                "config key `client_id` contains control characters",
+                "config key `client_id` must be printable ASCII",
             ));
         }
 
@@ -219,7 +224,11 @@ impl Config {
             client_secret,
             timeout: Duration::from_millis(timeout_ms),
             connect_timeout: Duration::from_millis(connect_ms),
-            ca_file: c.str("ca_file")?.map(PathBuf::from),
+            ca_file: c
+                .str("ca_file")?
+                .map(PathBuf::from)
+                .map(check_ca_file)
+                .transpose()?,
             allow_http,
             timestamp_style,
             client,
@@ -247,7 +256,8 @@ fn preset_url(profile: &Profile, environment: &str) -> Result<&'static str> {
         "production" => profile.production_url,
         other => {
             return Err(Error::invalid_argument(format!(
-                "unknown environment `{other}`: expected sandbox or production"
+                "unknown environment {}: expected sandbox or production",
+                shown_word(other)
             )))
         }
     };
@@ -257,6 +267,19 @@ fn preset_url(profile: &Profile, environment: &str) -> Result<&'static str> {
             profile.name
         ))
     })
+}
+
+/// A missing CA bundle is a configuration mistake, reported as such rather
+/// than as a TLS failure later.
+fn check_ca_file(path: PathBuf) -> Result<PathBuf> {
+    match std::fs::File::open(&path) {
+        Ok(_) => Ok(path),
+        Err(e) => Err(Error::invalid_argument(format!(
+            "config key `ca_file`: cannot read {}: {}",
+            shown_path(&path),
+            e.kind()
+        ))),
+    }
 }
 
 fn check_base_url(url: &str, allow_http: bool) -> Result<String> {
@@ -273,7 +296,16 @@ fn check_base_url(url: &str, allow_http: bool) -> Result<String> {
     } else {
         return Err(Error::invalid_argument("base_url must start with https://"));
     };
-    if rest.is_empty() || rest.contains(char::is_whitespace) || rest.contains(['?', '#']) {
+    let authority = rest.split('/').next().unwrap_or("");
+    if authority.contains('@') {
+        return Err(Error::invalid_argument(
+            "base_url must not carry credentials (user:password@)",
+        ));
+    }
+    if authority.is_empty()
+        || rest.chars().any(|c| c.is_whitespace() || c.is_control())
+        || rest.contains(['?', '#'])
+    {
         return Err(Error::invalid_argument(
             "base_url must be scheme://host[:port][/prefix] without spaces, query or fragment",
         ));
@@ -440,5 +472,50 @@ mod tests {
         assert_eq!(c.client.refresh_margin_s, 30);
         assert_eq!(c.client.max_retries, 0);
         assert_eq!(c.client.cache_file, Some(PathBuf::from("/tmp/t")));
+    }
+}
+
+#[cfg(test)]
+mod leak_tests {
+    use super::*;
+
+    const KEYISH: &str = "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\\n-----END PRIVATE KEY-----";
+
+    #[test]
+    fn values_that_look_like_secrets_are_never_echoed() {
+        let cases = [
+            format!(r#"{{"provider":"doku","environment":"sandbox","client_id":"c","private_key":"k","ca_file":"{KEYISH}"}}"#),
+            format!(r#"{{"provider":"{KEYISH}","client_id":"c","private_key":"k"}}"#),
+            format!(r#"{{"provider":"doku","environment":"{KEYISH}","client_id":"c","private_key":"k"}}"#),
+            format!(r#"{{"provider":"doku","environment":"sandbox","client_id":"c","private_key":"k","timestamp_style":"{KEYISH}"}}"#),
+            r#"{"provider":"snap","base_url":"https://user:hunter2@bank.example","client_id":"c","private_key":"k"}"#.to_string(),
+        ];
+        for json in &cases {
+            let err = Config::parse(json, ConfigKind::OneShot).unwrap_err();
+            assert!(
+                !err.message.contains("MIIEvQ") && !err.message.contains("hunter2"),
+                "{}",
+                err.message
+            );
+        }
+        let c = Config::parse(
+            &format!(r#"{{"provider":"doku","environment":"sandbox","client_id":"c","private_key_file":"{KEYISH}"}}"#),
+            ConfigKind::OneShot,
+        )
+        .unwrap();
+        let err = c.load_key().unwrap_err();
+        assert_eq!(err.status, crate::Status::Key);
+        assert!(!err.message.contains("MIIEvQ"), "{}", err.message);
+        assert!(err.message.contains("private_key"), "{}", err.message);
+    }
+
+    #[test]
+    fn client_id_must_be_printable_ascii() {
+        let err = Config::parse(
+            r#"{"provider":"doku","environment":"sandbox","client_id":"é-client","private_key":"k"}"#,
+            ConfigKind::OneShot,
+        )
+        .unwrap_err();
+        assert!(err.message.contains("ASCII"));
     }
 }

@@ -13,7 +13,7 @@ use base64::Engine;
 use openssl::pkey::{Id, PKey, Private};
 use openssl::rsa::Rsa;
 
-use crate::error::{openssl_reason, Error, Result};
+use crate::error::{openssl_reason, shown_path, shown_word, Error, Result};
 use crate::secret::{SecretBytes, SecretString};
 
 /// SNAP requires RSA keys of at least this many bits.
@@ -45,20 +45,7 @@ impl PrivateKey {
 
     /// Reads and parses a key file.
     pub fn from_file(path: &std::path::Path, passphrase: Option<&str>) -> Result<PrivateKey> {
-        let bytes = std::fs::read(path).map_err(|e| {
-            Error::key(format!(
-                "cannot read private_key_file {}: {e}",
-                path.display()
-            ))
-        })?;
-        let bytes = SecretBytes::new(bytes);
-        let text = std::str::from_utf8(&bytes).map_err(|_| {
-            Error::key(format!(
-                "private_key_file {} is not text (a DER file? convert it with `openssl pkey -inform DER`)",
-                path.display()
-            ))
-        })?;
-        PrivateKey::parse(text, passphrase)
+        PrivateKey::parse(read_key_file(path)?.expose(), passphrase)
     }
 
     fn validated(pkey: PKey<Private>) -> Result<PrivateKey> {
@@ -84,6 +71,25 @@ impl PrivateKey {
     pub fn pkey(&self) -> &PKey<Private> {
         &self.pkey
     }
+}
+
+/// Reads a key file as text, wiping the raw bytes afterwards.
+pub fn read_key_file(path: &std::path::Path) -> Result<SecretString> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        Error::key(format!(
+            "cannot read private_key_file {}: {}",
+            shown_path(path),
+            e.kind()
+        ))
+    })?;
+    let bytes = SecretBytes::new(bytes);
+    let text = std::str::from_utf8(&bytes).map_err(|_| {
+        Error::key(format!(
+            "private_key_file {} is not text (a DER file? convert it with `openssl pkey -inform DER`)",
+            shown_path(path)
+        ))
+    })?;
+    Ok(SecretString::from(text))
 }
 
 fn key_kind(id: Id) -> &'static str {
@@ -171,7 +177,7 @@ fn wrong_passphrase(err: &openssl::error::ErrorStack, what: &str) -> Error {
 
 fn parse_pem(text: &str, passphrase: Option<&str>) -> Result<PKey<Private>> {
     let block = pem_block(text)?;
-    let what = format!("PEM `{}`", block.label);
+    let what = format!("PEM {}", shown_word(block.label));
     match block.label {
         "PRIVATE KEY" => {
             let der = decode_base64(block.body, &what)?;
@@ -220,7 +226,8 @@ fn parse_pem(text: &str, passphrase: Option<&str>) -> Result<PKey<Private>> {
             "OpenSSH key format is not supported: convert it with `ssh-keygen -p -m PKCS8 -f FILE`",
         )),
         other => Err(Error::key(format!(
-            "unsupported PEM block `{other}`: expected PRIVATE KEY, RSA PRIVATE KEY or ENCRYPTED PRIVATE KEY"
+            "unsupported PEM block {}: expected PRIVATE KEY, RSA PRIVATE KEY or ENCRYPTED PRIVATE KEY",
+            shown_word(other)
         ))),
     }
 }

@@ -32,7 +32,8 @@ impl TimestampStyle {
             "utc_ms" => Ok(TimestampStyle::UtcMs),
             "wib_ms" => Ok(TimestampStyle::WibMs),
             other => Err(Error::invalid_argument(format!(
-                "unknown timestamp style `{other}`: expected wib, utc, utc_ms or wib_ms"
+                "unknown timestamp style {}: expected wib, utc, utc_ms or wib_ms",
+                crate::error::shown_word(other)
             ))),
         }
     }

@@ -127,17 +127,7 @@ fn load_key_cached(config: &Config) -> Result<std::sync::Arc<PrivateKey>> {
     match &config.key {
         KeySource::Inline(text) => ONE_SHOT_KEYS.get(text.expose(), pass),
         KeySource::File(path) => {
-            let bytes = std::fs::read(path).map_err(|e| {
-                Error::key(format!(
-                    "cannot read private_key_file {}: {e}",
-                    path.display()
-                ))
-            })?;
-            let bytes = SecretBytes::new(bytes);
-            let text = std::str::from_utf8(&bytes).map_err(|_| {
-                Error::key(format!("private_key_file {} is not text", path.display()))
-            })?;
-            ONE_SHOT_KEYS.get(text, pass)
+            ONE_SHOT_KEYS.get(crate::keys::read_key_file(path)?.expose(), pass)
         }
     }
 }

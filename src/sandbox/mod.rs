@@ -3,8 +3,9 @@
 //! trying clients offline.
 //!
 //! Start it in-process with [`Sandbox::start`] or from the command line with
-//! `snapb2b-sandbox` ([`cli_main`]). Each start makes a fresh CA and server
-//! certificate (`DIR/ca.pem`), reuses or creates the demo merchant key pair
+//! `snapb2b-sandbox` ([`cli_main`]). Each start makes a fresh CA (RSA 2048,
+//! `DIR/ca.pem`) and server certificate (ECDSA P-256, for 127.0.0.1, ::1 and
+//! localhost, valid from a day ago for 30 days), reuses or creates the demo merchant key pair
 //! (`DIR/merchant-key.pem`, PKCS#8, mode 0600; `DIR/merchant-public.pem`), writes
 //! ready client configs `DIR/config-{doku,nicepay,snap,klikoo}.json` and, last and
 //! atomically, `DIR/sandbox.json` (removed again on clean shutdown; a stale one is
@@ -235,6 +236,18 @@ impl Sandbox {
             _ => {}
         }
 
+        // Client keys first: a bad `--client` file fails before any key generation.
+        let mut extra_clients = Vec::new();
+        for (id, path) in &options.clients {
+            if id.is_empty() || id.chars().any(char::is_control) {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("invalid client id {id:?}"),
+                ));
+            }
+            extra_clients.push((id, tls::load_public_key(path)?));
+        }
+
         let identity = tls::generate_identity()?;
         let ca_pem = identity
             .ca_cert
@@ -247,14 +260,8 @@ impl Sandbox {
             &dir.join("merchant-public.pem"),
         )?;
         let mut registry = Registry::with_builtins(&tls::public_of(&merchant)?);
-        for (id, path) in &options.clients {
-            if id.is_empty() || id.chars().any(char::is_control) {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!("invalid client id {id:?}"),
-                ));
-            }
-            registry.insert(id, tls::load_public_key(path)?);
+        for (id, key) in extra_clients {
+            registry.insert(id, key);
         }
         let acceptor = Arc::new(tls::acceptor(&identity)?);
 

@@ -1,0 +1,148 @@
+"""Exceptions: one base class, one subclass per C status code."""
+
+from typing import Any, Dict, Optional, Tuple, Type
+
+
+class SnapError(Exception):
+    """A failed snapb2b call.
+
+    ``str(error)`` is the message; the attributes mirror the C library's
+    ``b2b_last_error_json``. Messages never contain keys, secrets or tokens.
+    """
+
+    status = 0  # type: int
+    name = "UNKNOWN"  # type: str
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: Optional[int] = None,
+        name: Optional[str] = None,
+        http_status: Optional[int] = None,
+        response_code: Optional[str] = None,
+        response_message: Optional[str] = None,
+        hint: Optional[str] = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+        if name is not None:
+            self.name = name
+        self.http_status = http_status
+        self.response_code = response_code
+        self.response_message = response_message
+        self.hint = hint
+
+    def _fields(self) -> Dict[str, Any]:
+        return {
+            "status": self.status,
+            "name": self.name,
+            "http_status": self.http_status,
+            "response_code": self.response_code,
+            "response_message": self.response_message,
+            "hint": self.hint,
+        }
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        extra = "".join(
+            ", {}={!r}".format(k, v) for k, v in self._fields().items() if v is not None
+        )
+        return "{}({!r}{})".format(type(self).__name__, self.message, extra)
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        # Keyword-only arguments do not survive the default pickling.
+        return (_rebuild, (type(self), self.message, self._fields()))
+
+
+def _rebuild(cls: Type[SnapError], message: str, fields: Dict[str, Any]) -> SnapError:
+    return cls(message, **fields)
+
+
+class InvalidArgumentError(SnapError):
+    """Bad argument or config (status 1, INVALID_ARGUMENT)."""
+
+    status = 1
+    name = "INVALID_ARGUMENT"
+
+
+class KeyFormatError(SnapError):
+    """Unusable private key (status 2, KEY)."""
+
+    status = 2
+    name = "KEY"
+
+
+class CryptoError(SnapError):
+    """OpenSSL failed while signing (status 3, CRYPTO)."""
+
+    status = 3
+    name = "CRYPTO"
+
+
+class TransportError(SnapError):
+    """DNS, connect, TLS or certificate failure (status 4, TRANSPORT)."""
+
+    status = 4
+    name = "TRANSPORT"
+
+
+class RequestTimeoutError(SnapError):
+    """No complete answer in time (status 5, TIMEOUT)."""
+
+    status = 5
+    name = "TIMEOUT"
+
+
+class ProviderError(SnapError):
+    """The provider refused: see ``http_status``, ``response_code`` and
+    ``response_message`` (status 6, PROVIDER)."""
+
+    status = 6
+    name = "PROVIDER"
+
+
+class ProtocolError(SnapError):
+    """The answer is not the documented JSON (status 7, PROTOCOL)."""
+
+    status = 7
+    name = "PROTOCOL"
+
+
+class SignatureInvalidError(SnapError):
+    """A signature did not verify (status 8, SIGNATURE_INVALID)."""
+
+    status = 8
+    name = "SIGNATURE_INVALID"
+
+
+class InternalError(SnapError):
+    """A bug in snapb2b; please report it (status 99, INTERNAL)."""
+
+    status = 99
+    name = "INTERNAL"
+
+
+ERROR_CLASSES = {
+    cls.status: cls
+    for cls in (
+        InvalidArgumentError,
+        KeyFormatError,
+        CryptoError,
+        TransportError,
+        RequestTimeoutError,
+        ProviderError,
+        ProtocolError,
+        SignatureInvalidError,
+        InternalError,
+    )
+}  # type: Dict[int, Type[SnapError]]
+
+
+def error_class(status: int) -> Type[SnapError]:
+    """The exception class for a status code (SnapError for unknown codes)."""
+    return ERROR_CLASSES.get(status, SnapError)

@@ -1,0 +1,146 @@
+"""The one place that knows about the C library: loading it, declaring every
+function's ``argtypes``/``restype``, and turning status codes into exceptions
+(``errcheck``).
+
+Strings the library returns through ``char **`` outputs are received as
+``c_void_p`` so that the pointer survives to be handed back to ``b2b_free``;
+:func:`take_string` copies such a string and frees it.
+"""
+
+import ctypes
+import json
+import os
+import warnings
+from ctypes import POINTER, c_char_p, c_int, c_void_p
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+from ._errors import SnapError, error_class
+
+ENV_VAR = "SNAPB2B_LIB"
+LIB_NAME = "libsnapb2b.so"
+SONAME = "libsnapb2b.so.0"
+ABI_MAJOR = "0"
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+# bindings/python/snapb2b/_native.py -> the repository root is three levels up.
+_REPO_RELEASE_DIR = _PACKAGE_DIR.parent.parent.parent / "target" / "release"
+
+
+def _candidates() -> List[Tuple[str, str]]:
+    """(description, what to pass to dlopen) in lookup order."""
+    found = []
+    env = os.environ.get(ENV_VAR)
+    if env:
+        found.append(("$" + ENV_VAR, os.path.abspath(env)))
+    found.append(("package folder", str(_PACKAGE_DIR / LIB_NAME)))
+    found.append(("repository build", str(_REPO_RELEASE_DIR / LIB_NAME)))
+    found.append(("system loader", SONAME))
+    return found
+
+
+def _declare(lib: ctypes.CDLL) -> None:
+    """Declares every function of include/snapb2b.h. Raises AttributeError
+    when a symbol is missing."""
+    lib.b2b_free.argtypes = [c_void_p]
+    lib.b2b_free.restype = None
+
+    for name in ("b2b_last_error", "b2b_last_error_json", "b2b_version"):
+        func = getattr(lib, name)
+        func.argtypes = []
+        func.restype = c_char_p  # owned by the library: copied, never freed
+
+    lib.b2b_status_name.argtypes = [c_int]
+    lib.b2b_status_name.restype = c_char_p
+
+    lib.b2b_sign.argtypes = [c_char_p, c_char_p, c_char_p, POINTER(c_void_p)]
+    lib.b2b_sign.restype = c_int
+    lib.b2b_sign.errcheck = _errcheck  # type: ignore[assignment]
+
+    lib.b2b_get_token.argtypes = [c_char_p, POINTER(c_void_p)]
+    lib.b2b_get_token.restype = c_int
+    lib.b2b_get_token.errcheck = _errcheck  # type: ignore[assignment]
+
+
+def _load() -> Tuple[ctypes.CDLL, str]:
+    tried = []  # type: List[str]
+    env_failure = None  # type: Optional[str]
+    for description, target in _candidates():
+        from_env = description.startswith("$")
+        if os.sep in target and not os.path.exists(target):
+            reason = "not found"
+        else:
+            try:
+                lib = ctypes.CDLL(target)
+                _declare(lib)
+                version = lib.b2b_version().decode("utf-8", "replace")
+                if version.split(".")[0] != ABI_MAJOR:
+                    reason = "incompatible version {} (need {}.x)".format(version, ABI_MAJOR)
+                else:
+                    if env_failure:
+                        warnings.warn(
+                            "snapb2b: ignoring {}: {}; using {}".format(ENV_VAR, env_failure, target),
+                            RuntimeWarning,
+                            stacklevel=2,
+                        )
+                    return lib, target
+            except OSError as e:
+                reason = str(e)
+            except AttributeError as e:
+                reason = "not a snapb2b library ({})".format(e)
+        tried.append("  {}: {}: {}".format(description, target, reason))
+        if from_env:
+            env_failure = reason
+    raise ImportError(
+        "snapb2b: cannot load the native library {} (build it with `cargo build --release`, "
+        "or set {} to its path). Tried, in order:\n{}".format(SONAME, ENV_VAR, "\n".join(tried))
+    )
+
+
+def _last_error(status: int) -> SnapError:
+    """The exception for `status`, from this thread's b2b_last_error_json."""
+    info = {}  # type: Dict[str, Any]
+    raw = lib.b2b_last_error_json()
+    if raw:
+        try:
+            info = json.loads(raw.decode("utf-8", "replace"))
+        except ValueError:
+            info = {"message": raw.decode("utf-8", "replace")}
+    name = status_name(status)
+    return error_class(status)(
+        info.get("message") or "{} (status {})".format(name, status),
+        status=status,
+        name=name,
+        http_status=info.get("http_status"),
+        response_code=info.get("response_code"),
+        response_message=info.get("response_message"),
+        hint=info.get("hint"),
+    )
+
+
+def _errcheck(result: int, func: Any, args: Tuple[Any, ...]) -> Tuple[Any, ...]:
+    # Runs on the calling thread right after the call, so the thread-local
+    # last error is the one this call left.
+    if result != 0:
+        raise _last_error(result)
+    return args
+
+
+def take_string(ptr: c_void_p) -> str:
+    """Copies a string the library returned, then frees it."""
+    if not ptr.value:
+        raise error_class(99)("library reported success but returned NULL", status=99, name="INTERNAL")
+    try:
+        return ctypes.string_at(ptr.value).decode("utf-8")
+    finally:
+        lib.b2b_free(ptr)
+
+
+def status_name(status: int) -> str:
+    """The library's name for a status code ("KEY", ...), "UNKNOWN" if none."""
+    name = lib.b2b_status_name(status)  # type: bytes
+    return name.decode("ascii", "replace")
+
+
+lib, path = _load()
+version = lib.b2b_version().decode("utf-8")  # type: str

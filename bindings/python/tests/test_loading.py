@@ -1,0 +1,115 @@
+"""Library lookup, in subprocesses with a copy of the package outside the
+repository (so that the repository's target/release is not found)."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import snapb2b
+from snapb2b import _native
+from conftest import BINDINGS
+
+LIB = Path(_native.path)
+PROBE = "import snapb2b, snapb2b._native as n; print(n.path); print(snapb2b.__version__)"
+
+
+def run(pythonpath, env_lib=None, code=PROBE):
+    env = {k: v for k, v in os.environ.items() if k not in ("SNAPB2B_LIB", "PYTHONPATH", "LD_LIBRARY_PATH")}
+    env["PYTHONPATH"] = str(pythonpath)
+    if env_lib is not None:
+        env["SNAPB2B_LIB"] = str(env_lib)
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=30, cwd=str(pythonpath)
+    )
+
+
+@pytest.fixture
+def copy(tmp_path):
+    """bindings/python/snapb2b copied to tmp_path/site/snapb2b."""
+    site = tmp_path / "site"
+    shutil.copytree(BINDINGS / "snapb2b", site / "snapb2b", ignore=shutil.ignore_patterns("*.so*", "__pycache__"))
+    return site
+
+
+def system_has_library(tmp_path):
+    # In a fresh process: here, dlopen would match the already loaded
+    # library by its soname.
+    return run(tmp_path, code="import ctypes; ctypes.CDLL('libsnapb2b.so.0')").returncode == 0
+
+
+def test_loaded_from_the_repository_build():
+    if os.environ.get("SNAPB2B_LIB"):
+        pytest.skip("SNAPB2B_LIB is set")
+    assert LIB == BINDINGS.parent.parent / "target" / "release" / "libsnapb2b.so"
+
+
+def test_env_var_wins(copy, tmp_path):
+    other = tmp_path / "elsewhere" / "libsnapb2b.so"
+    other.parent.mkdir()
+    shutil.copy(LIB, other)
+    shutil.copy(LIB, copy / "snapb2b" / "libsnapb2b.so")
+    result = run(copy, env_lib=other)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(other), snapb2b.__version__]
+
+
+def test_package_folder_copy(copy):
+    shutil.copy(LIB, copy / "snapb2b" / "libsnapb2b.so")
+    result = run(copy)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[0] == str(copy / "snapb2b" / "libsnapb2b.so")
+
+
+def test_broken_env_var_falls_back_with_a_warning(copy):
+    shutil.copy(LIB, copy / "snapb2b" / "libsnapb2b.so")
+    result = run(copy, env_lib="/nonexistent/libsnapb2b.so")
+    assert result.returncode == 0, result.stderr
+    assert "SNAPB2B_LIB" in result.stderr and "RuntimeWarning" in result.stderr
+
+
+def test_nothing_found_names_every_place(copy):
+    if system_has_library(copy):
+        pytest.skip("libsnapb2b.so.0 is installed system-wide")
+    result = run(copy, env_lib="/nonexistent/libsnapb2b.so")
+    assert result.returncode != 0
+    err = result.stderr
+    assert "ImportError" in err
+    for place in (
+        "/nonexistent/libsnapb2b.so",
+        str(copy / "snapb2b" / "libsnapb2b.so"),
+        str(copy.parent.parent / "target" / "release" / "libsnapb2b.so"),  # package/../../..
+        "libsnapb2b.so.0",
+    ):
+        assert place in err
+
+
+FAKE = r"""
+const char *b2b_version(void) { return "1.0.0"; }
+const char *b2b_status_name(int s) { (void)s; return "UNKNOWN"; }
+const char *b2b_last_error(void) { return 0; }
+const char *b2b_last_error_json(void) { return 0; }
+void b2b_free(char *p) { (void)p; }
+int b2b_sign(const char *a, const char *b, const char *c, char **o) { (void)a; (void)b; (void)c; (void)o; return 99; }
+int b2b_get_token(const char *a, char **o) { (void)a; (void)o; return 99; }
+"""
+
+
+@pytest.mark.parametrize("kind", ["incompatible-version", "not-snapb2b"])
+def test_wrong_library_is_refused(copy, tmp_path, kind):
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if not cc:
+        pytest.skip("no C compiler")
+    source = tmp_path / "fake.c"
+    source.write_text(FAKE if kind == "incompatible-version" else "int unrelated(void) { return 0; }\n")
+    fake = tmp_path / "libsnapb2b.so"
+    subprocess.run([cc, "-shared", "-fPIC", "-o", str(fake), str(source)], check=True)
+    shutil.copy(LIB, copy / "snapb2b" / "libsnapb2b.so")
+    result = run(copy, env_lib=fake)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[0] == str(copy / "snapb2b" / "libsnapb2b.so")
+    expect = "incompatible version 1.0.0" if kind == "incompatible-version" else "not a snapb2b library"
+    assert expect in result.stderr
