@@ -164,6 +164,63 @@ int b2b_client_invalidate(struct b2b_client *client);
 void b2b_client_free(struct b2b_client *client);
 
 /**
+ * Symmetric SNAP service signature: base64(HMAC-SHA512(client_secret,
+ * METHOD:path:access_token:lowercase(hex(SHA-256(minify(body)))):timestamp)).
+ * `body` may be NULL or empty (the hash of the empty string); `method` is
+ * upper-cased; `path` is the endpoint path with its query string, as sent.
+ *
+ * # Safety
+ * String arguments must be NULL or NUL-terminated; `signature_out` must be
+ * NULL or valid for writes.
+ */
+int b2b_service_signature(const char *client_secret,
+                          const char *method,
+                          const char *path,
+                          const char *access_token,
+                          const char *body,
+                          const char *timestamp,
+                          char **signature_out);
+
+/**
+ * Asymmetric SNAP service / notification signature: base64(SHA256withRSA(
+ * METHOD:path:lowercase(hex(SHA-256(minify(body)))):timestamp)). Key forms
+ * and caching as `b2b_sign`.
+ *
+ * # Safety
+ * As `b2b_service_signature`.
+ */
+int b2b_service_signature_rsa(const char *private_key,
+                              const char *method,
+                              const char *path,
+                              const char *body,
+                              const char *timestamp,
+                              char **signature_out);
+
+/**
+ * Removes insignificant whitespace outside strings and keeps everything
+ * else (key order, number spelling, string contents and escapes) exactly as
+ * given. `B2B_INVALID_ARGUMENT` when `body` is not JSON.
+ *
+ * # Safety
+ * `body` must be NULL or NUL-terminated; `minified_out` must be NULL or
+ * valid for writes.
+ */
+int b2b_minify_json(const char *body,
+                    char **minified_out);
+
+/**
+ * The current time as a SNAP timestamp: `style` is `"wib"`
+ * (`2024-12-31T10:11:40+07:00`), `"utc"` (`...Z`), `"utc_ms"` or `"wib_ms"`.
+ * Format once, then sign and send the same string.
+ *
+ * # Safety
+ * `style` must be NULL or NUL-terminated; `timestamp_out` must be NULL or
+ * valid for writes.
+ */
+int b2b_timestamp(const char *style,
+                  char **timestamp_out);
+
+/**
  * Signs `client_id + "|" + timestamp` with SHA256withRSA (RSASSA-PKCS1-v1_5
  * over SHA-256) and writes the base64 signature (standard alphabet, padded)
  * to `*signature_out`; free it with `b2b_free`.
@@ -194,6 +251,52 @@ int b2b_sign(const char *private_key,
  */
 int b2b_get_token(const char *config_json,
                   char **token_json_out);
+
+/**
+ * Verifies a B2B token-request signature over `client_id|timestamp`.
+ * `public_key`: PEM SPKI (`PUBLIC KEY`), PEM PKCS#1 (`RSA PUBLIC KEY`), an
+ * X.509 certificate PEM, or bare base64 DER; `B2B_KEY` when it cannot be
+ * read.
+ *
+ * # Safety
+ * String arguments must be NULL or NUL-terminated.
+ */
+int b2b_verify(const char *public_key,
+               const char *client_id,
+               const char *timestamp,
+               const char *signature,
+               int max_skew_s);
+
+/**
+ * Verifies an asymmetric service or notification signature (see
+ * `b2b_service_signature_rsa`). `body` may be NULL or empty.
+ *
+ * # Safety
+ * String arguments must be NULL or NUL-terminated.
+ */
+int b2b_verify_service_signature_rsa(const char *public_key,
+                                     const char *method,
+                                     const char *path,
+                                     const char *body,
+                                     const char *timestamp,
+                                     const char *signature,
+                                     int max_skew_s);
+
+/**
+ * Verifies a symmetric (HMAC-SHA512) service signature, comparing in
+ * constant time. `body` may be NULL or empty.
+ *
+ * # Safety
+ * String arguments must be NULL or NUL-terminated.
+ */
+int b2b_verify_service_signature(const char *client_secret,
+                                 const char *method,
+                                 const char *path,
+                                 const char *access_token,
+                                 const char *body,
+                                 const char *timestamp,
+                                 const char *signature,
+                                 int max_skew_s);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -10,8 +10,9 @@
 use std::sync::{Arc, Mutex};
 
 use base64::Engine;
-use openssl::pkey::{Id, PKey, Private};
+use openssl::pkey::{Id, PKey, Private, Public};
 use openssl::rsa::Rsa;
+use openssl::x509::X509;
 
 use crate::error::{openssl_reason, shown_path, shown_word, Error, Result};
 use crate::secret::{SecretBytes, SecretString};
@@ -267,6 +268,85 @@ fn parse_bare_base64(text: &str, passphrase: Option<&str>) -> Result<PKey<Privat
         },
         openssl_reason(&plain_err)
     )))
+}
+
+/// A parsed, validated RSA public key (at least 2048 bits), for verifying
+/// what providers sign.
+pub struct PublicKey {
+    pkey: PKey<Public>,
+}
+
+impl std::fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PublicKey(RSA {} bits)", self.pkey.bits())
+    }
+}
+
+impl PublicKey {
+    /// Accepts PEM SPKI (`PUBLIC KEY`), PEM PKCS#1 (`RSA PUBLIC KEY`), an
+    /// X.509 certificate PEM, or bare base64 DER of any of them, with the same
+    /// tolerance for mangled line ends as private keys.
+    pub fn parse(text: &str) -> Result<PublicKey> {
+        let normalized = normalize(text);
+        let pkey = if normalized.contains("-----BEGIN") {
+            let block = pem_block(&normalized)?;
+            let what = format!("PEM {}", shown_word(block.label));
+            let der = decode_base64(block.body, &what)?;
+            let bad = |e: openssl::error::ErrorStack| {
+                Error::key(format!(
+                    "{what}: the body does not parse ({})",
+                    openssl_reason(&e)
+                ))
+            };
+            match block.label {
+                "PUBLIC KEY" => PKey::public_key_from_der(&der).map_err(bad)?,
+                "RSA PUBLIC KEY" => {
+                    PKey::from_rsa(Rsa::public_key_from_der_pkcs1(&der).map_err(bad)?)
+                        .map_err(bad)?
+                }
+                "CERTIFICATE" => X509::from_der(&der)
+                    .and_then(|c| c.public_key())
+                    .map_err(bad)?,
+                "PRIVATE KEY" | "RSA PRIVATE KEY" | "ENCRYPTED PRIVATE KEY" => {
+                    return Err(Error::key(format!(
+                        "{what} is private: verification needs the provider's public key"
+                    )))
+                }
+                other => return Err(Error::key(format!(
+                    "unsupported PEM block {}: expected PUBLIC KEY, RSA PUBLIC KEY or CERTIFICATE",
+                    shown_word(other)
+                ))),
+            }
+        } else {
+            let what = "public key (no PEM header, read as base64 DER)";
+            let der = decode_base64(&normalized, what)?;
+            PKey::public_key_from_der(&der)
+                .or_else(|_| Rsa::public_key_from_der_pkcs1(&der).and_then(PKey::from_rsa))
+                .or_else(|_| X509::from_der(&der).and_then(|c| c.public_key()))
+                .map_err(|_| {
+                    Error::key(format!(
+                        "{what}: tried SPKI, PKCS#1 and X.509 certificate DER and none matched"
+                    ))
+                })?
+        };
+        if pkey.id() != Id::RSA {
+            return Err(Error::key(format!(
+                "the public key is {}, not RSA",
+                key_kind(pkey.id())
+            )));
+        }
+        if pkey.bits() < MIN_RSA_BITS {
+            return Err(Error::key(format!(
+                "RSA {}-bit public key: SNAP requires at least {MIN_RSA_BITS} bits",
+                pkey.bits()
+            )));
+        }
+        Ok(PublicKey { pkey })
+    }
+
+    pub fn pkey(&self) -> &PKey<Public> {
+        &self.pkey
+    }
 }
 
 /// Bounded cache of parsed keys for one-shot signing, so a caller passing the

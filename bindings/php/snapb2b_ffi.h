@@ -33,6 +33,27 @@ int b2b_client_invalidate(struct b2b_client *client);
 
 void b2b_client_free(struct b2b_client *client);
 
+int b2b_service_signature(const char *client_secret,
+                          const char *method,
+                          const char *path,
+                          const char *access_token,
+                          const char *body,
+                          const char *timestamp,
+                          char **signature_out);
+
+int b2b_service_signature_rsa(const char *private_key,
+                              const char *method,
+                              const char *path,
+                              const char *body,
+                              const char *timestamp,
+                              char **signature_out);
+
+int b2b_minify_json(const char *body,
+                    char **minified_out);
+
+int b2b_timestamp(const char *style,
+                  char **timestamp_out);
+
 int b2b_sign(const char *private_key,
              const char *client_id,
              const char *timestamp,
@@ -40,3 +61,26 @@ int b2b_sign(const char *private_key,
 
 int b2b_get_token(const char *config_json,
                   char **token_json_out);
+
+int b2b_verify(const char *public_key,
+               const char *client_id,
+               const char *timestamp,
+               const char *signature,
+               int max_skew_s);
+
+int b2b_verify_service_signature_rsa(const char *public_key,
+                                     const char *method,
+                                     const char *path,
+                                     const char *body,
+                                     const char *timestamp,
+                                     const char *signature,
+                                     int max_skew_s);
+
+int b2b_verify_service_signature(const char *client_secret,
+                                 const char *method,
+                                 const char *path,
+                                 const char *access_token,
+                                 const char *body,
+                                 const char *timestamp,
+                                 const char *signature,
+                                 int max_skew_s);

@@ -10,8 +10,10 @@ use std::ptr;
 use crate::error::{Error, Result, Status};
 
 pub mod client;
+pub mod service;
 pub mod sign;
 pub mod token;
+pub mod verify;
 
 /// Status codes returned by every fallible `b2b_*` function. The values are
 /// fixed forever; new codes may be added.
@@ -117,6 +119,18 @@ pub(crate) unsafe fn arg_str<'a>(ptr: *const c_char, name: &str) -> Result<&'a s
     CStr::from_ptr(ptr)
         .to_str()
         .map_err(|_| Error::invalid_argument(format!("`{name}` is not valid UTF-8")))
+}
+
+/// An optional string argument: NULL means `None`.
+///
+/// # Safety
+/// As [`arg_str`].
+pub(crate) unsafe fn arg_opt_str<'a>(ptr: *const c_char, name: &str) -> Result<Option<&'a str>> {
+    if ptr.is_null() {
+        Ok(None)
+    } else {
+        arg_str(ptr, name).map(Some)
+    }
 }
 
 /// An output slot: must not be NULL. Checked before any work so that a bad

@@ -1,0 +1,111 @@
+//! Verification of what providers send the merchant: their B2B token
+//! requests, notifications and service calls.
+//!
+//! Each returns `B2B_OK` when valid and `B2B_SIGNATURE_INVALID` when the
+//! signature does not match or the timestamp is malformed or further than
+//! `max_skew_s` seconds from now (0 = no freshness check).
+
+use std::ffi::{c_char, c_int};
+
+use super::{arg_opt_str, arg_str, guard};
+use crate::error::{Error, Result};
+use crate::keys::PublicKey;
+use crate::service;
+
+fn skew(max_skew_s: c_int) -> Result<i64> {
+    if max_skew_s < 0 {
+        return Err(Error::invalid_argument(
+            "max_skew_s must be 0 (no check) or positive",
+        ));
+    }
+    Ok(i64::from(max_skew_s))
+}
+
+/// Verifies a B2B token-request signature over `client_id|timestamp`.
+/// `public_key`: PEM SPKI (`PUBLIC KEY`), PEM PKCS#1 (`RSA PUBLIC KEY`), an
+/// X.509 certificate PEM, or bare base64 DER; `B2B_KEY` when it cannot be
+/// read.
+///
+/// # Safety
+/// String arguments must be NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn b2b_verify(
+    public_key: *const c_char,
+    client_id: *const c_char,
+    timestamp: *const c_char,
+    signature: *const c_char,
+    max_skew_s: c_int,
+) -> c_int {
+    guard(|| {
+        let skew = skew(max_skew_s)?;
+        let key = PublicKey::parse(arg_str(public_key, "public_key")?)?;
+        service::verify_b2b(
+            &key,
+            arg_str(client_id, "client_id")?,
+            arg_str(timestamp, "timestamp")?,
+            arg_str(signature, "signature")?,
+            skew,
+        )
+    })
+}
+
+/// Verifies an asymmetric service or notification signature (see
+/// `b2b_service_signature_rsa`). `body` may be NULL or empty.
+///
+/// # Safety
+/// String arguments must be NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn b2b_verify_service_signature_rsa(
+    public_key: *const c_char,
+    method: *const c_char,
+    path: *const c_char,
+    body: *const c_char,
+    timestamp: *const c_char,
+    signature: *const c_char,
+    max_skew_s: c_int,
+) -> c_int {
+    guard(|| {
+        let skew = skew(max_skew_s)?;
+        let key = PublicKey::parse(arg_str(public_key, "public_key")?)?;
+        service::verify_service_signature_rsa(
+            &key,
+            arg_str(method, "method")?,
+            arg_str(path, "path")?,
+            arg_opt_str(body, "body")?,
+            arg_str(timestamp, "timestamp")?,
+            arg_str(signature, "signature")?,
+            skew,
+        )
+    })
+}
+
+/// Verifies a symmetric (HMAC-SHA512) service signature, comparing in
+/// constant time. `body` may be NULL or empty.
+///
+/// # Safety
+/// String arguments must be NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn b2b_verify_service_signature(
+    client_secret: *const c_char,
+    method: *const c_char,
+    path: *const c_char,
+    access_token: *const c_char,
+    body: *const c_char,
+    timestamp: *const c_char,
+    signature: *const c_char,
+    max_skew_s: c_int,
+) -> c_int {
+    guard(|| {
+        let skew = skew(max_skew_s)?;
+        service::verify_service_signature(
+            arg_str(client_secret, "client_secret")?,
+            arg_str(method, "method")?,
+            arg_str(path, "path")?,
+            arg_str(access_token, "access_token")?,
+            arg_opt_str(body, "body")?,
+            arg_str(timestamp, "timestamp")?,
+            arg_str(signature, "signature")?,
+            skew,
+        )
+    })
+}
