@@ -30,7 +30,7 @@ $(BUILD)/get_token: examples/get_token.c include/snapb2b.h build
 
 $(BUILD)/test_abi: tests/c/test_abi.c include/snapb2b.h build
 	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS) -pthread -Iinclude $< -L$(REL) -lsnapb2b -Wl,-rpath,$(abspath $(REL)) -o $@
+	$(CC) $(CFLAGS) -Wno-deprecated-declarations -pthread -Iinclude $< -L$(REL) -lsnapb2b -lcrypto -Wl,-rpath,$(abspath $(REL)) -o $@
 
 $(BUILD)/sign_tool: tests/c/sign_tool.c include/snapb2b.h build
 	@mkdir -p $(BUILD)

@@ -11,6 +11,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+
 #include "snapb2b.h"
 
 static int passed, failed;
@@ -264,6 +268,150 @@ static void test_error_classes(void) {
 }
 
 static int loops = 40, token_loops = 4;
+
+/* Independent HMAC-SHA512 over the documented string to sign, with OpenSSL. */
+static void expected_hmac(const char *secret, const char *method, const char *path, const char *token,
+                          const char *minified_body, const char *ts, char *out, size_t cap) {
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)minified_body, strlen(minified_body), digest);
+    char hex[2 * SHA256_DIGEST_LENGTH + 1];
+    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) sprintf(hex + 2 * i, "%02x", digest[i]);
+    char data[4096];
+    snprintf(data, sizeof data, "%s:%s:%s:%s:%s", method, path, token, hex, ts);
+    unsigned char mac[64];
+    unsigned int mac_len = 0;
+    HMAC(EVP_sha512(), secret, (int)strlen(secret), (const unsigned char *)data, strlen(data), mac, &mac_len);
+    char b64[128];
+    EVP_EncodeBlock((unsigned char *)b64, mac, (int)mac_len);
+    snprintf(out, cap, "%s", b64);
+}
+
+static void test_service_and_verify(void) {
+    char *sig = NULL, *min = NULL, *ts = NULL;
+    const char *body = "{ \"amount\" : {\"value\":\"10000.00\", \"currency\":\"IDR\"},\n \"note\":\"a \\\"quoted\\\" \\/ slash\", \"n\": 1.0e+2 }";
+    const char *minified = "{\"amount\":{\"value\":\"10000.00\",\"currency\":\"IDR\"},\"note\":\"a \\\"quoted\\\" \\/ slash\",\"n\":1.0e+2}";
+    check(b2b_minify_json(body, &min) == B2B_OK && min && strcmp(min, minified) == 0, "minify: %s", min ? min : "");
+    b2b_free(min);
+    min = NULL;
+    check(b2b_minify_json("{bad", &min) == B2B_INVALID_ARGUMENT && min == NULL, "minify rejects non-JSON");
+
+    const char *stamp = "2024-03-05T10:37:16+07:00";
+    char want[128];
+    expected_hmac("s3cr3t", "POST", "/v1.0/qr/qr-mpm-generate?x=1", "tok", minified, stamp, want, sizeof want);
+    check(b2b_service_signature("s3cr3t", "post", "/v1.0/qr/qr-mpm-generate?x=1", "tok", body, stamp, &sig) == B2B_OK &&
+              sig && strcmp(sig, want) == 0,
+          "HMAC equals OpenSSL's: %s vs %s", sig ? sig : "", want);
+    check(b2b_verify_service_signature("s3cr3t", "POST", "/v1.0/qr/qr-mpm-generate?x=1", "tok", minified, stamp, sig, 0) == B2B_OK,
+          "HMAC verifies");
+    check(b2b_verify_service_signature("other", "POST", "/v1.0/qr/qr-mpm-generate?x=1", "tok", minified, stamp, sig, 0) ==
+              B2B_SIGNATURE_INVALID,
+          "wrong secret rejected");
+    check(b2b_verify_service_signature("s3cr3t", "POST", "/v1.0/qr/qr-mpm-generate?x=1", "tok", minified, stamp, sig, 300) ==
+              B2B_SIGNATURE_INVALID,
+          "stale timestamp rejected");
+    b2b_free(sig);
+    sig = NULL;
+    /* No body: the hash of the empty string, NULL and "" alike. */
+    expected_hmac("s", "GET", "/p", "t", "", stamp, want, sizeof want);
+    check(b2b_service_signature("s", "GET", "/p", "t", NULL, stamp, &sig) == B2B_OK && strcmp(sig, want) == 0, "NULL body");
+    b2b_free(sig);
+    check(b2b_service_signature("s", "GET", "/p", "t", "", stamp, &sig) == B2B_OK && strcmp(sig, want) == 0, "empty body");
+    b2b_free(sig);
+    check(b2b_service_signature(NULL, "GET", "/p", "t", NULL, stamp, &sig) == B2B_INVALID_ARGUMENT, "NULL secret");
+    check(!strstr(b2b_last_error(), "s3cr3t"), "no secret in message");
+
+    /* RSA: token-request and service signatures verify with the public key. */
+    char pub_path[600];
+    snprintf(pub_path, sizeof pub_path, "%.*smerchant-public.pem", (int)(strrchr(key_file, '/') - key_file + 1), key_file);
+    char *pub = read_file(pub_path);
+    check(b2b_timestamp("wib", &ts) == B2B_OK && ts && strlen(ts) == 25 && strcmp(ts + 19, "+07:00") == 0, "wib: %s", ts);
+    check(b2b_sign(demo_key, "CLIENT", ts, &sig) == B2B_OK, "sign for verify");
+    check(b2b_verify(pub, "CLIENT", ts, sig, 300) == B2B_OK, "fresh B2B signature verifies: %s", b2b_last_error());
+    check(b2b_verify(pub, "CLIENT2", ts, sig, 300) == B2B_SIGNATURE_INVALID, "other client rejected");
+    check(b2b_verify(pub, "CLIENT", "not a time", sig, 300) == B2B_SIGNATURE_INVALID, "malformed timestamp rejected");
+    check(b2b_verify("garbage", "CLIENT", ts, sig, 300) == B2B_KEY, "bad public key");
+    check(b2b_verify(demo_key, "CLIENT", ts, sig, 300) == B2B_KEY, "private key where public is needed");
+    check(b2b_verify(pub, "CLIENT", ts, sig, -1) == B2B_INVALID_ARGUMENT, "negative skew");
+    b2b_free(sig);
+    sig = NULL;
+    check(b2b_service_signature_rsa(demo_key, "POST", "/v1.0/transfer-va/payment", body, ts, &sig) == B2B_OK, "rsa service sign");
+    check(b2b_verify_service_signature_rsa(pub, "POST", "/v1.0/transfer-va/payment", minified, ts, sig, 300) == B2B_OK,
+          "rsa service verifies");
+    check(b2b_verify_service_signature_rsa(pub, "POST", "/v1.0/transfer-va/payment", "{\"amount\":1}", ts, sig, 300) ==
+              B2B_SIGNATURE_INVALID,
+          "tampered body rejected");
+    b2b_free(sig);
+    b2b_free(ts);
+    ts = NULL;
+    const char *styles[] = {"utc", "utc_ms", "wib_ms"};
+    const size_t lens[] = {20, 24, 29};
+    for (int i = 0; i < 3; i++) {
+        check(b2b_timestamp(styles[i], &ts) == B2B_OK && strlen(ts) == lens[i], "%s: %s", styles[i], ts);
+        b2b_free(ts);
+        ts = NULL;
+    }
+    check(b2b_timestamp("local", &ts) == B2B_INVALID_ARGUMENT && ts == NULL, "unknown style");
+    free(pub);
+}
+
+static void test_client_handle(void) {
+    b2b_client *client = NULL;
+    check(b2b_client_new(NULL, &client) == B2B_INVALID_ARGUMENT && client == NULL, "client NULL config");
+    check(b2b_client_new(config_for("doku", "SANDBOX-CLIENT", "\"cache_file\":\"/nonexistent-dir/x\""), &client) == B2B_OK,
+          "client new: %s", b2b_last_error());
+    char *a = NULL, *b = NULL, *c = NULL;
+    check(b2b_client_token(client, &a) == B2B_OK && strstr(a, "\"cached\":false"), "first token fetched");
+    check(b2b_client_token(client, &b) == B2B_OK && strstr(b, "\"cached\":true"), "second token cached");
+    char ta[256], tb[256], tc[256];
+    json_str(a, "access_token", ta, sizeof ta);
+    json_str(b, "access_token", tb, sizeof tb);
+    check(strcmp(ta, tb) == 0, "same token while fresh");
+    check(b2b_client_invalidate(client) == B2B_OK, "invalidate");
+    check(b2b_client_token(client, &c) == B2B_OK && strstr(c, "\"cached\":false"), "token after invalidate fetched");
+    json_str(c, "access_token", tc, sizeof tc);
+    check(strcmp(ta, tc) != 0, "new token after invalidate");
+    b2b_free(a);
+    b2b_free(b);
+    b2b_free(c);
+    check(b2b_client_token(NULL, &a) == B2B_INVALID_ARGUMENT, "NULL client");
+    check(b2b_client_token(client, NULL) == B2B_INVALID_ARGUMENT, "NULL out");
+    check(b2b_client_invalidate(NULL) == B2B_INVALID_ARGUMENT, "NULL client invalidate");
+    b2b_client_free(client);
+    b2b_client_free(NULL);
+
+    /* Errors at creation: the key is parsed once, up front. */
+    client = NULL;
+    check(b2b_client_new("{\"provider\":\"snap\",\"base_url\":\"https://127.0.0.1:1\",\"client_id\":\"c\",\"private_key\":\"nope\"}", &client) ==
+              B2B_KEY && client == NULL,
+          "client with bad key");
+    check(b2b_client_new(config_for("snap", "FAULT-500", "\"max_retries\":0"), &client) == B2B_OK, "fault client");
+    char *out = NULL;
+    check(b2b_client_token(client, &out) == B2B_PROVIDER && out == NULL, "client provider error");
+    check(strstr(b2b_last_error_json(), "\"http_status\":500") != NULL, "client error json: %s", b2b_last_error_json());
+    b2b_client_free(client);
+}
+
+static void *client_worker(void *arg) {
+    b2b_client *client = arg;
+    for (int i = 0; i < loops; i++) {
+        char *json = NULL;
+        int rc = b2b_client_token(client, &json);
+        check(rc == B2B_OK && json, "shared client token: %d", rc);
+        b2b_free(json);
+        if (i % 10 == 5) b2b_client_invalidate(client);
+    }
+    return NULL;
+}
+
+static void test_shared_client(void) {
+    b2b_client *client = NULL;
+    check(b2b_client_new(config_for("nicepay", "SANDBOX-CLIENT", NULL), &client) == B2B_OK, "shared client");
+    pthread_t threads[8];
+    for (int i = 0; i < 8; i++) pthread_create(&threads[i], NULL, client_worker, client);
+    for (int i = 0; i < 8; i++) pthread_join(threads[i], NULL);
+    b2b_client_free(client);
+}
+
 static char expected_sig[512];
 
 static void *worker(void *arg) {
@@ -330,6 +478,9 @@ int main(void) {
     test_tokens();
     test_error_classes();
     test_threads();
+    test_service_and_verify();
+    test_client_handle();
+    test_shared_client();
 
     free(demo_key);
     printf("%d passed, %d failed\n", passed, failed);
