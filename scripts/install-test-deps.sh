@@ -7,6 +7,7 @@ set -euo pipefail
 missing_apt=()
 command -v php >/dev/null 2>&1 || missing_apt+=(php-cli)
 command -v phpunit >/dev/null 2>&1 || missing_apt+=(phpunit)
+command -v php-cgi >/dev/null 2>&1 || missing_apt+=(php-cgi)
 command -v valgrind >/dev/null 2>&1 || missing_apt+=(valgrind)
 command -v openssl >/dev/null 2>&1 || missing_apt+=(openssl)
 command -v pkg-config >/dev/null 2>&1 || missing_apt+=(pkg-config)

@@ -103,6 +103,14 @@ impl Config {
         let Value::Object(map) = value else {
             return Err(Error::invalid_argument("config must be a JSON object"));
         };
+        // serde_json keeps the last of duplicate keys; a config saying
+        // "provider" twice is a mistake to surface, not to resolve silently.
+        if let Some(key) = first_duplicate_key(json) {
+            return Err(Error::invalid_argument(format!(
+                "config key {} appears more than once",
+                shown_word(&key)
+            )));
+        }
         Config::from_map(&map, kind)
     }
 
@@ -131,7 +139,13 @@ impl Config {
         })?;
 
         let allow_http = c.bool("allow_http")?.unwrap_or(false);
-        let base_url = match (c.str("base_url")?, c.str("environment")?) {
+        // base_url wins over environment; environment is still checked for
+        // typos, but needs a preset only when it is what picks the URL.
+        let environment = c.str("environment")?;
+        if let Some(env) = environment {
+            check_environment(env)?;
+        }
+        let base_url = match (c.str("base_url")?, environment) {
             (Some(url), _) => url.to_string(),
             (None, Some(env)) => preset_url(profile, env)?.to_string(),
             (None, None) => {
@@ -145,16 +159,15 @@ impl Config {
                 )))
             }
         };
-        if let Some(env) = c.str("environment")? {
-            // Validate even when base_url wins, so a typo still surfaces.
-            preset_url(profile, env)?;
-        }
         let base_url = check_base_url(&base_url, allow_http)?;
 
         let token_path = c.str("token_path")?.unwrap_or(profile.token_path);
-        if !token_path.starts_with('/') {
+        if !token_path.starts_with('/')
+            || !token_path.chars().all(|ch| ch.is_ascii_graphic())
+            || token_path.contains(['?', '#'])
+        {
             return Err(Error::invalid_argument(
-                "config key `token_path` must start with `/`",
+                "config key `token_path` must be a path starting with `/`, without spaces, query or fragment",
             ));
         }
 
@@ -250,16 +263,20 @@ impl Config {
     }
 }
 
+fn check_environment(environment: &str) -> Result<()> {
+    match environment {
+        "sandbox" | "production" => Ok(()),
+        other => Err(Error::invalid_argument(format!(
+            "unknown environment {}: expected sandbox or production",
+            shown_word(other)
+        ))),
+    }
+}
+
 fn preset_url(profile: &Profile, environment: &str) -> Result<&'static str> {
     let url = match environment {
         "sandbox" => profile.sandbox_url,
-        "production" => profile.production_url,
-        other => {
-            return Err(Error::invalid_argument(format!(
-                "unknown environment {}: expected sandbox or production",
-                shown_word(other)
-            )))
-        }
+        _ => profile.production_url,
     };
     url.ok_or_else(|| {
         Error::invalid_argument(format!(
@@ -311,6 +328,37 @@ fn check_base_url(url: &str, allow_http: bool) -> Result<String> {
         ));
     }
     Ok(url.to_string())
+}
+
+/// The first top-level key that appears twice in a JSON object (the input is
+/// already known to be a valid object).
+fn first_duplicate_key(json: &str) -> Option<String> {
+    use serde::de::{Deserializer, MapAccess, Visitor};
+    struct Keys;
+    impl<'de> Visitor<'de> for Keys {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            let mut seen = std::collections::HashSet::new();
+            let mut duplicate = None;
+            while let Some(key) = map.next_key::<String>()? {
+                map.next_value::<serde::de::IgnoredAny>()?;
+                if duplicate.is_none() && !seen.insert(key.clone()) {
+                    duplicate = Some(key);
+                }
+            }
+            Ok(duplicate)
+        }
+    }
+    serde_json::Deserializer::from_str(json)
+        .deserialize_map(Keys)
+        .ok()
+        .flatten()
 }
 
 /// Typed access to config fields with messages that name the key only.
@@ -404,6 +452,11 @@ mod tests {
             "https://bank.example/snap/v1.0/access-token/b2b"
         );
         assert_eq!(c.timestamp_style, TimestampStyle::UtcMs);
+        // base_url wins over environment, for providers with and without presets.
+        let c = parse(r#"{"provider":"snap","base_url":"https://bank.example","environment":"sandbox","client_id":"c","private_key":"k"}"#).unwrap();
+        assert_eq!(c.base_url, "https://bank.example");
+        let c = parse(r#"{"provider":"doku","base_url":"https://127.0.0.1:9","environment":"production","client_id":"c","private_key":"k"}"#).unwrap();
+        assert_eq!(c.base_url, "https://127.0.0.1:9");
     }
 
     #[test]
@@ -451,6 +504,22 @@ mod tests {
             ),
             (r#"[1,2]"#, "object"),
             (r#"{"provider":"#, "JSON"),
+            (
+                r#"{"provider":"doku","provider":"snap","base_url":"https://x","client_id":"c","private_key":"k"}"#,
+                "more than once",
+            ),
+            (
+                r#"{"provider":"snap","base_url":"https://x","token_path":"/a\r\nX-Injected: 1","client_id":"c","private_key":"k"}"#,
+                "token_path",
+            ),
+            (
+                r#"{"provider":"snap","base_url":"https://x","token_path":"/a b","client_id":"c","private_key":"k"}"#,
+                "token_path",
+            ),
+            (
+                r#"{"provider":"snap","base_url":"https://x","environment":"staging","client_id":"c","private_key":"k"}"#,
+                "staging",
+            ),
         ];
         for (json, needle) in cases {
             let err = parse(json).unwrap_err();

@@ -312,10 +312,12 @@ impl PublicKey {
                         "{what} is private: verification needs the provider's public key"
                     )))
                 }
-                other => return Err(Error::key(format!(
+                other => {
+                    return Err(Error::key(format!(
                     "unsupported PEM block {}: expected PUBLIC KEY, RSA PUBLIC KEY or CERTIFICATE",
                     shown_word(other)
-                ))),
+                )))
+                }
             }
         } else {
             let what = "public key (no PEM header, read as base64 DER)";

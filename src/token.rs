@@ -159,8 +159,13 @@ pub fn read_response(
             requested_at,
         ));
     }
+    let protocol = |message: String| {
+        let mut e = Error::protocol(message);
+        e.http_status = Some(response.status);
+        e
+    };
     let Some(root) = parsed else {
-        return Err(Error::protocol(format!(
+        return Err(protocol(format!(
             "{} answered HTTP {} but the body is not a JSON object ({} bytes)",
             profile.name,
             response.status,
@@ -183,7 +188,7 @@ pub fn read_response(
         Some(name) => match root.get(name) {
             Some(Value::Object(d)) => d,
             _ => {
-                return Err(Error::protocol(format!(
+                return Err(protocol(format!(
                     "{} answered success but without the `{name}` object holding the token",
                     profile.name
                 )))
@@ -197,13 +202,13 @@ pub fn read_response(
     let access_token = match data.get(fields.access_token) {
         Some(Value::String(t)) if !t.is_empty() => t,
         Some(Value::String(_)) | None | Some(Value::Null) => {
-            return Err(Error::protocol(format!(
+            return Err(protocol(format!(
                 "{} answered success but the response lacks `{token_field}`",
                 profile.name
             )))
         }
         Some(_) => {
-            return Err(Error::protocol(format!(
+            return Err(protocol(format!(
                 "`{token_field}` in {}'s response is not a string",
                 profile.name
             )))
@@ -213,7 +218,7 @@ pub fn read_response(
         .chars()
         .any(|c| c.is_whitespace() || c.is_control())
     {
-        return Err(Error::protocol(format!(
+        return Err(protocol(format!(
             "`{token_field}` in {}'s response contains whitespace or control characters",
             profile.name
         )));
@@ -223,7 +228,7 @@ pub fn read_response(
     let expires_in = match data.get(fields.expires_in) {
         None | Some(Value::Null) => DEFAULT_EXPIRES_IN_S,
         Some(v) => parse_expires_in(v).ok_or_else(|| {
-            Error::protocol(format!(
+            protocol(format!(
                 "`{}` in {}'s response is not a number of seconds between 1 and {MAX_EXPIRES_IN_S}",
                 fields.expires_in, profile.name
             ))

@@ -1,0 +1,218 @@
+<?php
+
+declare(strict_types=1);
+
+namespace SnapB2B;
+
+/**
+ * An access token as returned by TokenClient::getToken(). Immutable.
+ *
+ * The fields are private properties set only by the constructor. Read them
+ * with the getters, or as read-only properties (`$token->accessToken`):
+ * writing or unsetting one throws \LogicException.
+ *
+ * The access token is a secret: var_dump()/print_r() (__debugInfo) and
+ * string conversion (__toString) show it masked, json_encode() sees no
+ * public property. Use getAccessToken() or authorizationHeader() to send it.
+ *
+ * @property-read string      $provider        "doku", "nicepay", "klikoo" or "snap"
+ * @property-read string      $accessToken     the token itself (secret)
+ * @property-read string      $tokenType       normally "Bearer"
+ * @property-read int         $expiresIn       lifetime in seconds, as the provider said
+ * @property-read int         $expiresAt       Unix time (seconds) at which it expires
+ * @property-read string|null $responseCode    the provider's responseCode, e.g. "2007300"
+ * @property-read string|null $responseMessage the provider's responseMessage
+ */
+final class Token
+{
+    private const FIELDS = [
+        'provider', 'accessToken', 'tokenType', 'expiresIn', 'expiresAt', 'responseCode', 'responseMessage',
+    ];
+
+    private string $provider;
+    private string $accessToken;
+    private string $tokenType;
+    private int $expiresIn;
+    private int $expiresAt;
+    private ?string $responseCode;
+    private ?string $responseMessage;
+
+    public function __construct(
+        string $provider,
+        string $accessToken,
+        string $tokenType,
+        int $expiresIn,
+        int $expiresAt,
+        ?string $responseCode = null,
+        ?string $responseMessage = null
+    ) {
+        $this->provider = $provider;
+        $this->accessToken = $accessToken;
+        $this->tokenType = $tokenType;
+        $this->expiresIn = $expiresIn;
+        $this->expiresAt = $expiresAt;
+        $this->responseCode = $responseCode;
+        $this->responseMessage = $responseMessage;
+    }
+
+    /**
+     * From b2b_get_token()'s result JSON
+     * `{"provider","access_token","token_type","expires_in","expires_at","response_code","response_message"}`.
+     *
+     * @throws ProtocolException when the JSON does not have that shape
+     */
+    public static function fromJson(string $json): self
+    {
+        $data = json_decode($json, true);
+        if (!is_array($data)
+            || !is_string($data['provider'] ?? null)
+            || !is_string($data['access_token'] ?? null)
+            || !is_string($data['token_type'] ?? null)
+            || !is_int($data['expires_in'] ?? null)
+            || !is_int($data['expires_at'] ?? null)) {
+            throw new ProtocolException('snapb2b returned a token JSON this binding does not understand; please report it');
+        }
+        $code = $data['response_code'] ?? null;
+        $message = $data['response_message'] ?? null;
+        return new self(
+            $data['provider'],
+            $data['access_token'],
+            $data['token_type'],
+            $data['expires_in'],
+            $data['expires_at'],
+            is_scalar($code) ? (string) $code : null,
+            is_scalar($message) ? (string) $message : null
+        );
+    }
+
+    public function getProvider(): string
+    {
+        return $this->provider;
+    }
+
+    public function getAccessToken(): string
+    {
+        return $this->accessToken;
+    }
+
+    public function getTokenType(): string
+    {
+        return $this->tokenType;
+    }
+
+    public function getExpiresIn(): int
+    {
+        return $this->expiresIn;
+    }
+
+    public function getExpiresAt(): int
+    {
+        return $this->expiresAt;
+    }
+
+    public function getResponseCode(): ?string
+    {
+        return $this->responseCode;
+    }
+
+    public function getResponseMessage(): ?string
+    {
+        return $this->responseMessage;
+    }
+
+    /** "Bearer <token>": the Authorization header value for service calls. */
+    public function authorizationHeader(): string
+    {
+        return 'Bearer ' . $this->accessToken;
+    }
+
+    /** Seconds until expiry (negative once expired). */
+    public function secondsLeft(?int $now = null): int
+    {
+        return $this->expiresAt - ($now ?? time());
+    }
+
+    /** True when the token expires within $marginSeconds from now. */
+    public function isExpired(int $marginSeconds = 0, ?int $now = null): bool
+    {
+        return $this->secondsLeft($now) <= $marginSeconds;
+    }
+
+    /** The token for logs: first 6 characters, "...", last 4 ("***" when short). */
+    public function maskedAccessToken(): string
+    {
+        return self::mask($this->accessToken);
+    }
+
+    /** Masks any token the same way as maskedAccessToken(). */
+    public static function mask(string $token): string
+    {
+        if (strlen($token) < 16) {
+            return '***';
+        }
+        return substr($token, 0, 6) . '...' . substr($token, -4);
+    }
+
+    /**
+     * Every field, the access token unmasked: for your own storage (a cache),
+     * never for logs.
+     *
+     * @return array{provider: string, accessToken: string, tokenType: string, expiresIn: int, expiresAt: int, responseCode: ?string, responseMessage: ?string}
+     */
+    public function toArray(): array
+    {
+        return [
+            'provider' => $this->provider,
+            'accessToken' => $this->accessToken,
+            'tokenType' => $this->tokenType,
+            'expiresIn' => $this->expiresIn,
+            'expiresAt' => $this->expiresAt,
+            'responseCode' => $this->responseCode,
+            'responseMessage' => $this->responseMessage,
+        ];
+    }
+
+    /** @return mixed */
+    public function __get(string $name)
+    {
+        if (in_array($name, self::FIELDS, true)) {
+            return $this->{$name};
+        }
+        throw new \LogicException(sprintf('%s has no property $%s', self::class, $name));
+    }
+
+    public function __isset(string $name): bool
+    {
+        return in_array($name, self::FIELDS, true) && $this->{$name} !== null;
+    }
+
+    /** @param mixed $value */
+    public function __set(string $name, $value): void
+    {
+        throw new \LogicException(sprintf('%s is immutable: cannot set $%s', self::class, $name));
+    }
+
+    public function __unset(string $name): void
+    {
+        throw new \LogicException(sprintf('%s is immutable: cannot unset $%s', self::class, $name));
+    }
+
+    /** @return array<string, mixed> the fields, the access token masked */
+    public function __debugInfo(): array
+    {
+        $fields = $this->toArray();
+        $fields['accessToken'] = $this->maskedAccessToken();
+        return $fields;
+    }
+
+    public function __toString(): string
+    {
+        return sprintf(
+            '%s token %s (%s), expires %s',
+            $this->provider,
+            $this->maskedAccessToken(),
+            $this->tokenType,
+            gmdate('Y-m-d\TH:i:s\Z', $this->expiresAt)
+        );
+    }
+}

@@ -1,0 +1,87 @@
+//! `snapb2b token`: one access-token request (or the caching client's token).
+
+use snapb2b::secret::SecretString;
+use snapb2b::Error;
+
+use super::Command;
+use crate::args::{Parsed, Spec};
+use crate::cli::{print_line, CliError, CliResult, Stdin};
+
+pub const COMMAND: Command = Command {
+    name: "token",
+    summary: "request an access token as a config describes and print the result JSON",
+    usage: "\
+usage: snapb2b token --config FILE.json|- [--client] [--error-json]
+
+Requests a B2B access token as the config JSON describes (the same config as
+b2b_get_token: provider, base_url or environment, client_id, private_key or
+private_key_file, ...) and prints the result JSON on one line:
+
+  {\"provider\":\"doku\",\"access_token\":\"...\",\"token_type\":\"Bearer\",
+   \"expires_in\":900,\"expires_at\":1795320000,\"response_code\":\"2007300\",...}
+
+The exit code is the status code: 0 OK, 1 INVALID_ARGUMENT, 2 KEY, 3 CRYPTO,
+4 TRANSPORT, 5 TIMEOUT, 6 PROVIDER, 7 PROTOCOL, 99 INTERNAL; the error goes to
+stderr as `snapb2b: NAME: message`.
+
+options:
+  --config FILE|-   the config JSON file; `-` reads it from stdin
+  --client          use the caching client (b2b_client_new): the config may
+                    also set refresh_margin_s, max_retries and cache_file, and
+                    with cache_file repeated runs reuse the token while it is
+                    fresh; the result JSON then has \"cached\": true|false
+  --error-json      on failure, also print the error JSON (status, name,
+                    message, http_status, response_code, response_message,
+                    hint) on stdout
+  -h, --help        this text
+",
+    spec: Spec {
+        values: &["--config"],
+        flags: &["--client", "--error-json"],
+        max_positional: 0,
+    },
+    run,
+};
+
+/// The config JSON from `--config FILE|-`.
+pub fn read_config(args: &Parsed, stdin: &Stdin) -> CliResult<SecretString> {
+    let bytes = match args.required("--config")? {
+        "-" => stdin.read("--config")?,
+        path => snapb2b::secret::SecretBytes::new(std::fs::read(path).map_err(|e| {
+            CliError::Lib(Error::invalid_argument(format!(
+                "cannot read --config file {}: {}",
+                crate::args::shown(path),
+                e.kind()
+            )))
+        })?),
+    };
+    std::str::from_utf8(&bytes)
+        .map(SecretString::from)
+        .map_err(|_| CliError::Lib(Error::invalid_argument("the config is not UTF-8 text")))
+}
+
+fn run(args: &Parsed, stdin: &Stdin) -> CliResult<i32> {
+    let config = read_config(args, stdin)?;
+    let result = if args.flag("--client") {
+        snapb2b::client::Client::new(config.expose())
+            .and_then(|c| c.token())
+            .map(|(t, source)| snapb2b::client::token_json(&t, source))
+    } else {
+        snapb2b::token::get_token(config.expose()).map(|t| t.to_json())
+    };
+    match result {
+        Ok(json) => {
+            // The JSON holds the token: wiped once printed.
+            let text = SecretString::new(json.to_string());
+            drop(json);
+            print_line(text.expose())?;
+            Ok(0)
+        }
+        Err(e) => {
+            if args.flag("--error-json") {
+                print_line(&e.to_json().to_string())?;
+            }
+            Err(CliError::Lib(e))
+        }
+    }
+}
