@@ -13,7 +13,7 @@ BUILD := build
 VECTORS ?= $(abspath ../shared/vectors)
 export SNAPB2B_VECTORS := $(VECTORS)
 
-.PHONY: all build header demo test test-deps test-rust test-c test-crosscheck test-python test-php test-install bench install uninstall clean
+.PHONY: all build header demo test test-deps test-rust test-c test-asan test-soak soak test-crosscheck test-python test-php test-install bench install uninstall clean
 
 all: build
 
@@ -32,6 +32,17 @@ $(BUILD)/test_abi: tests/c/test_abi.c include/snapb2b.h build
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) -Wno-deprecated-declarations -pthread -Iinclude $< -L$(REL) -lsnapb2b -lcrypto -Wl,-rpath,$(abspath $(REL)) -o $@
 
+$(BUILD)/soak: tests/c/soak.c include/snapb2b.h build
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) -pthread -Iinclude $< -L$(REL) -lsnapb2b -Wl,-rpath,$(abspath $(REL)) -o $@
+
+# The C tests built with AddressSanitizer + UndefinedBehaviorSanitizer.
+$(BUILD)/test_abi_asan: tests/c/test_abi.c include/snapb2b.h build
+	@mkdir -p $(BUILD)
+	$(CC) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -std=c11 \
+	  -D_POSIX_C_SOURCE=200809L -Wall -Werror -Wno-deprecated-declarations -pthread -Iinclude $< \
+	  -L$(REL) -lsnapb2b -lcrypto -Wl,-rpath,$(abspath $(REL)) -o $@
+
 $(BUILD)/sign_tool: tests/c/sign_tool.c include/snapb2b.h build
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) -Iinclude $< -L$(REL) -lsnapb2b -Wl,-rpath,$(abspath $(REL)) -o $@
@@ -40,7 +51,7 @@ $(BUILD)/sign_tool: tests/c/sign_tool.c include/snapb2b.h build
 demo: build $(BUILD)/get_token
 	@scripts/demo.sh
 
-test: test-deps build test-rust test-c test-crosscheck test-python test-php test-install
+test: test-deps build test-rust test-c test-asan test-soak test-crosscheck test-python test-php test-install
 	@echo "make test: all suites passed"
 
 test-deps:
@@ -55,6 +66,18 @@ test-c: $(BUILD)/test_abi $(BUILD)/get_token $(BUILD)/wrong-key.pem
 	  valgrind --quiet --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	  --show-leak-kinds=definite,indirect --suppressions=tests/c/valgrind.supp \
 	  $(BUILD)/test_abi
+
+test-asan: $(BUILD)/test_abi_asan $(BUILD)/wrong-key.pem
+	SNAPB2B_WRONG_KEY_FILE=$(abspath $(BUILD))/wrong-key.pem scripts/with-sandbox.sh $(BUILD)/sandbox-asan --slow-ms 3000 --http-port 0 -- \
+	  env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 $(BUILD)/test_abi_asan
+
+SOAK_SECONDS ?= 10
+test-soak: $(BUILD)/soak
+	scripts/with-sandbox.sh $(BUILD)/sandbox-soak -- env SNAPB2B_SOAK_SECONDS=$(SOAK_SECONDS) $(BUILD)/soak
+
+# The long soak (60 s); `make soak SOAK_SECONDS=600` for longer.
+soak: SOAK_SECONDS = 60
+soak: test-soak
 
 test-crosscheck: $(BUILD)/sign_tool
 	tests/crosscheck.sh $(BUILD)/sign_tool $(BUILD)/crosscheck
