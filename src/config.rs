@@ -100,7 +100,7 @@ impl Config {
     pub fn parse(json: &str, kind: ConfigKind) -> Result<Config> {
         let value: Value = serde_json::from_str(json)
             .map_err(|e| Error::invalid_argument(format!("config is not valid JSON: {e}")))?;
-        let Value::Object(map) = value else {
+        let Value::Object(mut map) = value else {
             return Err(Error::invalid_argument("config must be a JSON object"));
         };
         // serde_json keeps the last of duplicate keys; a config saying
@@ -111,7 +111,14 @@ impl Config {
                 shown_word(&key)
             )));
         }
-        Config::from_map(&map, kind)
+        let config = Config::from_map(&map, kind);
+        // The parsed tree holds copies of the secrets: wipe them.
+        for key in ["private_key", "private_key_passphrase", "client_secret"] {
+            if let Some(Value::String(s)) = map.get_mut(key) {
+                crate::secret::wipe_string(s);
+            }
+        }
+        config
     }
 
     pub fn from_map(map: &Map<String, Value>, kind: ConfigKind) -> Result<Config> {

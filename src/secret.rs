@@ -15,6 +15,14 @@ pub fn wipe_bytes(bytes: &mut [u8]) {
     std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
 }
 
+/// Zeroes a `String`'s bytes in place and empties it.
+pub fn wipe_string(s: &mut String) {
+    let mut bytes = std::mem::take(s).into_bytes();
+    let cap = bytes.capacity();
+    bytes.resize(cap, 0);
+    wipe_bytes(&mut bytes);
+}
+
 /// A byte buffer that is zeroed when dropped.
 #[derive(Default)]
 pub struct SecretBytes(Vec<u8>);
@@ -69,10 +77,7 @@ impl std::fmt::Debug for SecretString {
 
 impl Drop for SecretString {
     fn drop(&mut self) {
-        let mut bytes = std::mem::take(&mut self.0).into_bytes();
-        let cap = bytes.capacity();
-        bytes.resize(cap, 0);
-        wipe_bytes(&mut bytes);
+        wipe_string(&mut self.0);
     }
 }
 

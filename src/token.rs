@@ -44,6 +44,55 @@ impl Token {
         })
     }
 
+    /// The same object as [`Token::to_json`] (plus `cached` when given),
+    /// serialised straight into one wiped-on-drop buffer sized up front, so
+    /// no reallocation leaves a copy of the token in freed memory.
+    pub fn to_json_secret(&self, cached: Option<bool>) -> SecretBytes {
+        let strings = [
+            self.provider,
+            self.access_token.expose(),
+            &self.token_type,
+            self.response_code.as_deref().unwrap_or(""),
+            self.response_message.as_deref().unwrap_or(""),
+        ];
+        // Worst case every byte becomes a 6-byte \u escape.
+        let capacity = 256 + strings.iter().map(|s| 6 * s.len() + 2).sum::<usize>();
+        let mut out = Vec::with_capacity(capacity);
+        out.extend_from_slice(b"{\"provider\":");
+        push_json_str(&mut out, self.provider);
+        out.extend_from_slice(b",\"access_token\":");
+        push_json_str(&mut out, self.access_token.expose());
+        out.extend_from_slice(b",\"token_type\":");
+        push_json_str(&mut out, &self.token_type);
+        out.extend_from_slice(
+            format!(
+                ",\"expires_in\":{},\"expires_at\":{}",
+                self.expires_in, self.expires_at
+            )
+            .as_bytes(),
+        );
+        for (name, value) in [
+            ("response_code", &self.response_code),
+            ("response_message", &self.response_message),
+        ] {
+            out.extend_from_slice(format!(",\"{name}\":").as_bytes());
+            match value {
+                Some(v) => push_json_str(&mut out, v),
+                None => out.extend_from_slice(b"null"),
+            }
+        }
+        if let Some(c) = cached {
+            out.extend_from_slice(if c {
+                b",\"cached\":true"
+            } else {
+                b",\"cached\":false"
+            });
+        }
+        out.push(b'}');
+        debug_assert!(out.len() <= capacity);
+        SecretBytes::new(out)
+    }
+
     /// Seconds of validity left at `now` (negative once expired).
     pub fn remaining_s(&self, now: i64) -> i64 {
         self.expires_at - now
@@ -245,6 +294,25 @@ pub fn read_response(
     })
 }
 
+/// Appends `s` as a JSON string literal.
+fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    for c in s.chars() {
+        match c {
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            c if (c as u32) < 0x20 => {
+                out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes())
+            }
+            c => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+    }
+    out.push(b'"');
+}
+
 /// `expiresIn` arrives as a number (DOKU, Klikoo) or a string (SNAP, NICEPAY).
 fn parse_expires_in(v: &Value) -> Option<u64> {
     let secs = match v {
@@ -430,6 +498,18 @@ mod tests {
         assert_eq!(e.status, Status::Protocol);
         let e = read_response(&DOKU, &resp(502, "Bad Gateway"), t0()).unwrap_err();
         assert_eq!((e.status, e.response_code), (Status::Provider, None));
+    }
+
+    #[test]
+    fn secret_json_equals_the_value_form() {
+        let mut t = read_response(&NICEPAY, &resp(200, r#"{"responseCode":"2007300","responseMessage":"Succ\"ess\\ful\n","accessToken":"tok-1","tokenType":"Bearer","expiresIn":"900"}"#), t0()).unwrap();
+        let parsed: Value = serde_json::from_slice(&t.to_json_secret(None)).unwrap();
+        assert_eq!(parsed, t.to_json());
+        t.response_code = None;
+        let mut want = t.to_json();
+        want["cached"] = json!(true);
+        let parsed: Value = serde_json::from_slice(&t.to_json_secret(Some(true))).unwrap();
+        assert_eq!(parsed, want);
     }
 
     #[test]

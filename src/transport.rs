@@ -84,16 +84,25 @@ impl Transport {
 
         let mut response = Response::default();
         let mut too_big = false;
+        let mut unsent = body;
         let outcome = {
             let mut transfer = self.easy.transfer();
             transfer
-                .write_function(|data| {
-                    if response.body.len() + data.len() > MAX_RESPONSE_BYTES {
-                        too_big = true;
-                        return Ok(0); // makes curl abort the transfer
-                    }
-                    response.body.extend_from_slice(data);
-                    Ok(data.len())
+                .read_function(|buf| {
+                    let n = buf.len().min(unsent.len());
+                    buf[..n].copy_from_slice(&unsent[..n]);
+                    unsent = &unsent[n..];
+                    Ok(n)
+                })
+                .and_then(|_| {
+                    transfer.write_function(|data| {
+                        if response.body.len() + data.len() > MAX_RESPONSE_BYTES {
+                            too_big = true;
+                            return Ok(0); // makes curl abort the transfer
+                        }
+                        response.body.extend_from_slice(data);
+                        Ok(data.len())
+                    })
                 })
                 .and_then(|_| {
                     transfer.header_function(|line| {
@@ -140,7 +149,10 @@ impl Transport {
         }
         easy.url(url)?;
         easy.post(true)?;
-        easy.post_fields_copy(body)?;
+        // Streamed from our buffer by the read callback rather than copied
+        // into curl, whose copy of a Klikoo body (with the client secret)
+        // would be freed unwiped.
+        easy.post_field_size(body.len() as u64)?;
         easy.timeout(limits.timeout)?;
         easy.connect_timeout(limits.connect_timeout)?;
         let mut list = List::new();

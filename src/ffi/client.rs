@@ -2,8 +2,8 @@
 
 use std::ffi::{c_char, c_int};
 
-use super::{arg_str, give_string, guard, out_slot};
-use crate::client::{token_json, Client};
+use super::{arg_str, give_secret, guard, out_slot};
+use crate::client::{Client, Source};
 use crate::error::{Error, Result};
 
 /// An opaque token client. Create with `b2b_client_new`, free with
@@ -61,7 +61,7 @@ pub unsafe extern "C" fn b2b_client_token(
         let out = out_slot(token_json_out, "token_json_out")?;
         let client = client_ref(client)?;
         let (token, source) = client.token()?;
-        give_string(out, token_json(&token, source).to_string())
+        give_secret(out, token.to_json_secret(Some(source == Source::Cached)))
     })
 }
 

@@ -151,6 +151,22 @@ pub(crate) fn give_string(slot: &mut *mut c_char, s: String) -> Result<()> {
     Ok(())
 }
 
+/// Hands a secret-bearing string (a token JSON) to the caller without
+/// leaving unwiped copies: copied once into an exactly sized allocation (so
+/// `CString` needs no reallocation), the source buffer wiped on drop.
+pub(crate) fn give_secret(slot: &mut *mut c_char, s: crate::secret::SecretBytes) -> Result<()> {
+    if s.contains(&0) {
+        return Err(Error::new(Status::Internal, "output contains a NUL byte"));
+    }
+    let mut exact = Vec::with_capacity(s.len() + 1);
+    exact.extend_from_slice(&s);
+    // SAFETY: checked above that there is no interior NUL; capacity is
+    // len + 1, so adding the terminator and boxing do not reallocate.
+    let c = unsafe { CString::from_vec_unchecked(exact) };
+    *slot = c.into_raw();
+    Ok(())
+}
+
 /// Frees a string returned by any `b2b_*` function, wiping its bytes first
 /// (returned strings may hold tokens). NULL is a no-op. Never pass a pointer
 /// from another allocator, and never free one twice.

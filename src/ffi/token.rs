@@ -2,7 +2,7 @@
 
 use std::ffi::{c_char, c_int};
 
-use super::{arg_str, give_string, guard, out_slot};
+use super::{arg_str, give_secret, guard, out_slot};
 
 /// Performs the provider's token request described by `config_json` and
 /// writes the normalised result JSON to `*token_json_out` (free it with
@@ -21,6 +21,6 @@ pub unsafe extern "C" fn b2b_get_token(
         let out = out_slot(token_json_out, "token_json_out")?;
         let config = arg_str(config_json, "config_json")?;
         let token = crate::token::get_token(config)?;
-        give_string(out, token.to_json().to_string())
+        give_secret(out, token.to_json_secret(None))
     })
 }
