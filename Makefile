@@ -81,6 +81,7 @@ soak: test-soak
 
 test-crosscheck: $(BUILD)/sign_tool
 	tests/crosscheck.sh $(BUILD)/sign_tool $(BUILD)/crosscheck
+	tests/cli_crosscheck.sh $(REL)/snapb2b $(BUILD)/cli-crosscheck
 
 test-python: build
 	scripts/with-sandbox.sh $(BUILD)/sandbox-py --slow-ms 3000 -- python3 -m pytest -q bindings/python/tests

@@ -5,8 +5,11 @@
     SNAPB2B_CONFIG=config.json python3 examples/get_token.py
 
 The config file holds the C library's config keys (provider, base_url or
-environment, client_id, private_key_file, ...). On failure prints
-`error: NAME: message` and exits with the library's status code.
+environment, client_id, private_key_file, ...), and may add the caching
+client's refresh_margin_s, max_retries and cache_file: with a cache_file,
+runs share one token until it nears expiry (the second run prints
+`cached:     yes`). On failure prints `error: NAME: message` and exits with
+the library's status code.
 """
 
 import datetime
@@ -44,7 +47,8 @@ def main() -> int:
         return 1
 
     try:
-        token = snapb2b.get_token(config)
+        with snapb2b.Client(config) as client:
+            token = client.token()
     except snapb2b.SnapError as e:
         print("error: {}: {}".format(e.name, e.message), file=sys.stderr)
         return e.status
@@ -54,6 +58,7 @@ def main() -> int:
     print("provider:   {}".format(token.provider))
     print("token:      {} ({})".format(masked(token.access_token), token.token_type))
     print("expires at: {} (in {} s)".format(expires.isoformat(), token.expires_at - int(time.time())))
+    print("cached:     {}".format("yes" if token.cached else "no"))
     return 0
 
 

@@ -45,10 +45,20 @@ const TOKEN_KEYS: &[&str] = &[
 const CLIENT_KEYS: &[&str] = &["refresh_margin_s", "cache_file", "max_retries"];
 
 /// Where the private key comes from.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum KeySource {
     Inline(SecretString),
     File(PathBuf),
+}
+
+impl std::fmt::Debug for KeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeySource::Inline(_) => f.write_str("Inline(***)"),
+            // A "path" can be key text pasted into the wrong setting.
+            KeySource::File(p) => write!(f, "File({})", shown_path(p)),
+        }
+    }
 }
 
 /// Settings of the caching client (`b2b_client_new`).
@@ -231,7 +241,11 @@ impl Config {
             if let Some(r) = c.uint("max_retries")? {
                 client.max_retries = u32::try_from(r.min(10)).unwrap_or(10);
             }
-            client.cache_file = c.str("cache_file")?.map(PathBuf::from);
+            client.cache_file = c
+                .str("cache_file")?
+                .map(PathBuf::from)
+                .map(check_cache_file)
+                .transpose()?;
         }
 
         Ok(Config {
@@ -303,6 +317,24 @@ fn check_ca_file(path: PathBuf) -> Result<PathBuf> {
             shown_path(&path),
             e.kind()
         ))),
+    }
+}
+
+/// The cache file itself may be missing, corrupt or unwritable later (that
+/// only costs a request), but a directory that does not exist is a typo that
+/// would silently disable sharing: refuse it up front.
+fn check_cache_file(path: PathBuf) -> Result<PathBuf> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if dir.is_dir() {
+        Ok(path)
+    } else {
+        Err(Error::invalid_argument(format!(
+            "config key `cache_file`: directory {} does not exist",
+            shown_path(&dir)
+        )))
     }
 }
 

@@ -159,10 +159,15 @@ pub(crate) fn openssl_reason(err: &openssl::error::ErrorStack) -> String {
 /// appear in a message: echoed only when it is short and plain, since a
 /// misplaced secret must never reach a log.
 pub(crate) fn shown_word(s: &str) -> String {
-    let plain = s.len() <= 40
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ' '));
-    if plain {
+    // Words like `ovo`, `staging`, `EC PRIVATE KEY`; mixed case, digits
+    // next to letters of both cases or punctuation look more like a secret.
+    let lower = s
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    let upper = s
+        .chars()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == ' ' || c == '_');
+    if !s.is_empty() && s.len() <= 24 && (lower || upper) {
         format!("`{s}`")
     } else {
         "(value not shown)".to_string()

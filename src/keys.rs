@@ -125,12 +125,15 @@ struct PemBlock<'a> {
     body: &'a str,
 }
 
-/// Finds the first `-----BEGIN X-----` ... `-----END X-----` block, with or
-/// without newlines around the armour.
-fn pem_block(text: &str) -> Result<PemBlock<'_>> {
-    let begin = text
-        .find("-----BEGIN ")
-        .ok_or_else(|| Error::key("no PEM BEGIN line found"))?;
+const PRIVATE_LABELS: &[&str] = &["PRIVATE KEY", "RSA PRIVATE KEY", "ENCRYPTED PRIVATE KEY"];
+const PUBLIC_LABELS: &[&str] = &["PUBLIC KEY", "RSA PUBLIC KEY", "CERTIFICATE"];
+
+/// One `-----BEGIN X-----` ... `-----END X-----` block, found with or without
+/// newlines around the armour.
+fn next_pem_block(text: &str) -> Result<Option<(PemBlock<'_>, &str)>> {
+    let Some(begin) = text.find("-----BEGIN ") else {
+        return Ok(None);
+    };
     let after_begin = &text[begin + "-----BEGIN ".len()..];
     let label_end = after_begin
         .find("-----")
@@ -139,13 +142,28 @@ fn pem_block(text: &str) -> Result<PemBlock<'_>> {
     let rest = &after_begin[label_end + 5..];
     let end = rest.find("-----END ").ok_or_else(|| {
         Error::key(format!(
-            "PEM block `{label}` has no END line (is the key truncated?)"
+            "PEM block {} has no END line (is the key truncated?)",
+            shown_word(label)
         ))
     })?;
-    Ok(PemBlock {
-        label,
-        body: &rest[..end],
-    })
+    let after_end = &rest[end + "-----END ".len()..];
+    let remaining = after_end.find("-----").map_or("", |i| &after_end[i + 5..]);
+    Ok(Some((PemBlock { label, body: &rest[..end] }, remaining)))
+}
+
+/// The first block labelled one of `wanted` (files exported from PKCS#12
+/// put the certificate before the key), else the first block.
+fn pem_block<'a>(text: &'a str, wanted: &[&str]) -> Result<PemBlock<'a>> {
+    let mut rest = text;
+    let mut first = None;
+    while let Some((block, remaining)) = next_pem_block(rest)? {
+        if wanted.contains(&block.label) {
+            return Ok(block);
+        }
+        first.get_or_insert(block);
+        rest = remaining;
+    }
+    first.ok_or_else(|| Error::key("no PEM BEGIN line found"))
 }
 
 fn decode_base64(body: &str, what: &str) -> Result<SecretBytes> {
@@ -177,7 +195,7 @@ fn wrong_passphrase(err: &openssl::error::ErrorStack, what: &str) -> Error {
 }
 
 fn parse_pem(text: &str, passphrase: Option<&str>) -> Result<PKey<Private>> {
-    let block = pem_block(text)?;
+    let block = pem_block(text, PRIVATE_LABELS)?;
     let what = format!("PEM {}", shown_word(block.label));
     match block.label {
         "PRIVATE KEY" => {
@@ -289,7 +307,7 @@ impl PublicKey {
     pub fn parse(text: &str) -> Result<PublicKey> {
         let normalized = normalize(text);
         let pkey = if normalized.contains("-----BEGIN") {
-            let block = pem_block(&normalized)?;
+            let block = pem_block(&normalized, PUBLIC_LABELS)?;
             let what = format!("PEM {}", shown_word(block.label));
             let der = decode_base64(block.body, &what)?;
             let bad = |e: openssl::error::ErrorStack| {
@@ -459,6 +477,30 @@ mod tests {
                 PrivateKey::parse(form, None).unwrap_or_else(|e| panic!("form {i} rejected: {e}"));
             assert_eq!(key.bits(), 2048);
         }
+    }
+
+    #[test]
+    fn finds_the_key_after_a_certificate() {
+        let rsa = Rsa::generate(2048).unwrap();
+        let pkey = PKey::from_rsa(rsa).unwrap();
+        let mut name = openssl::x509::X509NameBuilder::new().unwrap();
+        name.append_entry_by_text("CN", "merchant").unwrap();
+        let name = name.build();
+        let mut cert = openssl::x509::X509Builder::new().unwrap();
+        cert.set_version(2).unwrap();
+        cert.set_subject_name(&name).unwrap();
+        cert.set_issuer_name(&name).unwrap();
+        cert.set_not_before(&openssl::asn1::Asn1Time::days_from_now(0).unwrap()).unwrap();
+        cert.set_not_after(&openssl::asn1::Asn1Time::days_from_now(1).unwrap()).unwrap();
+        cert.set_pubkey(&pkey).unwrap();
+        cert.sign(&pkey, openssl::hash::MessageDigest::sha256()).unwrap();
+        let cert = String::from_utf8(cert.build().to_pem().unwrap()).unwrap();
+        let key = String::from_utf8(pkey.private_key_to_pem_pkcs8().unwrap()).unwrap();
+        // As `openssl pkcs12 -nodes` prints it: bag attributes, certificate, key.
+        let bundle = format!("Bag Attributes\n    localKeyID: 01\n{cert}Bag Attributes\n{key}");
+        assert_eq!(PrivateKey::parse(&bundle, None).unwrap().bits(), 2048);
+        assert_eq!(PublicKey::parse(&format!("{key}{cert}")).unwrap().pkey().bits(), 2048);
+        assert!(PrivateKey::parse(&cert, None).unwrap_err().message.contains("public"));
     }
 
     #[test]

@@ -24,7 +24,9 @@ use crate::secret::SecretBytes;
 /// `lowercase(hex(SHA-256(minify(body))))`; `None` or empty hashes "".
 pub fn body_digest_hex(body: Option<&str>) -> Result<String> {
     let minified = match body {
-        Some(b) if !b.trim().is_empty() => minify_json(b)?,
+        // Only JSON's own whitespace counts as "no body"; anything else must
+        // be JSON.
+        Some(b) if !b.trim_matches([' ', '\t', '\n', '\r']).is_empty() => minify_json(b)?,
         _ => String::new(),
     };
     let digest = openssl::sha::sha256(minified.as_bytes());

@@ -9,7 +9,8 @@ use crate::timestamp::TimestampStyle;
 
 /// Symmetric SNAP service signature: base64(HMAC-SHA512(client_secret,
 /// METHOD:path:access_token:lowercase(hex(SHA-256(minify(body)))):timestamp)).
-/// `body` may be NULL or empty (the hash of the empty string); `method` is
+/// `body` may be NULL, empty or JSON whitespace only (the hash of the empty
+/// string); `method` is
 /// upper-cased; `path` is the endpoint path with its query string, as sent.
 ///
 /// # Safety

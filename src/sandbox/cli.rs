@@ -35,18 +35,49 @@ extern "C" fn on_signal(_: libc::c_int) {
     STOP.store(true, Ordering::SeqCst);
 }
 
+/// Signal dispositions replaced by [`install_signal_handlers`].
 #[cfg(unix)]
-fn install_signal_handlers() {
+struct PreviousHandlers(Vec<(libc::c_int, libc::sighandler_t)>);
+
+/// Installed before the sandbox starts: a signal sent as soon as
+/// `sandbox.json` appears must already stop it cleanly. A signal inherited as
+/// ignored (SIGINT in a shell's background job) stays ignored.
+#[cfg(unix)]
+fn install_signal_handlers() -> PreviousHandlers {
     let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-    // SAFETY: the handler is async-signal-safe (a single atomic store).
-    unsafe {
-        libc::signal(libc::SIGINT, handler);
-        libc::signal(libc::SIGTERM, handler);
+    let mut previous = Vec::new();
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: the handler is async-signal-safe (a single atomic store).
+        let old = unsafe { libc::signal(sig, handler) };
+        if old == libc::SIG_IGN {
+            // SAFETY: restoring the inherited disposition.
+            unsafe { libc::signal(sig, libc::SIG_IGN) };
+        }
+        previous.push((sig, old));
+    }
+    PreviousHandlers(previous)
+}
+
+#[cfg(unix)]
+fn restore_signal_handlers(previous: PreviousHandlers) {
+    for (sig, old) in previous.0 {
+        if old != libc::SIG_ERR {
+            // SAFETY: putting back what was there before.
+            unsafe { libc::signal(sig, old) };
+        }
     }
 }
 
 #[cfg(not(unix))]
-fn install_signal_handlers() {}
+struct PreviousHandlers;
+
+#[cfg(not(unix))]
+fn install_signal_handlers() -> PreviousHandlers {
+    PreviousHandlers
+}
+
+#[cfg(not(unix))]
+fn restore_signal_handlers(_: PreviousHandlers) {}
 
 #[derive(Debug)]
 struct CliOptions {
@@ -144,15 +175,16 @@ where
         }
     };
     let quiet = opts.quiet;
+    STOP.store(false, Ordering::SeqCst);
+    let previous_handlers = install_signal_handlers();
     let sandbox = match Sandbox::start(opts.sandbox) {
         Ok(s) => s,
         Err(e) => {
+            restore_signal_handlers(previous_handlers);
             let _ = writeln!(io::stderr().lock(), "snapb2b-sandbox: {e}");
             return 1;
         }
     };
-    STOP.store(false, Ordering::SeqCst);
-    install_signal_handlers();
     {
         let mut out = io::stdout().lock();
         let _ = writeln!(out, "snapb2b-sandbox listening on {}", sandbox.base_url());
@@ -175,6 +207,8 @@ where
         let _ = writeln!(io::stderr().lock(), "snapb2b-sandbox: shutting down");
     }
     drop(sandbox);
+    // Embedded in another binary, leave its signal handling as it was.
+    restore_signal_handlers(previous_handlers);
     0
 }
 

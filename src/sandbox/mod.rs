@@ -294,16 +294,12 @@ impl Sandbox {
         Ok(sandbox)
     }
 
-    fn layout(&self) -> (PathBuf, PathBuf, PathBuf) {
-        (
+    fn with_layout<T>(&self, f: impl FnOnce(&Layout<'_>) -> T) -> T {
+        let (ca, key, public) = (
             self.ca_file(),
             self.private_key_file(),
             self.public_key_file(),
-        )
-    }
-
-    fn with_layout<T>(&self, f: impl FnOnce(&Layout<'_>) -> T) -> T {
-        let (ca, key, public) = self.layout();
+        );
         f(&Layout {
             base_url: &self.base_url,
             port: self.port(),

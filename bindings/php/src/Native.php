@@ -23,7 +23,7 @@ namespace SnapB2B;
  * Every string the library hands out is copied into a PHP string and then
  * freed with b2b_free() (which wipes it), whatever happens.
  *
- * @internal Use Signer and TokenClient; this class may change.
+ * @internal Use Signer, Verifier and TokenClient; this class may change.
  */
 final class Native
 {
@@ -166,6 +166,232 @@ final class Native
     }
 
     /**
+     * A new caching client handle (b2b_client_new); free it with clientFree().
+     *
+     * @return \FFI\CData a `b2b_client *`
+     *
+     * @throws SnapException bad config or key
+     */
+    public static function clientNew(string $configJson): \FFI\CData
+    {
+        self::assertNoNul($configJson, 'config JSON');
+        $ffi = self::ffi();
+        $handle = $ffi->new('b2b_client*');
+        $status = $ffi->b2b_client_new($configJson, \FFI::addr($handle));
+        if ($status !== Status::OK) {
+            throw self::lastError($status);
+        }
+        if (\FFI::isNull($handle)) {
+            throw new InternalException('b2b_client_new reported success but returned no handle; please report it');
+        }
+        return $handle;
+    }
+
+    /**
+     * base64(HMAC-SHA512) service signature (b2b_service_signature).
+     *
+     * @throws SnapException
+     */
+    public static function serviceSignature(
+        string $clientSecret,
+        string $method,
+        string $path,
+        string $accessToken,
+        ?string $body,
+        string $timestamp
+    ): string {
+        self::assertNoNul($clientSecret, 'client secret');
+        self::assertNoNul($method, 'method');
+        self::assertNoNul($path, 'path');
+        self::assertNoNul($accessToken, 'access token');
+        self::assertNoNul($timestamp, 'timestamp');
+        $ffi = self::ffi();
+        $out = $ffi->new('char*');
+        try {
+            $status = $ffi->b2b_service_signature($clientSecret, $method, $path, $accessToken, $body, $timestamp, \FFI::addr($out));
+            return self::takeString($status, $out, 'b2b_service_signature');
+        } finally {
+            $ffi->b2b_free($out);
+        }
+    }
+
+    /**
+     * base64(SHA256withRSA) service signature (b2b_service_signature_rsa).
+     *
+     * @throws SnapException
+     */
+    public static function serviceSignatureRsa(string $privateKey, string $method, string $path, ?string $body, string $timestamp): string
+    {
+        self::assertNoNul($privateKey, 'private key');
+        self::assertNoNul($method, 'method');
+        self::assertNoNul($path, 'path');
+        self::assertNoNul($timestamp, 'timestamp');
+        $ffi = self::ffi();
+        $out = $ffi->new('char*');
+        try {
+            $status = $ffi->b2b_service_signature_rsa($privateKey, $method, $path, $body, $timestamp, \FFI::addr($out));
+            return self::takeString($status, $out, 'b2b_service_signature_rsa');
+        } finally {
+            $ffi->b2b_free($out);
+        }
+    }
+
+    /**
+     * JSON without insignificant whitespace (b2b_minify_json).
+     *
+     * @throws SnapException
+     */
+    public static function minifyJson(string $json): string
+    {
+        self::assertNoNul($json, 'JSON body');
+        $ffi = self::ffi();
+        $out = $ffi->new('char*');
+        try {
+            $status = $ffi->b2b_minify_json($json, \FFI::addr($out));
+            return self::takeString($status, $out, 'b2b_minify_json');
+        } finally {
+            $ffi->b2b_free($out);
+        }
+    }
+
+    /**
+     * The current time as a SNAP timestamp (b2b_timestamp).
+     *
+     * @throws SnapException
+     */
+    public static function timestamp(string $style): string
+    {
+        self::assertNoNul($style, 'timestamp style');
+        $ffi = self::ffi();
+        $out = $ffi->new('char*');
+        try {
+            $status = $ffi->b2b_timestamp($style, \FFI::addr($out));
+            return self::takeString($status, $out, 'b2b_timestamp');
+        } finally {
+            $ffi->b2b_free($out);
+        }
+    }
+
+    /**
+     * b2b_verify: true when valid, false on SIGNATURE_INVALID.
+     *
+     * @throws SnapException any other failure (bad key, bad argument)
+     */
+    public static function verify(string $publicKey, string $clientId, string $timestamp, string $signature, int $maxSkewS): bool
+    {
+        self::assertNoNul($publicKey, 'public key');
+        self::assertNoNul($clientId, 'client id');
+        self::assertNoNul($timestamp, 'timestamp');
+        self::assertNoNul($signature, 'signature');
+        self::assertSkew($maxSkewS);
+        return self::verdict(self::ffi()->b2b_verify($publicKey, $clientId, $timestamp, $signature, $maxSkewS));
+    }
+
+    /**
+     * b2b_verify_service_signature_rsa: true when valid, false on SIGNATURE_INVALID.
+     *
+     * @throws SnapException any other failure
+     */
+    public static function verifyServiceSignatureRsa(
+        string $publicKey,
+        string $method,
+        string $path,
+        ?string $body,
+        string $timestamp,
+        string $signature,
+        int $maxSkewS
+    ): bool {
+        self::assertNoNul($publicKey, 'public key');
+        self::assertNoNul($method, 'method');
+        self::assertNoNul($path, 'path');
+        self::assertNoNul($timestamp, 'timestamp');
+        self::assertNoNul($signature, 'signature');
+        self::assertSkew($maxSkewS);
+        return self::verdict(self::ffi()->b2b_verify_service_signature_rsa(
+            $publicKey,
+            $method,
+            $path,
+            $body,
+            $timestamp,
+            $signature,
+            $maxSkewS
+        ));
+    }
+
+    /**
+     * b2b_verify_service_signature: true when valid, false on SIGNATURE_INVALID.
+     *
+     * @throws SnapException any other failure
+     */
+    public static function verifyServiceSignature(
+        string $clientSecret,
+        string $method,
+        string $path,
+        string $accessToken,
+        ?string $body,
+        string $timestamp,
+        string $signature,
+        int $maxSkewS
+    ): bool {
+        self::assertNoNul($clientSecret, 'client secret');
+        self::assertNoNul($method, 'method');
+        self::assertNoNul($path, 'path');
+        self::assertNoNul($accessToken, 'access token');
+        self::assertNoNul($timestamp, 'timestamp');
+        self::assertNoNul($signature, 'signature');
+        self::assertSkew($maxSkewS);
+        return self::verdict(self::ffi()->b2b_verify_service_signature(
+            $clientSecret,
+            $method,
+            $path,
+            $accessToken,
+            $body,
+            $timestamp,
+            $signature,
+            $maxSkewS
+        ));
+    }
+
+    /**
+     * A request body as the C functions take it: null stays null (C NULL),
+     * a string is passed as is, an array or object is encoded with
+     * json_encode(JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE).
+     *
+     * @param mixed $body
+     *
+     * @throws InvalidArgumentException any other type, a NUL byte, or a value json_encode refuses
+     */
+    public static function bodyText($body): ?string
+    {
+        if ($body === null) {
+            return null;
+        }
+        if (is_array($body) || is_object($body)) {
+            try {
+                $body = json_encode($body, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR);
+            } catch (\JsonException $e) {
+                throw new InvalidArgumentException('body cannot be encoded as JSON: ' . $e->getMessage(), Status::INVALID_ARGUMENT);
+            }
+        } elseif (!is_string($body)) {
+            throw new InvalidArgumentException(sprintf(
+                'body must be a JSON string, an array, an object or null, got %s',
+                gettype($body)
+            ), Status::INVALID_ARGUMENT);
+        }
+        self::assertNoNul($body, 'body');
+        return $body;
+    }
+
+    /**
+     * The exception for a status a b2b_* function returned, with the details
+     * of b2b_last_error_json() (read on the calling thread, right away).
+     */
+    public static function exception(int $status): SnapException
+    {
+        return self::lastError($status);
+    }
+
+    /**
      * A PHP string may hold NUL bytes; C would silently cut it there.
      *
      * @throws InvalidArgumentException naming $what, never echoing the value
@@ -175,6 +401,29 @@ final class Native
         if (strpos($value, "\0") !== false) {
             throw new InvalidArgumentException(sprintf('%s contains a NUL byte', $what), Status::INVALID_ARGUMENT);
         }
+    }
+
+    /** max_skew_s is a C int: 0 (no check) up to INT_MAX. */
+    private static function assertSkew(int $maxSkewS): void
+    {
+        if ($maxSkewS < 0 || $maxSkewS > 2147483647) {
+            throw new InvalidArgumentException(
+                sprintf('maxSkewS must be 0 (no freshness check) or a positive number of seconds up to 2147483647, got %d', $maxSkewS),
+                Status::INVALID_ARGUMENT
+            );
+        }
+    }
+
+    /** OK => true, SIGNATURE_INVALID => false, anything else throws. */
+    private static function verdict(int $status): bool
+    {
+        if ($status === Status::OK) {
+            return true;
+        }
+        if ($status === Status::SIGNATURE_INVALID) {
+            return false;
+        }
+        throw self::lastError($status);
     }
 
     /**

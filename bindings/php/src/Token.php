@@ -22,11 +22,14 @@ namespace SnapB2B;
  * @property-read int         $expiresAt       Unix time (seconds) at which it expires
  * @property-read string|null $responseCode    the provider's responseCode, e.g. "2007300"
  * @property-read string|null $responseMessage the provider's responseMessage
+ * @property-read bool        $cached          true when TokenClient::getToken() returned a cached
+ *                                             token (memory or cache_file), false when that call
+ *                                             made the token request
  */
 final class Token
 {
     private const FIELDS = [
-        'provider', 'accessToken', 'tokenType', 'expiresIn', 'expiresAt', 'responseCode', 'responseMessage',
+        'provider', 'accessToken', 'tokenType', 'expiresIn', 'expiresAt', 'responseCode', 'responseMessage', 'cached',
     ];
 
     private string $provider;
@@ -36,6 +39,7 @@ final class Token
     private int $expiresAt;
     private ?string $responseCode;
     private ?string $responseMessage;
+    private bool $cached;
 
     public function __construct(
         string $provider,
@@ -44,7 +48,8 @@ final class Token
         int $expiresIn,
         int $expiresAt,
         ?string $responseCode = null,
-        ?string $responseMessage = null
+        ?string $responseMessage = null,
+        bool $cached = false
     ) {
         $this->provider = $provider;
         $this->accessToken = $accessToken;
@@ -53,11 +58,13 @@ final class Token
         $this->expiresAt = $expiresAt;
         $this->responseCode = $responseCode;
         $this->responseMessage = $responseMessage;
+        $this->cached = $cached;
     }
 
     /**
      * From b2b_get_token()'s result JSON
-     * `{"provider","access_token","token_type","expires_in","expires_at","response_code","response_message"}`.
+     * `{"provider","access_token","token_type","expires_in","expires_at","response_code","response_message"}`,
+     * or b2b_client_token()'s, which adds `"cached": true|false`.
      *
      * @throws ProtocolException when the JSON does not have that shape
      */
@@ -81,7 +88,8 @@ final class Token
             $data['expires_in'],
             $data['expires_at'],
             is_scalar($code) ? (string) $code : null,
-            is_scalar($message) ? (string) $message : null
+            is_scalar($message) ? (string) $message : null,
+            ($data['cached'] ?? false) === true
         );
     }
 
@@ -120,6 +128,22 @@ final class Token
         return $this->responseMessage;
     }
 
+    /**
+     * True when TokenClient::getToken() returned a token it already had
+     * (in memory, or from the cache_file another process wrote), false when
+     * that call requested it from the provider (and for tokens built otherwise).
+     */
+    public function isCached(): bool
+    {
+        return $this->cached;
+    }
+
+    /** The same as isCached(). */
+    public function getCached(): bool
+    {
+        return $this->cached;
+    }
+
     /** "Bearer <token>": the Authorization header value for service calls. */
     public function authorizationHeader(): string
     {
@@ -155,7 +179,7 @@ final class Token
 
     /**
      * Every field, the access token unmasked: for your own storage (a cache),
-     * never for logs.
+     * never for logs. (Without `cached`, which says where this copy came from.)
      *
      * @return array{provider: string, accessToken: string, tokenType: string, expiresIn: int, expiresAt: int, responseCode: ?string, responseMessage: ?string}
      */
@@ -202,6 +226,7 @@ final class Token
     {
         $fields = $this->toArray();
         $fields['accessToken'] = $this->maskedAccessToken();
+        $fields['cached'] = $this->cached;
         return $fields;
     }
 

@@ -5,7 +5,8 @@ declare(strict_types=1);
 namespace SnapB2B;
 
 /**
- * Fetches SNAP B2B access tokens for one provider account.
+ * SNAP B2B access tokens for one provider account, cached: the library's
+ * caching client (`b2b_client`) behind a PHP object.
  *
  *     $client = new TokenClient([
  *         'provider' => 'doku',                 // doku | nicepay | klikoo | snap
@@ -13,14 +14,19 @@ namespace SnapB2B;
  *         'client_id' => 'BRN-0001-...',
  *         'private_key_file' => '/etc/snap/merchant-key.pem',
  *     ]);
- *     $token = $client->getToken();
+ *     $token = $client->getToken();          // cached while fresh
  *     $headers['Authorization'] = $token->authorizationHeader();
  *
  * The config keys are the C library's: provider, base_url, environment,
  * token_path, client_id, private_key or private_key_file,
  * private_key_passphrase, client_secret (klikoo), timeout_ms,
  * connect_timeout_ms, ca_file, allow_http, timestamp_style
- * (wib | utc | utc_ms | wib_ms). Unknown keys are an InvalidArgumentException.
+ * (wib | utc | utc_ms | wib_ms), plus the client's refresh_margin_s
+ * (default 60), cache_file (a path shared by every process using the same
+ * config: PHP-FPM workers then share one token) and max_retries (default 2).
+ * Config errors (unknown key, missing field, unreadable key) throw from the
+ * constructor, which parses the key once and creates the native handle;
+ * __destruct() frees it.
  *
  * The client holds secrets, so var_dump() shows only non-secret fields and
  * it cannot be serialized or cloned.
@@ -30,16 +36,28 @@ final class TokenClient
     /** Config keys whose values are never shown by __debugInfo(). */
     private const SECRET_KEYS = ['private_key', 'private_key_passphrase', 'client_secret'];
 
-    private string $configJson;
-
     /** @var array<string, mixed> the non-secret part of the config, for __debugInfo() */
     private array $visibleConfig;
+
+    private \FFI $ffi;
+
+    /** The `b2b_client *`; null once freed. */
+    private ?\FFI\CData $handle = null;
+
+    /** The `char *` b2b_client_token() writes to, reused by every call. */
+    private \FFI\CData $out;
+
+    /** `&$this->out`. */
+    private \FFI\CData $outAddress;
 
     /**
      * @param array<string, mixed> $config the C library's config keys (see the class comment)
      *
-     * @throws InvalidArgumentException when the config cannot be passed to the library
-     *                                  (non-string keys, NUL bytes, invalid UTF-8)
+     * @throws InvalidArgumentException bad config: non-string keys, NUL bytes, invalid UTF-8 (the binding);
+     *                                  unknown key, missing field, unknown provider, http:// without
+     *                                  allow_http (the library)
+     * @throws KeyException             unusable private key
+     * @throws LibraryException         the native library is unavailable
      */
     public function __construct(array $config)
     {
@@ -53,19 +71,38 @@ final class TokenClient
         }
         try {
             // An object even when empty: `{}`, never `[]`.
-            $this->configJson = json_encode((object) $config, JSON_UNESCAPED_SLASHES | JSON_THROW_ON_ERROR);
+            $configJson = json_encode((object) $config, JSON_UNESCAPED_SLASHES | JSON_THROW_ON_ERROR);
         } catch (\JsonException $e) {
             throw new InvalidArgumentException('config cannot be encoded as JSON: ' . $e->getMessage(), Status::INVALID_ARGUMENT);
         }
         $this->visibleConfig = $visible;
+        $this->ffi = Native::ffi();
+        $this->out = $this->ffi->new('char*');
+        $this->outAddress = \FFI::addr($this->out);
+        // The library keeps what it needs (the parsed key); the JSON with its secrets is not kept here.
+        $this->handle = Native::clientNew($configJson);
+    }
+
+    /** Frees the native handle (and its connection). */
+    public function __destruct()
+    {
+        $handle = $this->handle;
+        if ($handle !== null) {
+            $this->handle = null;
+            $this->ffi->b2b_client_free($handle);
+        }
     }
 
     /**
-     * A client from a JSON config file (the same keys).
+     * A client from a JSON config file (the same keys), with $overrides
+     * replacing or adding keys, e.g. `['cache_file' => '/run/snap/token.json']`.
      *
-     * @throws InvalidArgumentException when the file is unreadable or not a JSON object
+     * @param array<string, mixed> $overrides
+     *
+     * @throws InvalidArgumentException when the file is unreadable or not a JSON object, or the config is bad
+     * @throws KeyException             unusable private key
      */
-    public static function fromJsonFile(string $path): self
+    public static function fromJsonFile(string $path, array $overrides = []): self
     {
         Native::assertNoNul($path, 'config file path');
         $json = is_file($path) && is_readable($path) ? file_get_contents($path) : false;
@@ -80,24 +117,49 @@ final class TokenClient
                 json_last_error() !== JSON_ERROR_NONE ? ' (' . json_last_error_msg() . ')' : ''
             ));
         }
-        return new self($config);
+        return new self(array_replace($config, $overrides));
     }
 
     /**
-     * Requests a new access token from the provider (one HTTPS request).
+     * The access token: the cached one while more than refresh_margin_s of its
+     * life remains (Token::isCached() true; no request, a few microseconds),
+     * else a new one from the provider, or from cache_file when another process
+     * renewed it. Transport failures, timeouts and HTTP 5xx are retried
+     * (max_retries) within timeout_ms; when a renewal fails while the old
+     * token still has a few seconds, the old token is returned.
      *
-     * @throws InvalidArgumentException bad config (unknown key, missing field, http:// without allow_http, ...)
-     * @throws KeyException             unusable private key
+     * @throws InvalidArgumentException the client was freed (__destruct() called)
      * @throws TransportException       DNS, connect, TLS, certificate, dropped connection
      * @throws TimeoutException         no complete answer within timeout_ms
      * @throws ProviderException        the provider refused (getHttpStatus(), getResponseCode())
      * @throws ProtocolException        the answer is not the documented JSON
      * @throws SnapException            any other status
-     * @throws LibraryException         the native library is unavailable
      */
     public function getToken(): Token
     {
-        return Token::fromJson(Native::getToken($this->configJson));
+        // The hot path: one FFI call, one copy, one free, one json_decode.
+        $status = $this->ffi->b2b_client_token($this->handle, $this->outAddress);
+        if ($status !== 0) {
+            throw Native::exception($status);
+        }
+        $json = \FFI::string($this->out);
+        $this->ffi->b2b_free($this->out);
+        return Token::fromJson($json);
+    }
+
+    /**
+     * Drops the cached token, including its cache_file entry, so the next
+     * getToken() requests a new one: call it when a service call answered
+     * HTTP 401 "Invalid Token (B2B)" (responseCode 401xx01), then retry that call once.
+     *
+     * @throws InvalidArgumentException the client was freed (__destruct() called)
+     */
+    public function invalidate(): void
+    {
+        $status = $this->ffi->b2b_client_invalidate($this->handle);
+        if ($status !== 0) {
+            throw Native::exception($status);
+        }
     }
 
     /** @return array<string, mixed> the config without its secrets */

@@ -37,6 +37,32 @@ final class ExampleTest extends TestCase
         self::assertMatchesRegularExpression('/^provider: +snap$/m', $out);
     }
 
+    public function testCacheFileFromTheEnvironmentIsReusedByTheNextRun(): void
+    {
+        $dir = Paths::tempDir('snapb2b-php-example');
+        try {
+            $cacheFile = $dir . '/token.json';
+            $env = ['SNAPB2B_CACHE_FILE' => $cacheFile];
+            [$code, $first, $err] = Php::run([PHP_BINARY, '-d', 'ffi.enable=1', self::example(), Sandbox::configPath('doku')], $env);
+            self::assertSame(0, $code, $first . $err);
+            self::assertMatchesRegularExpression('/^cached: +no \(requested now/m', $first);
+            self::assertFileExists($cacheFile);
+            self::assertSame(0600, fileperms($cacheFile) & 0777);
+
+            [$code, $second, $err] = Php::run([PHP_BINARY, '-d', 'ffi.enable=1', self::example(), Sandbox::configPath('doku')], $env);
+            self::assertSame(0, $code, $second . $err);
+            self::assertMatchesRegularExpression('/^cached: +yes/m', $second);
+            preg_match('/^token: .*$/m', $first, $a);
+            preg_match('/^token: .*$/m', $second, $b);
+            self::assertSame($a, $b, 'the same token');
+            self::assertDoesNotMatchRegularExpression('/[A-Za-z0-9_\-]{24,}/', $second);
+        } finally {
+            Paths::removeTree($dir);
+        }
+        [, $without] = Php::run([PHP_BINARY, '-d', 'ffi.enable=1', self::example(), Sandbox::configPath('doku')], ['SNAPB2B_CACHE_FILE' => null]);
+        self::assertStringNotContainsString('cached:', $without);
+    }
+
     public function testFailureExitsWithTheStatus(): void
     {
         $config = Sandbox::config('doku');

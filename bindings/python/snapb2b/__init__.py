@@ -1,20 +1,24 @@
-"""SNAP (Bank Indonesia Open API) B2B access tokens: Python bindings to the
-snapb2b C library (``libsnapb2b.so``), in pure ctypes.
+"""SNAP (Bank Indonesia Open API) B2B access tokens and service-call
+signatures: Python bindings to the snapb2b C library (``libsnapb2b.so``), in
+pure ctypes.
 
     >>> import snapb2b
-    >>> token = snapb2b.get_token(provider="doku", environment="sandbox",
-    ...                           client_id="...", private_key_file="key.pem")
-    >>> headers = {"Authorization": token.authorization}
+    >>> client = snapb2b.Client(provider="doku", environment="sandbox",
+    ...                         client_id="...", private_key_file="key.pem")
+    >>> headers = {"Authorization": client.token().authorization}
 """
 
 import json
 import os
+import threading
+import weakref
 from ctypes import byref, c_void_p
 from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Union
 
 from . import _native
 from ._errors import (
+    ClientClosedError,
     CryptoError,
     InternalError,
     InvalidArgumentError,
@@ -29,11 +33,20 @@ from ._errors import (
 
 __all__ = [
     "Token",
+    "Client",
     "sign",
     "get_token",
+    "service_signature",
+    "service_signature_rsa",
+    "verify",
+    "verify_service_signature",
+    "verify_service_signature_rsa",
+    "minify_json",
+    "timestamp",
     "library_version",
     "SnapError",
     "InvalidArgumentError",
+    "ClientClosedError",
     "KeyFormatError",
     "CryptoError",
     "TransportError",
@@ -59,8 +72,11 @@ def _mask(secret: str) -> str:
 
 @dataclass(frozen=True, repr=False)
 class Token:
-    """A B2B access token. ``expires_at`` is Unix seconds. The ``repr`` masks
-    the token; use ``access_token`` or ``authorization`` to send it."""
+    """A B2B access token. ``expires_at`` is Unix seconds. ``cached`` is True
+    when :meth:`Client.token` answered without making the request itself
+    (memory, cache file, or another thread's request); always False from
+    :func:`get_token`. The ``repr`` masks the token; use ``access_token`` or
+    ``authorization`` to send it."""
 
     provider: str
     access_token: str
@@ -69,6 +85,7 @@ class Token:
     expires_at: int
     response_code: Optional[str]
     response_message: Optional[str]
+    cached: bool = False
 
     @property
     def authorization(self) -> str:
@@ -78,7 +95,7 @@ class Token:
     def __repr__(self) -> str:
         return (
             "Token(provider={!r}, access_token={!r}, token_type={!r}, expires_in={!r}, "
-            "expires_at={!r}, response_code={!r}, response_message={!r})".format(
+            "expires_at={!r}, response_code={!r}, response_message={!r}, cached={!r})".format(
                 self.provider,
                 _mask(self.access_token),
                 self.token_type,
@@ -86,6 +103,7 @@ class Token:
                 self.expires_at,
                 self.response_code,
                 self.response_message,
+                self.cached,
             )
         )
 
@@ -123,14 +141,8 @@ def _json_value(value: Any) -> Any:
     raise TypeError("config values must be str, int, bool or None, not {}".format(type(value).__name__))
 
 
-def get_token(config: Optional[Mapping[str, Any]] = None, **options: Any) -> Token:
-    """Requests a B2B access token.
-
-    ``config`` and keyword arguments are the C library's config keys
-    (``provider``, ``base_url`` or ``environment``, ``client_id``,
-    ``private_key`` or ``private_key_file``, ...); keywords override
-    ``config``. Raises a :class:`SnapError` subclass on failure.
-    """
+def _config_json(config: Optional[Mapping[str, Any]], options: Mapping[str, Any]) -> str:
+    """``config`` updated with ``options``, as the library's config JSON."""
     if config is not None and not isinstance(config, Mapping):
         raise TypeError("config must be a mapping, not {}".format(type(config).__name__))
     merged = dict(config or {})  # type: Dict[Any, Any]
@@ -141,11 +153,11 @@ def get_token(config: Optional[Mapping[str, Any]] = None, **options: Any) -> Tok
     for key, value in merged.items():
         if isinstance(value, (bytes, bytearray)):
             raise TypeError("config key `{}` must not be bytes".format(key))
-    config_json = json.dumps(merged, default=_json_value)
+    return json.dumps(merged, default=_json_value)
 
-    out = c_void_p()
-    _native.lib.b2b_get_token(_text(config_json, "config"), byref(out))
-    data = json.loads(_native.take_string(out))
+
+def _token(raw: str) -> Token:
+    data = json.loads(raw)
     try:
         return Token(
             provider=data["provider"],
@@ -155,6 +167,303 @@ def get_token(config: Optional[Mapping[str, Any]] = None, **options: Any) -> Tok
             expires_at=int(data["expires_at"]),
             response_code=data.get("response_code"),
             response_message=data.get("response_message"),
+            cached=bool(data.get("cached", False)),
         )
     except (KeyError, TypeError, ValueError) as e:
         raise InternalError("unexpected token JSON from the library ({!r})".format(e)) from None
+
+
+def get_token(config: Optional[Mapping[str, Any]] = None, **options: Any) -> Token:
+    """Requests a B2B access token (one request, no caching: see
+    :class:`Client` for that).
+
+    ``config`` and keyword arguments are the C library's config keys
+    (``provider``, ``base_url`` or ``environment``, ``client_id``,
+    ``private_key`` or ``private_key_file``, ...); keywords override
+    ``config``. Raises a :class:`SnapError` subclass on failure.
+    """
+    config_json = _config_json(config, options)
+    out = c_void_p()
+    _native.lib.b2b_get_token(_text(config_json, "config"), byref(out))
+    return _token(_native.take_string(out))
+
+
+# Live clients, so that a forked child can drop the parent's handles (see
+# Client._after_fork).
+_clients = weakref.WeakSet()  # type: weakref.WeakSet[Client]
+
+
+class Client:
+    """A caching token client: keeps the token while it is fresh, lets one
+    caller renew it while the others wait, retries transient failures, and
+    can share the token with other processes through ``cache_file``.
+
+    ``config`` and keyword arguments (keywords win) are the
+    :func:`get_token` keys plus ``refresh_margin_s`` (default 60),
+    ``cache_file`` (a path shared by every process using the same config)
+    and ``max_retries`` (default 2). The key is read once, here; a bad
+    config or key raises here.
+
+    One Client may be shared by any number of threads. ``close()`` frees it
+    (also on ``with`` exit, and as a last resort when it is garbage
+    collected); calls already running finish normally, later ones raise
+    :class:`ClientClosedError`. After ``os.fork()`` the child leaves the
+    parent's handle (and its connection) alone and builds its own on first
+    use.
+    """
+
+    def __init__(self, config: Optional[Mapping[str, Any]] = None, **options: Any) -> None:
+        self._handle = None  # type: Optional[int]
+        self._closed = True  # until the handle exists: __del__ may run after a failed __init__
+        self._users = 0
+        self._lock = threading.Lock()
+        config_json = _config_json(config, options)
+        merged = json.loads(config_json)
+        self._provider = merged.get("provider")
+        self._client_id = merged.get("client_id")
+        # Kept (until close) only to rebuild the handle in a forked child.
+        self._config = _text(config_json, "config")
+        self._handle = self._new_handle()
+        self._closed = False
+        _clients.add(self)
+
+    def _new_handle(self) -> int:
+        handle = c_void_p()
+        _native.lib.b2b_client_new(self._config, byref(handle))
+        if not handle.value:
+            raise InternalError("b2b_client_new reported success but returned NULL")
+        return handle.value
+
+    def _acquire(self) -> int:
+        with self._lock:
+            if self._closed:
+                raise ClientClosedError("this snapb2b.Client is closed")
+            if self._handle is None:  # first use in a forked child
+                self._handle = self._new_handle()
+            self._users += 1
+            return self._handle
+
+    def _release(self) -> None:
+        with self._lock:
+            self._users -= 1
+            handle = self._free_if_unused()
+        if handle is not None:
+            _native.lib.b2b_client_free(handle)
+
+    def _free_if_unused(self) -> Optional[int]:
+        """With the lock held: the handle to free, if closed and unused."""
+        if self._closed and self._users == 0 and self._handle is not None:
+            handle, self._handle = self._handle, None
+            return handle
+        return None
+
+    def token(self) -> Token:
+        """The current token (``cached`` says whether this call fetched it).
+        Raises a :class:`SnapError` subclass when no usable token can be had."""
+        handle = self._acquire()
+        try:
+            out = c_void_p()
+            _native.lib.b2b_client_token(handle, byref(out))
+            raw = _native.take_string(out)
+        finally:
+            self._release()
+        return _token(raw)
+
+    def invalidate(self) -> None:
+        """Drops the cached token, also from ``cache_file``, so the next
+        :meth:`token` fetches a new one (e.g. after a service call answered
+        401 "Invalid Token (B2B)")."""
+        handle = self._acquire()
+        try:
+            _native.lib.b2b_client_invalidate(handle)
+        finally:
+            self._release()
+
+    def close(self) -> None:
+        """Frees the client. Idempotent. Calls running in other threads
+        finish first (the handle is freed when the last one returns)."""
+        with self._lock:
+            self._closed = True
+            self._config = b""
+            handle = self._free_if_unused()
+        if handle is not None:
+            _native.lib.b2b_client_free(handle)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _after_fork(self) -> None:
+        # In the child: the parent's handle shares the parent's TLS
+        # connection, so it is neither used nor freed here (a small leak, once
+        # per fork). No other thread exists, so the lock is simply replaced.
+        self._lock = threading.Lock()
+        self._users = 0
+        self._handle = None
+
+    def __enter__(self) -> "Client":
+        if self._closed:
+            raise ClientClosedError("this snapb2b.Client is closed")
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: modules may be gone
+            pass
+
+    def __repr__(self) -> str:
+        return "<snapb2b.Client provider={!r} client_id={!r}{}>".format(
+            self._provider, self._client_id, " closed" if self._closed else ""
+        )
+
+
+def _after_fork_in_child() -> None:
+    for client in list(_clients):
+        client._after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+Body = Union[str, Mapping[str, Any], List[Any], None]
+
+
+def _body(body: Body) -> Optional[bytes]:
+    """A service-call body as the library expects it: text, or NULL."""
+    if body is None:
+        return None
+    if isinstance(body, (Mapping, list)):
+        body = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    return _text(body, "body")
+
+
+def _skew(max_skew_s: int) -> int:
+    if isinstance(max_skew_s, bool) or not isinstance(max_skew_s, int):
+        raise TypeError("max_skew_s must be int, not {}".format(type(max_skew_s).__name__))
+    if not 0 <= max_skew_s <= 0x7FFFFFFF:
+        raise InvalidArgumentError("max_skew_s must be 0 (no check) or a positive number of seconds")
+    return max_skew_s
+
+
+def service_signature(
+    client_secret: str, method: str, path: str, access_token: str, body: Body, timestamp: str
+) -> str:
+    """The symmetric SNAP service signature (``X-SIGNATURE``):
+    base64(HMAC-SHA512(client_secret,
+    ``METHOD:path:access_token:hex(sha256(minify(body))):timestamp``)).
+
+    ``path`` is the endpoint path with its query string, as sent. ``body`` is
+    the JSON text you send, or a dict / list (serialised compactly with
+    ``ensure_ascii=False``), or None / "" for no body. The library minifies it,
+    so the whitespace of the text you send does not matter; its characters
+    do.
+    """
+    out = c_void_p()
+    _native.lib.b2b_service_signature(
+        _text(client_secret, "client_secret"),
+        _text(method, "method"),
+        _text(path, "path"),
+        _text(access_token, "access_token"),
+        _body(body),
+        _text(timestamp, "timestamp"),
+        byref(out),
+    )
+    return _native.take_string(out)
+
+
+def service_signature_rsa(private_key: str, method: str, path: str, body: Body, timestamp: str) -> str:
+    """The asymmetric SNAP service / notification signature:
+    base64(SHA256withRSA(``METHOD:path:hex(sha256(minify(body))):timestamp``)).
+    Key forms as :func:`sign`; ``body`` as :func:`service_signature`."""
+    out = c_void_p()
+    _native.lib.b2b_service_signature_rsa(
+        _text(private_key, "private_key"),
+        _text(method, "method"),
+        _text(path, "path"),
+        _body(body),
+        _text(timestamp, "timestamp"),
+        byref(out),
+    )
+    return _native.take_string(out)
+
+
+def verify(public_key: str, client_id: str, timestamp: str, signature: str, max_skew_s: int = 300) -> bool:
+    """Checks a B2B token-request signature over ``client_id|timestamp``.
+
+    ``public_key``: PEM SPKI (``PUBLIC KEY``), PEM PKCS#1 (``RSA PUBLIC
+    KEY``), an X.509 certificate PEM, or bare base64 DER. Returns False when
+    the signature does not match or ``timestamp`` is malformed or more than
+    ``max_skew_s`` seconds from now (0: no freshness check); raises
+    :class:`KeyFormatError` for an unreadable key and
+    :class:`InvalidArgumentError` for bad arguments."""
+    return _native.lib.b2b_verify(  # type: ignore[no-any-return]
+        _text(public_key, "public_key"),
+        _text(client_id, "client_id"),
+        _text(timestamp, "timestamp"),
+        _text(signature, "signature"),
+        _skew(max_skew_s),
+    )
+
+
+def verify_service_signature_rsa(
+    public_key: str, method: str, path: str, body: Body, timestamp: str, signature: str, max_skew_s: int = 300
+) -> bool:
+    """Checks an asymmetric service or notification signature (see
+    :func:`service_signature_rsa`); results and errors as :func:`verify`."""
+    return _native.lib.b2b_verify_service_signature_rsa(  # type: ignore[no-any-return]
+        _text(public_key, "public_key"),
+        _text(method, "method"),
+        _text(path, "path"),
+        _body(body),
+        _text(timestamp, "timestamp"),
+        _text(signature, "signature"),
+        _skew(max_skew_s),
+    )
+
+
+def verify_service_signature(
+    client_secret: str,
+    method: str,
+    path: str,
+    access_token: str,
+    body: Body,
+    timestamp: str,
+    signature: str,
+    max_skew_s: int = 300,
+) -> bool:
+    """Checks a symmetric (HMAC-SHA512) service signature in constant time
+    (see :func:`service_signature`); results and errors as :func:`verify`."""
+    return _native.lib.b2b_verify_service_signature(  # type: ignore[no-any-return]
+        _text(client_secret, "client_secret"),
+        _text(method, "method"),
+        _text(path, "path"),
+        _text(access_token, "access_token"),
+        _body(body),
+        _text(timestamp, "timestamp"),
+        _text(signature, "signature"),
+        _skew(max_skew_s),
+    )
+
+
+def minify_json(body: str) -> str:
+    """``body`` without insignificant whitespace, everything else (key order,
+    number spelling, string contents and escapes) kept exactly: the form
+    service signatures hash. Raises :class:`InvalidArgumentError` when
+    ``body`` is not JSON."""
+    out = c_void_p()
+    _native.lib.b2b_minify_json(_text(body, "body"), byref(out))
+    return _native.take_string(out)
+
+
+def timestamp(style: str = "wib") -> str:
+    """The current time as a SNAP timestamp: ``"wib"``
+    (``2024-12-31T10:11:40+07:00``), ``"utc"`` (``...Z``), ``"utc_ms"`` or
+    ``"wib_ms"``. Format once, then sign and send the same string."""
+    out = c_void_p()
+    _native.lib.b2b_timestamp(_text(style, "style"), byref(out))
+    return _native.take_string(out)

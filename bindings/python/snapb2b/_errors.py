@@ -70,8 +70,13 @@ class InvalidArgumentError(SnapError):
     name = "INVALID_ARGUMENT"
 
 
+class ClientClosedError(InvalidArgumentError):
+    """A :class:`snapb2b.Client` was used after ``close()`` (status 1,
+    INVALID_ARGUMENT, as the library answers for a NULL client)."""
+
+
 class KeyFormatError(SnapError):
-    """Unusable private key (status 2, KEY)."""
+    """Unusable private or public key (status 2, KEY)."""
 
     status = 2
     name = "KEY"

@@ -21,6 +21,7 @@ ENV_VAR = "SNAPB2B_LIB"
 LIB_NAME = "libsnapb2b.so"
 SONAME = "libsnapb2b.so.0"
 ABI_MAJOR = "0"
+SIGNATURE_INVALID = 8
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 # bindings/python/snapb2b/_native.py -> the repository root is three levels up.
@@ -61,6 +62,52 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.b2b_get_token.restype = c_int
     lib.b2b_get_token.errcheck = _errcheck  # type: ignore[assignment]
 
+    # The caching client: the opaque handle travels as c_void_p.
+    lib.b2b_client_new.argtypes = [c_char_p, POINTER(c_void_p)]
+    lib.b2b_client_new.restype = c_int
+    lib.b2b_client_new.errcheck = _errcheck  # type: ignore[assignment]
+
+    lib.b2b_client_token.argtypes = [c_void_p, POINTER(c_void_p)]
+    lib.b2b_client_token.restype = c_int
+    lib.b2b_client_token.errcheck = _errcheck  # type: ignore[assignment]
+
+    lib.b2b_client_invalidate.argtypes = [c_void_p]
+    lib.b2b_client_invalidate.restype = c_int
+    lib.b2b_client_invalidate.errcheck = _errcheck  # type: ignore[assignment]
+
+    lib.b2b_client_free.argtypes = [c_void_p]
+    lib.b2b_client_free.restype = None
+
+    # Service signatures, minification, timestamps: strings in, one string out.
+    lib.b2b_service_signature.argtypes = [c_char_p] * 6 + [POINTER(c_void_p)]
+    lib.b2b_service_signature.restype = c_int
+    lib.b2b_service_signature.errcheck = _errcheck  # type: ignore[assignment]
+
+    lib.b2b_service_signature_rsa.argtypes = [c_char_p] * 5 + [POINTER(c_void_p)]
+    lib.b2b_service_signature_rsa.restype = c_int
+    lib.b2b_service_signature_rsa.errcheck = _errcheck  # type: ignore[assignment]
+
+    lib.b2b_minify_json.argtypes = [c_char_p, POINTER(c_void_p)]
+    lib.b2b_minify_json.restype = c_int
+    lib.b2b_minify_json.errcheck = _errcheck  # type: ignore[assignment]
+
+    lib.b2b_timestamp.argtypes = [c_char_p, POINTER(c_void_p)]
+    lib.b2b_timestamp.restype = c_int
+    lib.b2b_timestamp.errcheck = _errcheck  # type: ignore[assignment]
+
+    # Verification: the status is the answer (no out parameter).
+    lib.b2b_verify.argtypes = [c_char_p] * 4 + [c_int]
+    lib.b2b_verify.restype = c_int
+    lib.b2b_verify.errcheck = _verify_errcheck  # type: ignore[assignment]
+
+    lib.b2b_verify_service_signature_rsa.argtypes = [c_char_p] * 6 + [c_int]
+    lib.b2b_verify_service_signature_rsa.restype = c_int
+    lib.b2b_verify_service_signature_rsa.errcheck = _verify_errcheck  # type: ignore[assignment]
+
+    lib.b2b_verify_service_signature.argtypes = [c_char_p] * 7 + [c_int]
+    lib.b2b_verify_service_signature.restype = c_int
+    lib.b2b_verify_service_signature.errcheck = _verify_errcheck  # type: ignore[assignment]
+
 
 def _load() -> Tuple[ctypes.CDLL, str]:
     tried = []  # type: List[str]
@@ -72,11 +119,15 @@ def _load() -> Tuple[ctypes.CDLL, str]:
         else:
             try:
                 lib = ctypes.CDLL(target)
-                _declare(lib)
+                # The version first, so that another major version is named
+                # as such rather than by the first symbol it lacks.
+                lib.b2b_version.argtypes = []
+                lib.b2b_version.restype = c_char_p
                 version = lib.b2b_version().decode("utf-8", "replace")
                 if version.split(".")[0] != ABI_MAJOR:
                     reason = "incompatible version {} (need {}.x)".format(version, ABI_MAJOR)
                 else:
+                    _declare(lib)
                     if env_failure:
                         warnings.warn(
                             "snapb2b: ignoring {}: {}; using {}".format(ENV_VAR, env_failure, target),
@@ -87,7 +138,7 @@ def _load() -> Tuple[ctypes.CDLL, str]:
             except OSError as e:
                 reason = str(e)
             except AttributeError as e:
-                reason = "not a snapb2b library ({})".format(e)
+                reason = "not a snapb2b library, or one older than these bindings ({})".format(e)
         tried.append("  {}: {}: {}".format(description, target, reason))
         if from_env:
             env_failure = reason
@@ -124,6 +175,17 @@ def _errcheck(result: int, func: Any, args: Tuple[Any, ...]) -> Tuple[Any, ...]:
     if result != 0:
         raise _last_error(result)
     return args
+
+
+def _verify_errcheck(result: int, func: Any, args: Tuple[Any, ...]) -> bool:
+    """For the b2b_verify* functions: True for B2B_OK, False for
+    B2B_SIGNATURE_INVALID, an exception for anything else (bad key, bad
+    argument)."""
+    if result == 0:
+        return True
+    if result == SIGNATURE_INVALID:
+        return False
+    raise _last_error(result)
 
 
 def take_string(ptr: c_void_p) -> str:

@@ -36,12 +36,26 @@ def test_prints_a_masked_token(sandbox):
     expires = datetime.datetime.fromisoformat(when.group(1)).timestamp()
     assert abs(expires - (time.time() + 900)) < 10
     assert 890 <= int(when.group(2)) <= 900
+    assert "cached:     no" in out
 
 
 def test_config_from_environment(sandbox):
     result = run(config_env=sandbox.dir / "config-klikoo.json")
     assert result.returncode == 0, result.stderr
     assert "provider:   klikoo" in result.stdout
+
+
+def test_cache_file_shares_the_token_between_runs(sandbox, tmp_path):
+    config = json.loads((sandbox.dir / "config-snap.json").read_text())
+    config["cache_file"] = str(tmp_path / "token.json")
+    config["max_retries"] = 1
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    first, second = run(path), run(path)
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    assert "cached:     no" in first.stdout and "cached:     yes" in second.stdout
+    masked = [re.search(r"token:      (\S+)", r.stdout).group(1) for r in (first, second)]
+    assert masked[0] == masked[1]
 
 
 def test_failure_prints_name_and_exits_with_status(sandbox, tmp_path):

@@ -98,18 +98,30 @@ int b2b_get_token(const char *a, char **o) { (void)a; (void)o; return 99; }
 """
 
 
-@pytest.mark.parametrize("kind", ["incompatible-version", "not-snapb2b"])
+@pytest.mark.parametrize("kind", ["incompatible-version", "not-snapb2b", "too-old"])
 def test_wrong_library_is_refused(copy, tmp_path, kind):
     cc = shutil.which("cc") or shutil.which("gcc")
     if not cc:
         pytest.skip("no C compiler")
     source = tmp_path / "fake.c"
-    source.write_text(FAKE if kind == "incompatible-version" else "int unrelated(void) { return 0; }\n")
+    sources = {
+        "incompatible-version": FAKE,
+        "not-snapb2b": "int unrelated(void) { return 0; }\n",
+        # 0.x, but from before the caching client: b2b_client_new is missing
+        "too-old": FAKE.replace('"1.0.0"', '"0.0.1"'),
+    }
+    source.write_text(sources[kind])
     fake = tmp_path / "libsnapb2b.so"
     subprocess.run([cc, "-shared", "-fPIC", "-o", str(fake), str(source)], check=True)
     shutil.copy(LIB, copy / "snapb2b" / "libsnapb2b.so")
     result = run(copy, env_lib=fake)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[0] == str(copy / "snapb2b" / "libsnapb2b.so")
-    expect = "incompatible version 1.0.0" if kind == "incompatible-version" else "not a snapb2b library"
+    expect = {
+        "incompatible-version": "incompatible version 1.0.0",
+        "not-snapb2b": "not a snapb2b library",
+        "too-old": "older than these bindings",
+    }[kind]
     assert expect in result.stderr
+    if kind == "too-old":
+        assert "b2b_client_new" in result.stderr

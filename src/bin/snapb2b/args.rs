@@ -221,7 +221,10 @@ mod tests {
                 panic!("accepted")
             };
             let text = format!("{e:?}");
-            assert!(!text.contains("MIIEv") && !text.contains("myclient"), "{text}");
+            assert!(
+                !text.contains("MIIEv") && !text.contains("myclient"),
+                "{text}"
+            );
         }
         assert_eq!(shown("--kye"), "`--kye`");
         assert_eq!(shown("a b"), "(value not shown)");

@@ -186,9 +186,19 @@ pub fn private_key(
     stdin: &Stdin,
 ) -> CliResult<snapb2b::keys::PrivateKey> {
     let text = match args.exactly_one(&["--key", "--key-env"])? {
-        "--key-env" => env_secret("--key-env", args.value("--key-env").unwrap_or(""), Status::Key)?,
+        "--key-env" => env_secret(
+            "--key-env",
+            args.value("--key-env").unwrap_or(""),
+            Status::Key,
+        )?,
         _ => match args.value("--key").unwrap_or("") {
             "-" => utf8(&stdin.read("--key")?, Status::Key, "the key on stdin")?,
+            path if looks_like_key_text(path) => {
+                return Err(CliError::usage(
+                    "--key takes a file path, and this looks like key text (not shown): \
+                     pass the key on stdin with `--key -` or in a variable with `--key-env VAR`",
+                ))
+            }
             path => snapb2b::keys::read_key_file(Path::new(path))?,
         },
     };
@@ -199,10 +209,22 @@ pub fn private_key(
     )?)
 }
 
+/// Key text where a path belongs (it would otherwise end up in a message).
+fn looks_like_key_text(path: &str) -> bool {
+    path.len() > 1024 || path.contains("-----") || path.chars().any(char::is_control)
+}
+
 /// A public key from `--public-key FILE|-`.
-pub fn public_key(args: &crate::args::Parsed, stdin: &Stdin) -> CliResult<snapb2b::keys::PublicKey> {
+pub fn public_key(
+    args: &crate::args::Parsed,
+    stdin: &Stdin,
+) -> CliResult<snapb2b::keys::PublicKey> {
     let text = match args.required("--public-key")? {
-        "-" => utf8(&stdin.read("--public-key")?, Status::Key, "the key on stdin")?,
+        "-" => utf8(
+            &stdin.read("--public-key")?,
+            Status::Key,
+            "the key on stdin",
+        )?,
         path => {
             let bytes = std::fs::read(path).map_err(|e| {
                 CliError::Lib(Error::key(format!(

@@ -20,6 +20,18 @@ final class Keys
         return $pem;
     }
 
+    /** @var array<int, string> */
+    private static array $shared = [];
+
+    /**
+     * RSA-2048 key number $index, generated once per PHPUnit run and shared
+     * by the tests that need "a key" rather than a fresh one.
+     */
+    public static function shared(int $index = 0): string
+    {
+        return self::$shared[$index] ?? (self::$shared[$index] = self::generate(2048));
+    }
+
     /** The same key re-exported as encrypted PKCS#8 with $passphrase. */
     public static function encrypted(string $pem, string $passphrase): string
     {
@@ -83,6 +95,47 @@ final class Keys
         fclose($pipes[1]);
         fclose($pipes[2]);
         return proc_close($process) === 0 && is_string($out) && $out !== '' ? $out : null;
+    }
+
+    /**
+     * The public key as PKCS#1 PEM ("BEGIN RSA PUBLIC KEY"): the RSAPublicKey
+     * inside SubjectPublicKeyInfo ::= SEQUENCE { algorithm AlgorithmIdentifier,
+     * subjectPublicKey BIT STRING }.
+     */
+    public static function publicKeyPkcs1(string $privatePem): string
+    {
+        $der = self::der(self::publicKey($privatePem));
+        [$tag, $start] = self::tlv($der, 0);
+        self::expect($tag === 0x30, 'SubjectPublicKeyInfo is a SEQUENCE');
+        [$tag, , , $next] = self::tlv($der, $start);
+        self::expect($tag === 0x30, 'AlgorithmIdentifier SEQUENCE');
+        [$tag, $content, $length] = self::tlv($der, $next);
+        self::expect($tag === 0x03 && $der[$content] === "\0", 'subjectPublicKey BIT STRING without unused bits');
+        $pkcs1 = substr($der, $content + 1, $length - 1);
+        return "-----BEGIN RSA PUBLIC KEY-----\n"
+            . chunk_split(base64_encode($pkcs1), 64, "\n")
+            . "-----END RSA PUBLIC KEY-----\n";
+    }
+
+    /** A self-signed X.509 certificate PEM for the key (openssl_csr_new + openssl_csr_sign). */
+    public static function certificate(string $privatePem): string
+    {
+        $key = openssl_pkey_get_private($privatePem);
+        $csr = openssl_csr_new(['commonName' => 'snapb2b test provider', 'countryName' => 'ID'], $key, ['digest_alg' => 'sha256']);
+        if ($csr === false || $csr === true) {
+            throw new \RuntimeException('openssl_csr_new failed: ' . openssl_error_string());
+        }
+        $certificate = openssl_csr_sign($csr, null, $key, 1, ['digest_alg' => 'sha256']);
+        if ($certificate === false || !openssl_x509_export($certificate, $pem)) {
+            throw new \RuntimeException('openssl_csr_sign failed: ' . openssl_error_string());
+        }
+        return $pem;
+    }
+
+    /** base64 of the DER inside a PEM, on one line (no header). */
+    public static function bareBase64(string $pem): string
+    {
+        return base64_encode(self::der($pem));
     }
 
     /** base64(openssl_sign(data, SHA256)): the reference signature. */

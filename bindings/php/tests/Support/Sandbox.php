@@ -81,6 +81,34 @@ final class Sandbox
         return (string) file_get_contents((string) self::info()['private_key_file']);
     }
 
+    /**
+     * GET /sandbox/stats over HTTPS (PHP streams, verified against the
+     * sandbox's ca.pem): `{"connections","requests","token_requests",
+     * "tokens_issued","by_path","by_client":{id: n}}`. Control endpoints are
+     * not counted, so reading the stats does not change them.
+     *
+     * @return array<string, mixed>
+     */
+    public static function stats(): array
+    {
+        $info = self::info();
+        $context = stream_context_create([
+            'ssl' => ['cafile' => $info['ca_file'], 'verify_peer' => true, 'verify_peer_name' => true],
+            'http' => ['timeout' => 10],
+        ]);
+        $json = file_get_contents($info['base_url'] . '/sandbox/stats', false, $context);
+        \PHPUnit\Framework\Assert::assertIsString($json, 'GET /sandbox/stats');
+        $stats = json_decode($json, true);
+        \PHPUnit\Framework\Assert::assertIsArray($stats, 'GET /sandbox/stats returns JSON');
+        return $stats;
+    }
+
+    /** Token requests the sandbox has seen from $clientId so far. */
+    public static function tokenRequests(string $clientId): int
+    {
+        return (int) (self::stats()['by_client'][$clientId] ?? 0);
+    }
+
     private static function doStart(): void
     {
         $given = getenv('SNAPB2B_SANDBOX_DIR');

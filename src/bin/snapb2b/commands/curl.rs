@@ -49,7 +49,7 @@ pub fn sh_quote(s: &str) -> String {
 /// Seconds for curl's timeout options (`2.5`, `10`).
 fn seconds(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{}", ms / 1000)
     } else {
         format!("{}.{:03}", ms / 1000, ms % 1000)
@@ -93,7 +93,8 @@ fn run(args: &Parsed, stdin: &Stdin) -> CliResult<i32> {
         seconds(config.timeout)
     ));
     let command = SecretString::new(lines.join(" \\\n  "));
-    drop(lines);
+    // The parts hold the body (Klikoo: the client secret): wiped as dropped.
+    lines.into_iter().for_each(|l| drop(SecretString::new(l)));
 
     note(&format!(
         "warning: the printed command contains credentials ({}): do not log or share it",

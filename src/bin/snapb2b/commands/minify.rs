@@ -38,7 +38,9 @@ fn run(args: &Parsed, stdin: &Stdin) -> CliResult<i32> {
         })?),
     };
     let text = std::str::from_utf8(&bytes).map_err(|_| {
-        CliError::Lib(snapb2b::Error::invalid_argument("the input is not UTF-8 text"))
+        CliError::Lib(snapb2b::Error::invalid_argument(
+            "the input is not UTF-8 text",
+        ))
     })?;
     print_line(&snapb2b::minify::minify_json(text)?)?;
     Ok(0)

@@ -40,7 +40,9 @@ pub fn find(name: &str) -> Option<&'static Command> {
 
 /// `--style` (default wib).
 pub fn style(args: &Parsed) -> CliResult<TimestampStyle> {
-    Ok(TimestampStyle::parse(args.value("--style").unwrap_or("wib"))?)
+    Ok(TimestampStyle::parse(
+        args.value("--style").unwrap_or("wib"),
+    )?)
 }
 
 /// A timestamp as given on the command line: SNAP's ISO-8601 form, exactly

@@ -107,8 +107,8 @@ fn run(args: &Parsed, stdin: &Stdin) -> CliResult<i32> {
     let timestamp = timestamp_or_now(args)?;
     let body = body(args, stdin)?;
     let signature = if symmetric {
-        let secret = short_secret(args, "--secret-env", "--secret-file", stdin, true)?
-            .expect("required");
+        let secret =
+            short_secret(args, "--secret-env", "--secret-file", stdin, true)?.expect("required");
         let token = short_secret(
             args,
             "--access-token-env",

@@ -90,16 +90,16 @@ fn run(args: &Parsed, stdin: &Stdin) -> CliResult<i32> {
     let timestamp = args.required("--timestamp")?;
     let signature = args.required("--signature")?;
     let max_skew = args.number("--max-skew-s")?.unwrap_or(DEFAULT_MAX_SKEW_S);
-    let max_skew = i64::try_from(max_skew)
-        .map_err(|_| CliError::usage("--max-skew-s is too large"))?;
+    let max_skew =
+        i64::try_from(max_skew).map_err(|_| CliError::usage("--max-skew-s is too large"))?;
 
     let outcome = if args.flag("--hmac") {
         refuse("--hmac", args, &[&["--public-key", "--client-id"]])?;
         let method = args.required("--method")?;
         let path = args.required("--path")?;
         check_path(path)?;
-        let secret = short_secret(args, "--secret-env", "--secret-file", stdin, true)?
-            .expect("required");
+        let secret =
+            short_secret(args, "--secret-env", "--secret-file", stdin, true)?.expect("required");
         let token = short_secret(
             args,
             "--access-token-env",
@@ -143,7 +143,9 @@ fn run(args: &Parsed, stdin: &Stdin) -> CliResult<i32> {
         )?;
         let client_id = args.required("--client-id")?;
         if client_id.is_empty() {
-            return Err(CliError::Lib(Error::invalid_argument("--client-id is empty")));
+            return Err(CliError::Lib(Error::invalid_argument(
+                "--client-id is empty",
+            )));
         }
         let key = public_key(args, stdin)?;
         snapb2b::service::verify_b2b(&key, client_id, timestamp, signature, max_skew)
