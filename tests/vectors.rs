@@ -16,8 +16,12 @@ fn vectors_dir() -> PathBuf {
 
 fn load() -> (Value, PrivateKey, String) {
     let dir = vectors_dir();
-    let text = std::fs::read_to_string(dir.join("snap-vectors.json"))
-        .unwrap_or_else(|e| panic!("vectors not found in {} ({e}); set SNAPB2B_VECTORS", dir.display()));
+    let text = std::fs::read_to_string(dir.join("snap-vectors.json")).unwrap_or_else(|e| {
+        panic!(
+            "vectors not found in {} ({e}); set SNAPB2B_VECTORS",
+            dir.display()
+        )
+    });
     let v: Value = serde_json::from_str(&text).unwrap();
     let pem = std::fs::read_to_string(dir.join(v["private_key_file"].as_str().unwrap())).unwrap();
     let key = PrivateKey::parse(&pem, None).unwrap();
@@ -30,8 +34,14 @@ fn b2b_token_signatures_match_the_vectors() {
     let (v, key, public) = load();
     let public = PublicKey::parse(&public).unwrap();
     for case in v["asymmetric_b2b_token"].as_array().unwrap() {
-        let (client, ts) = (case["client_id"].as_str().unwrap(), case["timestamp"].as_str().unwrap());
-        assert_eq!(sign::b2b_string_to_sign(client, ts), case["string_to_sign"].as_str().unwrap());
+        let (client, ts) = (
+            case["client_id"].as_str().unwrap(),
+            case["timestamp"].as_str().unwrap(),
+        );
+        assert_eq!(
+            sign::b2b_string_to_sign(client, ts),
+            case["string_to_sign"].as_str().unwrap()
+        );
         let sig = sign::b2b_signature(&key, client, ts).unwrap();
         assert_eq!(sig, case["signature"].as_str().unwrap());
         // The vector verifies (no freshness: it is an old timestamp) ...
@@ -62,12 +72,26 @@ fn symmetric_service_signature_matches_the_vector() {
         .unwrap();
         assert_eq!(sig, s("signature"));
         let verify = |secret: &str, body: &str, ts: &str| {
-            service::verify_service_signature(secret, s("method"), s("path"), s("access_token"), Some(body), ts, &sig, 0)
+            service::verify_service_signature(
+                secret,
+                s("method"),
+                s("path"),
+                s("access_token"),
+                Some(body),
+                ts,
+                &sig,
+                0,
+            )
         };
         verify(s("client_secret"), s("body"), s("timestamp")).unwrap();
         verify(s("client_secret"), s("minified_body"), s("timestamp")).unwrap();
         let tampered = s("minified_body").replace("12345678.00", "12345679.00");
-        assert_eq!(verify(s("client_secret"), &tampered, s("timestamp")).unwrap_err().status, Status::SignatureInvalid);
+        assert_eq!(
+            verify(s("client_secret"), &tampered, s("timestamp"))
+                .unwrap_err()
+                .status,
+            Status::SignatureInvalid
+        );
         assert!(verify("wrong-secret", s("body"), s("timestamp")).is_err());
         assert!(verify(s("client_secret"), s("body"), "2024-03-05T10:37:17.196Z").is_err());
     }
@@ -79,9 +103,19 @@ fn rsa_service_signatures_round_trip_and_reject_tampering() {
     let public = PublicKey::parse(&public).unwrap();
     let ts = snapb2b::timestamp::TimestampStyle::Wib.now();
     let body = r#"{"partnerReferenceNo":"2020102900000000000001","amount":{"value":"10000.00","currency":"IDR"}}"#;
-    let sig = service::service_signature_rsa(&key, "post", "/v1.0/transfer-va/payment", Some(body), &ts).unwrap();
+    let sig =
+        service::service_signature_rsa(&key, "post", "/v1.0/transfer-va/payment", Some(body), &ts)
+            .unwrap();
     let check = |b: &str, t: &str| {
-        service::verify_service_signature_rsa(&public, "POST", "/v1.0/transfer-va/payment", Some(b), t, &sig, 300)
+        service::verify_service_signature_rsa(
+            &public,
+            "POST",
+            "/v1.0/transfer-va/payment",
+            Some(b),
+            t,
+            &sig,
+            300,
+        )
     };
     check(body, &ts).unwrap();
     check(&format!(" {body}\n"), &ts).unwrap(); // whitespace outside strings is not signed
@@ -91,8 +125,16 @@ fn rsa_service_signatures_round_trip_and_reject_tampering() {
     let other = openssl::rsa::Rsa::generate(2048).unwrap();
     let other_pub = String::from_utf8(other.public_key_to_pem().unwrap()).unwrap();
     let other_pub = PublicKey::parse(&other_pub).unwrap();
-    let e = service::verify_service_signature_rsa(&other_pub, "POST", "/v1.0/transfer-va/payment", Some(body), &ts, &sig, 300)
-        .unwrap_err();
+    let e = service::verify_service_signature_rsa(
+        &other_pub,
+        "POST",
+        "/v1.0/transfer-va/payment",
+        Some(body),
+        &ts,
+        &sig,
+        300,
+    )
+    .unwrap_err();
     assert_eq!(e.status, Status::SignatureInvalid);
 }
 
@@ -103,9 +145,12 @@ fn public_keys_are_read_in_every_form() {
     let pkcs1 = String::from_utf8(rsa.public_key_to_pem_pkcs1().unwrap()).unwrap();
     let mut cert = openssl::x509::X509Builder::new().unwrap();
     cert.set_pubkey(key.pkey()).unwrap();
-    cert.set_not_before(&openssl::asn1::Asn1Time::days_from_now(0).unwrap()).unwrap();
-    cert.set_not_after(&openssl::asn1::Asn1Time::days_from_now(1).unwrap()).unwrap();
-    cert.sign(key.pkey(), openssl::hash::MessageDigest::sha256()).unwrap();
+    cert.set_not_before(&openssl::asn1::Asn1Time::days_from_now(0).unwrap())
+        .unwrap();
+    cert.set_not_after(&openssl::asn1::Asn1Time::days_from_now(1).unwrap())
+        .unwrap();
+    cert.sign(key.pkey(), openssl::hash::MessageDigest::sha256())
+        .unwrap();
     let cert = String::from_utf8(cert.build().to_pem().unwrap()).unwrap();
     let bare: String = spki.lines().filter(|l| !l.starts_with("-----")).collect();
     for form in [&spki, &pkcs1, &cert, &bare, &spki.replace('\n', "\\n")] {
