@@ -148,7 +148,13 @@ fn next_pem_block(text: &str) -> Result<Option<(PemBlock<'_>, &str)>> {
     })?;
     let after_end = &rest[end + "-----END ".len()..];
     let remaining = after_end.find("-----").map_or("", |i| &after_end[i + 5..]);
-    Ok(Some((PemBlock { label, body: &rest[..end] }, remaining)))
+    Ok(Some((
+        PemBlock {
+            label,
+            body: &rest[..end],
+        },
+        remaining,
+    )))
 }
 
 /// The first block labelled one of `wanted` (files exported from PKCS#12
@@ -490,17 +496,29 @@ mod tests {
         cert.set_version(2).unwrap();
         cert.set_subject_name(&name).unwrap();
         cert.set_issuer_name(&name).unwrap();
-        cert.set_not_before(&openssl::asn1::Asn1Time::days_from_now(0).unwrap()).unwrap();
-        cert.set_not_after(&openssl::asn1::Asn1Time::days_from_now(1).unwrap()).unwrap();
+        cert.set_not_before(&openssl::asn1::Asn1Time::days_from_now(0).unwrap())
+            .unwrap();
+        cert.set_not_after(&openssl::asn1::Asn1Time::days_from_now(1).unwrap())
+            .unwrap();
         cert.set_pubkey(&pkey).unwrap();
-        cert.sign(&pkey, openssl::hash::MessageDigest::sha256()).unwrap();
+        cert.sign(&pkey, openssl::hash::MessageDigest::sha256())
+            .unwrap();
         let cert = String::from_utf8(cert.build().to_pem().unwrap()).unwrap();
         let key = String::from_utf8(pkey.private_key_to_pem_pkcs8().unwrap()).unwrap();
         // As `openssl pkcs12 -nodes` prints it: bag attributes, certificate, key.
         let bundle = format!("Bag Attributes\n    localKeyID: 01\n{cert}Bag Attributes\n{key}");
         assert_eq!(PrivateKey::parse(&bundle, None).unwrap().bits(), 2048);
-        assert_eq!(PublicKey::parse(&format!("{key}{cert}")).unwrap().pkey().bits(), 2048);
-        assert!(PrivateKey::parse(&cert, None).unwrap_err().message.contains("public"));
+        assert_eq!(
+            PublicKey::parse(&format!("{key}{cert}"))
+                .unwrap()
+                .pkey()
+                .bits(),
+            2048
+        );
+        assert!(PrivateKey::parse(&cert, None)
+            .unwrap_err()
+            .message
+            .contains("public"));
     }
 
     #[test]
