@@ -138,6 +138,8 @@ impl Transport {
             easy.reset();
             easy.ssl_verify_peer(true)?;
             easy.ssl_verify_host(true)?;
+            // TLS 1.2 or newer, whatever the system's OpenSSL defaults are.
+            easy.ssl_version(curl::easy::SslVersion::Tlsv12)?;
             if let Some(ca) = &limits.ca_file {
                 easy.cainfo(ca)?;
             }
