@@ -107,6 +107,11 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libsnapb2b.so* $(DESTDIR)$(LIBDIR)/libsnapb2b.a \
 	  $(DESTDIR)$(INCLUDEDIR)/snapb2b.h $(DESTDIR)$(LIBDIR)/pkgconfig/snapb2b.pc
 
+# Throughput and request-count benchmarks with ratios against baselines
+# measured in the same run; writes build/bench-results.md.
+bench: build
+	benches/run.sh
+
 clean:
 	$(CARGO) clean
 	rm -rf $(BUILD)

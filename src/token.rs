@@ -348,15 +348,31 @@ fn provider_error(
         (None, Some(m)) => format!(" \"{}\"", printable(m)),
         (None, None) => String::new(),
     };
-    let mut err = Error::new(
-        Status::Provider,
-        format!(
-            "{} refused the token request: HTTP {}{said}",
-            profile.name, response.status
-        ),
-    );
+    let mut err = if (300..400).contains(&response.status) {
+        // Redirects are never followed: a token request must not be replayed
+        // to wherever a server points.
+        let target = response.header("Location").map(printable).unwrap_or_default();
+        Error::new(
+            Status::Provider,
+            format!(
+                "{} answered HTTP {} redirect to `{target}`; redirects are not followed",
+                profile.name, response.status
+            ),
+        )
+        .with_hint("check base_url and token_path (http vs https, a missing path prefix)")
+    } else {
+        Error::new(
+            Status::Provider,
+            format!(
+                "{} refused the token request: HTTP {}{said}",
+                profile.name, response.status
+            ),
+        )
+    };
     err.http_status = Some(response.status);
-    err.hint = hint_for(code.as_deref(), message.as_deref(), response, requested_at);
+    if err.hint.is_none() {
+        err.hint = hint_for(code.as_deref(), message.as_deref(), response, requested_at);
+    }
     err.response_code = code;
     err.response_message = message;
     err

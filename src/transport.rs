@@ -112,14 +112,19 @@ impl Transport {
                 })
                 .and_then(|_| transfer.perform())
         };
-        if too_big {
+        // A declared Content-Length over the limit is refused by curl at once
+        // (max_filesize); a chunked or undeclared one by the write callback.
+        if too_big || outcome.as_ref().is_err_and(|e| e.is_filesize_exceeded()) {
             return Err(Error::protocol(format!(
                 "response from {url} exceeds the {} KiB limit; abandoned",
                 MAX_RESPONSE_BYTES / 1024
             )));
         }
         if let Err(e) = outcome {
-            return Err(map_curl_error(&e, url, limits));
+            // Still connecting when time ran out: say which limit fired.
+            let connecting = self.easy.num_connects().unwrap_or(0) > 0
+                && self.easy.appconnect_time().map_or(true, |t| t.is_zero());
+            return Err(map_curl_error(&e, url, limits, connecting));
         }
         response.status = self.easy.response_code().unwrap_or(0);
         Ok(response)
@@ -156,6 +161,7 @@ impl Transport {
         // would be freed unwiped.
         easy.post_field_size(body.len() as u64)?;
         easy.timeout(limits.timeout)?;
+        easy.max_filesize(MAX_RESPONSE_BYTES as u64)?;
         easy.connect_timeout(limits.connect_timeout)?;
         let mut list = List::new();
         list.append("Content-Type: application/json")?;
@@ -183,11 +189,22 @@ fn collect_header(headers: &mut Vec<(String, String)>, line: &[u8]) {
     }
 }
 
-fn map_curl_error(e: &curl::Error, url: &str, limits: &Limits) -> Error {
-    let detail = match e.extra_description() {
-        Some(extra) if !extra.is_empty() => format!("{}: {extra}", e.description()),
-        _ => e.description().to_string(),
+fn map_curl_error(e: &curl::Error, url: &str, limits: &Limits, connecting: bool) -> Error {
+    let extra = e.extra_description().unwrap_or("");
+    let detail = if extra.is_empty() {
+        e.description().to_string()
+    } else {
+        format!("{}: {extra}", e.description())
     };
+    if e.is_operation_timedout() && connecting {
+        return Error::new(
+            Status::Timeout,
+            format!(
+                "no connection to {url} within {} ms (connect_timeout_ms covers the TCP connect and TLS handshake; {detail})",
+                limits.connect_timeout.min(limits.timeout).as_millis()
+            ),
+        );
+    }
     if e.is_operation_timedout() {
         return Error::new(
             Status::Timeout,
@@ -201,6 +218,10 @@ fn map_curl_error(e: &curl::Error, url: &str, limits: &Limits) -> Error {
         "cannot resolve host"
     } else if e.is_couldnt_connect() {
         "cannot connect"
+    } else if e.is_peer_failed_verification() && extra.contains("does not match") {
+        "TLS certificate is not valid for this host name"
+    } else if e.is_peer_failed_verification() && extra.contains("expired") {
+        "TLS certificate has expired"
     } else if e.is_peer_failed_verification() || e.is_ssl_cacert() || e.is_ssl_cacert_badfile() {
         "TLS certificate not trusted"
     } else if e.is_ssl_connect_error() || e.is_ssl_certproblem() {

@@ -1,0 +1,204 @@
+"""Renders the figures benches/run.sh collected as a markdown table with the
+issue's targets, prints it and writes it to build/bench-results.md.
+
+    python3 benches/report.py FIGURES.txt OUTPUT.md
+
+FIGURES.txt holds "name value..." lines. A benchmark whose figures are
+missing is shown as "could not run", and the exit status is then 1.
+"""
+
+import datetime
+import os
+import sys
+
+figures_file, output = sys.argv[1], sys.argv[2]
+fig = {}
+with open(figures_file) as f:
+    for line in f:
+        name, _, value = line.strip().partition(" ")
+        if name:
+            fig[name] = value
+
+
+def num(name, field=0):
+    """The field-th number of a figure: 0 the wall-clock rate, 1 the per-CPU-second rate."""
+    return float(fig[name].split()[field])
+
+
+rows = []
+missing = []
+
+
+def row(label, build):
+    """build() returns (measured, baseline, ratio, target, met) as text."""
+    try:
+        cells = build()
+    except (KeyError, ValueError, IndexError, ZeroDivisionError):
+        missing.append(label)
+        cells = ("could not run", "", "", "", "NO")
+    rows.append((label,) + tuple(cells))
+
+
+def rate(x, unit):
+    return "{:,.0f} {}/s".format(x, unit)
+
+
+def ratio_row(measured, m_unit, baseline, b_what, target):
+    r = measured / baseline
+    return (rate(measured, m_unit), "{} ({})".format(rate(baseline, m_unit), b_what),
+            "{:.2f}x".format(r), ">= {}x".format(target), "yes" if r >= target else "**NO**")
+
+
+def php_mode(key, library_what):
+    if key not in fig:
+        return library_what + " (did not run)"
+    return library_what if fig[key].startswith("binding") else "raw FFI b2b_* calls"
+
+
+row("1. b2b_sign, same PEM string each call, 1 thread (C)",
+    lambda: ratio_row(num("b2b_1t"), "signs", num("openssl_1t"),
+                      "OpenSSL EVP_DigestSign, key parsed once", 0.9))
+row("2. b2b_sign, 2 threads (C)",
+    lambda: ratio_row(num("b2b_2t"), "signs", num("b2b_1t"), "b2b_sign, 1 thread", 1.8))
+row("3. PHP {}, PEM string".format(php_mode("php_sign_mode", "SnapB2B\\Signer::sign")),
+    lambda: ratio_row(num("php_library_sign"), "signs", num("php_openssl_sign"),
+                      "openssl_sign + base64_encode, same PEM string", 2.5))
+row("4a. Python snapb2b.sign, PEM string, vs a preloaded key",
+    lambda: ratio_row(num("py_library_sign"), "signs", num("py_crypto_preloaded"),
+                      "cryptography, key loaded once", 0.8))
+row("4b. Python snapb2b.sign, PEM string, vs load-then-sign",
+    lambda: ratio_row(num("py_library_sign"), "signs", num("py_crypto_load_then_sign"),
+                      "cryptography, load key + sign each call", 20))
+
+
+def absolute_rate(measured, baseline, b_what, floor):
+    return (rate(measured, "calls"), "{} ({})".format(rate(baseline, "calls"), b_what),
+            "{:.2f}x".format(measured / baseline), ">= {:,} calls/s".format(floor),
+            "yes" if measured >= floor else "**NO**")
+
+
+row("5a. b2b_client_token, fresh cached token, 1 thread (C)",
+    lambda: absolute_rate(num("c_client_token_cached"), num("c_client_renew"),
+                          "forced renewal over HTTPS", 200000))
+row("5b. PHP {}, fresh cached token".format(
+        php_mode("php_client_mode", "TokenClient::getToken (native handle)")),
+    lambda: absolute_rate(num("php_client_token_cached"), num("c_client_token_cached"),
+                          "the same from C", 20000))
+
+
+def processes(name, count, how):
+    requests = int(fig[name + "_cache_token_requests"])
+    failures = int(fig[name + "_cache_failures"])
+    base = int(fig[name + "_nocache_token_requests"])
+    spread = fig.get(name + "_cache_spread_s")
+    measured = "{} token request{} ({}/{} processes got a token{}, {} s in all)".format(
+        requests, "" if requests == 1 else "s", count - failures, count,
+        ", asking within {} s of each other".format(spread) if spread else "", fig[name + "_cache_seconds"])
+    return (measured, "{} token requests (same processes without cache_file)".format(base),
+            "{:.3f}x ({}/{})".format(requests / base, requests, base), "exactly 1",
+            "yes" if requests == 1 and failures == 0 else "**NO**")
+
+
+mode6 = php_mode("php_process_mode", "TokenClient")
+row("6a. 50 PHP processes one after another, one cache_file ({})".format(mode6),
+    lambda: processes("seq", 50, "sequential"))
+row("6b. 20 PHP processes at once, one cache_file ({})".format(mode6),
+    lambda: processes("conc", 20, "concurrent"))
+
+
+def renewals():
+    conns = int(fig["renew_connections"])
+    reqs = int(fig["renew_token_requests"])
+    base = int(fig["get_token_connections"])
+    return ("{} TLS connection{} for {} token requests ({})".format(
+                conns, "" if conns == 1 else "s", reqs, rate(num("c_client_renew"), "renewals")),
+            "{} connections (100 one-shot b2b_get_token, {})".format(base, rate(num("c_get_token"), "requests")),
+            "{:.2f}x ({}/{})".format(conns / base, conns, base), "1 connection",
+            "yes" if conns == 1 and reqs == 100 else "**NO**")
+
+
+row("7. 100 forced renewals on one client over HTTPS (C)", renewals)
+
+header = ("benchmark", "measured", "baseline", "ratio", "target", "met?")
+table = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+table += ["| " + " | ".join(r) + " |" for r in rows]
+
+notes = []
+
+
+def cores(name):
+    """CPU time / wall time of a measurement: wall rate / CPU rate."""
+    return num(name) / num(name, 1)
+
+
+if "openssl_2t" in fig and "b2b_2t" in fig:
+    notes.append(
+        "Row 2 control: raw OpenSSL on 2 threads sharing one key did {:,.0f} signs/s = {:.2f}x its "
+        "1 thread. Cores used (CPU time / wall time) by the 2-thread runs: b2b_sign {:.2f}, OpenSSL "
+        "{:.2f}; 2.00 = both cores the whole time, less = other processes took CPU or the threads "
+        "waited. Signs per CPU-second, 2 threads vs 1: b2b_sign {:.2f}x, OpenSSL {:.2f}x (1.00 = no "
+        "per-call cost from running in parallel).".format(
+            num("openssl_2t"), num("openssl_2t") / num("openssl_1t"), cores("b2b_2t"), cores("openssl_2t"),
+            num("b2b_2t", 1) / num("b2b_1t", 1), num("openssl_2t", 1) / num("openssl_1t", 1)))
+cross = []
+for label, a, b in (("1", "b2b_1t", "openssl_1t"), ("3", "php_library_sign", "php_openssl_sign"),
+                    ("4a", "py_library_sign", "py_crypto_preloaded"),
+                    ("4b", "py_library_sign", "py_crypto_load_then_sign")):
+    try:
+        cross.append("row {} {:.2f}x".format(label, num(a, 1) / num(b, 1)))
+    except (KeyError, ValueError, IndexError, ZeroDivisionError):
+        pass
+if cross:
+    notes.append("The same ratios by CPU time (calls per CPU-second of the benchmark process, "
+                 "which other processes' load does not dilute): " + ", ".join(cross) + ".")
+if "php_openssl_preloaded" in fig and "php_openssl_sign" in fig:
+    notes.append(
+        "Row 3 ceiling: PHP openssl_sign with a key parsed once (signing alone, which no library "
+        "given a PEM string can beat) did {:,.0f} signs/s = {:.2f}x openssl_sign with the PEM string "
+        "(by CPU time {:.2f}x); the library reached {:.0%} of it{}.".format(
+            num("php_openssl_preloaded"), num("php_openssl_preloaded") / num("php_openssl_sign"),
+            num("php_openssl_preloaded", 1) / num("php_openssl_sign", 1),
+            num("php_library_sign") / num("php_openssl_preloaded"),
+            "" if "php_raw_ffi_sign" not in fig else
+            " (raw FFI b2b_sign {:.0%})".format(num("php_raw_ffi_sign") / num("php_openssl_preloaded"))))
+busy = ["{} {}".format(k[len("busy_before_"):], v) for k, v in fig.items() if k.startswith("busy_before_")]
+if busy:
+    notes.append("Cores other processes kept busy just before each timed step (of {}; the script "
+                 "waits up to BENCH_QUIET_WAIT s in all for < 0.25): {}. Figures taken on a busy "
+                 "machine understate throughput, above all the 2-thread one.".format(
+                     fig.get("nproc", "?"), ", ".join(busy)))
+if "library_after" in fig and fig["library_after"] not in fig.get("library", ""):
+    notes.append("WARNING: target/release/libsnapb2b.so was rebuilt during the run ({}); "
+                 "figures may mix two builds.".format(fig["library_after"]))
+if "py_crypto_version" in fig:
+    notes.append("Python baseline: cryptography {} (its own bundled OpenSSL); the C and PHP "
+                 "figures use the system {}.".format(fig["py_crypto_version"], fig.get("openssl", "?")))
+for key, what in (("php_sign_mode", "3"), ("php_client_mode", "5b"), ("php_process_mode", "6")):
+    if key in fig:
+        notes.append("PHP for row {}: {}.".format(what, fig[key]))
+for name in ("seq_nocache", "conc_nocache"):
+    if name + "_seconds" in fig:
+        notes.append("{}: {} s without cache_file; processes that fetched a token themselves: with "
+                     "cache_file {}, without {}.".format(
+                         name.split("_")[0], fig[name + "_seconds"],
+                         fig.get(name.replace("nocache", "cache") + "_fetched", "?"),
+                         fig.get(name + "_fetched", "?")))
+
+machine = ["{}: {}".format(k, fig[k]) for k in ("nproc", "cpu", "openssl", "php", "python", "loadavg", "library") if k in fig]
+doc = ["# snapb2b benchmarks", "",
+       "`make bench` (benches/run.sh), {}, each rate the best of {} runs of {} s.".format(
+           datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+           os.environ.get("BENCH_REPEATS", "?"), os.environ.get("BENCH_SECONDS", "?")), ""]
+doc += ["- " + m for m in machine] + [""] + table + [""]
+doc += ["- " + n for n in notes]
+if missing:
+    doc += ["", "Could not run: " + "; ".join(missing) + "."]
+text = "\n".join(doc) + "\n"
+
+os.makedirs(os.path.dirname(output) or ".", exist_ok=True)
+with open(output, "w") as f:
+    f.write(text)
+print()
+print(text)
+print("(written to {})".format(output))
+sys.exit(1 if missing else 0)

@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# `make bench`: performance figures of libsnapb2b and its bindings, each as a
+# ratio against a baseline measured in the same run on the same machine.
+# Not a test: it prints the figures and a table (also written to
+# build/bench-results.md) and exits 0 unless a benchmark could not run.
+#
+#   benches/run.sh            (expects `make build` done: target/release/libsnapb2b.so)
+#
+# BENCH_SECONDS (default 1) and BENCH_REPEATS (default 5) set the length of
+# one timed run and how many runs each figure is the best of (rounds
+# interleave the compared cases, so a burst of load from elsewhere hits one
+# round of each). Timings need an idle machine: before each timed step the
+# script waits for other processes to go quiet, BENCH_QUIET_WAIT seconds in
+# all (default 90), then measures anyway and records how busy it was.
+# The whole run takes 1.5 to 3 minutes.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+export BENCH_SECONDS=${BENCH_SECONDS:-1}
+export BENCH_REPEATS=${BENCH_REPEATS:-5}
+export QUIET_DEADLINE=$((EPOCHSECONDS + ${BENCH_QUIET_WAIT:-90}))
+export OUT=build/bench
+export FIGURES=$OUT/figures.txt   # "name value..." lines, rendered at the end
+REL=target/release
+PHP=(php -d ffi.enable=1)
+CFLAGS=(-O2 -g -Wall -Wextra -Werror -std=c11 -pthread -Iinclude)
+
+mkdir -p "$OUT"
+: >"$FIGURES"
+
+# Appends "name value..." to the figures file and echoes it.
+fig() { echo "$*" | tee -a "$FIGURES"; }
+export -f fig
+
+# Busy CPU over half a second, all processes, in hundredths of a core.
+busy_cores() {
+  local u n s i w q sq st b0 t0
+  read -r _ u n s i w q sq st _ </proc/stat
+  b0=$((u + n + s + q + sq + st)) t0=$((u + n + s + i + w + q + sq + st))
+  sleep 0.5
+  read -r _ u n s i w q sq st _ </proc/stat
+  echo $(((u + n + s + q + sq + st - b0) * 100 * $(nproc) / (u + n + s + i + w + q + sq + st - t0)))
+}
+# Waits (within the run's overall budget) until other processes use less
+# than a quarter of a core, then records how busy the machine was.
+wait_quiet() {
+  local busy start=$EPOCHSECONDS waited=
+  while busy=$(busy_cores); ((busy > 25 && EPOCHSECONDS < QUIET_DEADLINE)); do
+    [[ $waited ]] || echo "   (other processes keep the machine busy: waiting for quiet)"
+    waited=1
+    sleep 2
+  done
+  [[ $waited ]] && echo "   (waited $((EPOCHSECONDS - start)) s)"
+  fig "busy_before_$1" "$((busy / 100)).$(printf %02d $((busy % 100)))"
+}
+export -f busy_cores wait_quiet
+
+# Runs a benchmark program, keeping its "name value..." output lines as
+# figures; a failure is reported and leaves the figures missing.
+# The first argument names the step (for the busy_before_ figure).
+measure() {
+  local step=$1 label=$2; shift 2
+  echo "== $label"
+  wait_quiet "$step"
+  local out status
+  out=$("$@")
+  status=$?
+  echo "$out" | tee -a "$FIGURES"
+  if ((status != 0)); then
+    echo "!! $label could not run (exit status $status)"
+    return 1
+  fi
+}
+export -f measure
+
+if [[ ! -f $REL/libsnapb2b.so ]]; then
+  echo "benches/run.sh: $REL/libsnapb2b.so is missing: run \`make build\` first" >&2
+  exit 1
+fi
+
+echo "== machine"
+{
+  echo "nproc $(nproc)"
+  echo "cpu $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+  echo "openssl $(openssl version 2>/dev/null || echo none)"
+  echo "php $(php -r 'echo PHP_VERSION, " (openssl ext: ", OPENSSL_VERSION_TEXT, ")";' 2>/dev/null || echo none)"
+  echo "python $(python3 -c 'import platform; print(platform.python_version())' 2>/dev/null || echo none)"
+  echo "loadavg $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "library $(readlink -f $REL/libsnapb2b.so) ($(stat -c %y $REL/libsnapb2b.so | cut -d. -f1))"
+} | tee -a "$FIGURES"
+
+# A 2048-bit key, the size SNAP providers issue; generated once per run so
+# every benchmark signs with the same key.
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$OUT/key.pem" 2>/dev/null
+export KEY=$OUT/key.pem
+
+# The C programs: linked against this tree's library (rpath) and libcrypto.
+build_c() {
+  ${CC:-cc} "${CFLAGS[@]}" "benches/$1.c" -L$REL -lsnapb2b -lcrypto \
+    -Wl,-rpath,"$(pwd)/$REL" -o "$OUT/$1"
+}
+build_c sign_bench && build_c client_bench || echo "!! the C benchmarks do not compile"
+
+# 1 + 2: b2b_sign vs raw OpenSSL, and 1 vs 2 threads (one program, rounds interleaved).
+measure c_sign "C: b2b_sign vs OpenSSL EVP_DigestSign, 1 and 2 threads" \
+  "$OUT/sign_bench" "$KEY" "$BENCH_SECONDS" "$BENCH_REPEATS"
+
+# 3: PHP binding vs openssl_sign with the same PEM string.
+measure php_sign "PHP: SnapB2B\\Signer::sign vs openssl_sign" \
+  "${PHP[@]}" benches/sign_bench.php "$KEY" "$BENCH_SECONDS" "$BENCH_REPEATS"
+
+# 4: Python binding vs cryptography.
+measure py_sign "Python: snapb2b.sign vs cryptography" \
+  python3 benches/sign_bench.py "$KEY" "$BENCH_SECONDS" "$BENCH_REPEATS"
+
+# 5-7 need the sandbox provider; they run inside scripts/with-sandbox.sh.
+sandbox_benches() {
+  local dir=$SNAPB2B_SANDBOX_DIR config=$SNAPB2B_SANDBOX_DIR/config-snap.json
+  local base ca
+  base=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["base_url"])' "$dir/sandbox.json")
+  ca=$dir/ca.pem
+  # Sandbox counters, read with curl: each read is one connection of its
+  # own, counted before the answer is written, so a before/after pair
+  # includes exactly one extra connection (the "after" read).
+  stats() {
+    curl -sf --cacert "$ca" "$base/sandbox/stats" |
+      python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["connections"], s["token_requests"])'
+  }
+  local c0 r0 c1 r1
+
+  # 7: 100 forced renewals on one client: the kept connection is reused.
+  read -r c0 r0 < <(stats)
+  measure renew "C: 100 forced renewals (b2b_client_invalidate + b2b_client_token) on one client" \
+    "$OUT/client_bench" renew "$config" 100
+  read -r c1 r1 < <(stats)
+  [[ -n $c0 && -n $c1 ]] && fig renew_connections $((c1 - c0 - 1)) && fig renew_token_requests $((r1 - r0))
+  # Baseline: 100 one-shot b2b_get_token calls, which keep nothing.
+  read -r c0 r0 < <(stats)
+  measure get_token "C: 100 one-shot b2b_get_token (baseline: no kept connection)" \
+    "$OUT/client_bench" get_token "$config" 100
+  read -r c1 r1 < <(stats)
+  [[ -n $c0 && -n $c1 ]] && fig get_token_connections $((c1 - c0 - 1)) && fig get_token_token_requests $((r1 - r0))
+
+  # 5: the cached-token fast path from C and from PHP.
+  measure c_cached "C: b2b_client_token on a fresh cached token" \
+    "$OUT/client_bench" cached "$config" "$BENCH_SECONDS" "$BENCH_REPEATS"
+  measure php_cached "PHP: token on a fresh cached token" \
+    "${PHP[@]}" benches/client_bench.php "$config" "$BENCH_SECONDS" "$BENCH_REPEATS"
+
+  # 6: fresh PHP processes sharing one cache_file (and, as the baseline,
+  # the same processes without it). Each scenario starts with no cache file.
+  local cache=$OUT/token-cache.json
+  processes() { # NAME COUNT sequential|concurrent CACHE_FILE|-
+    local name=$1 count=$2 how=$3 file=$4 i fails=0 r0 r1 c0 start_at
+    [[ $file == - ]] || rm -f "$file" "$file.lock"
+    rm -f "$OUT"/proc-*.out
+    read -r c0 r0 < <(stats)
+    local t0=$EPOCHREALTIME
+    if [[ $how == sequential ]]; then
+      for ((i = 0; i < count; i++)); do
+        "${PHP[@]}" benches/token_once.php "$config" "$file" >"$OUT/proc-$i.out" 2>&1 || fails=$((fails + 1))
+      done
+    else
+      # All load PHP and the library first, then ask at the same instant.
+      start_at=$(python3 -c 'import time; print(time.time() + 3)')
+      local pids=()
+      for ((i = 0; i < count; i++)); do
+        "${PHP[@]}" benches/token_once.php "$config" "$file" "$start_at" >"$OUT/proc-$i.out" 2>&1 &
+        pids+=($!)
+      done
+      for pid in "${pids[@]}"; do wait "$pid" || fails=$((fails + 1)); done
+    fi
+    local t1=$EPOCHREALTIME
+    read -r _ r1 < <(stats)
+    [[ -n $r0 && -n $r1 ]] && fig "${name}_token_requests" $((r1 - r0))
+    fig "${name}_failures" $fails
+    fig "${name}_fetched" "$(cat "$OUT"/proc-*.out | grep -c '^fetched')"
+    fig "${name}_seconds" "$(python3 -c "print(round($t1 - $t0, 2))")"
+    if [[ $how == concurrent ]]; then
+      # How far apart the processes really asked (they aim at one instant).
+      fig "${name}_spread_s" "$(cat "$OUT"/proc-*.out | awk 'NF == 2 { if (min == "" || $2 < min) min = $2; if ($2 > max) max = $2 }
+        END { printf "%.3f\n", max - min }')"
+    fi
+    if ((fails > 0)); then
+      echo "!! $fails of $count processes failed; first failure:"
+      grep -L -E '^(fetched|cached|unknown)( |$)' "$OUT"/proc-*.out | head -1 | xargs -r cat
+    fi
+  }
+  echo "== PHP: 50 processes one after another, then 20 at once, with and without one cache_file"
+  processes seq_cache 50 sequential "$cache"
+  processes seq_nocache 50 sequential -
+  processes conc_cache 20 concurrent "$cache"
+  processes conc_nocache 20 concurrent -
+  fig php_process_mode "$("${PHP[@]}" -r 'require "benches/php_common.php"; echo binding_has_native_client() ? "binding" : "raw-ffi";')"
+}
+export -f sandbox_benches
+# Arrays do not cross `bash -c`; the sandbox part re-declares what it needs.
+scripts/with-sandbox.sh "$OUT/sandbox" -- bash -c 'PHP=(php -d ffi.enable=1); sandbox_benches' ||
+  echo "!! the sandbox benchmarks could not run"
+
+fig library_after "$(stat -c %y $REL/libsnapb2b.so | cut -d. -f1)"
+
+# The table, from the figures file.
+python3 benches/report.py "$FIGURES" build/bench-results.md
