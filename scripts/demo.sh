@@ -25,6 +25,18 @@ run_examples() {
     php -d ffi.enable=1 examples/get_token.php "$d/config-doku.json"
   fi
   echo
+  echo "== the provider calls back: a signed payment notification, verified by the example merchant endpoint"
+  python3 examples/notification_receiver.py --public-key "$d/provider-public.pem" --port 0 \
+      --port-file "$d/receiver.port" --max-requests 2 &
+  local receiver=$!
+  for _ in $(seq 1 100); do [[ -s $d/receiver.port ]] && break; sleep 0.05; done
+  local url="http://127.0.0.1:$(cat "$d/receiver.port")/v1.0/transfer-va/payment"
+  target/release/snapb2b-sandbox notify --dir "$d" --url "$url"
+  echo "-- the same notification with its amount changed after signing:"
+  target/release/snapb2b-sandbox notify --dir "$d" --url "$url" --tamper body || true
+  wait $receiver
+  rm -f "$d/receiver.port"
+  echo
   echo "== an error, explained: a client id the provider does not know"
   python3 - "$d/config-doku.json" > "$d/config-unknown.json" <<'PY'
 import json, sys

@@ -351,7 +351,10 @@ fn provider_error(
     let mut err = if (300..400).contains(&response.status) {
         // Redirects are never followed: a token request must not be replayed
         // to wherever a server points.
-        let target = response.header("Location").map(printable).unwrap_or_default();
+        let target = response
+            .header("Location")
+            .map(printable)
+            .unwrap_or_default();
         Error::new(
             Status::Provider,
             format!(

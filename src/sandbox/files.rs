@@ -115,6 +115,7 @@ pub fn sandbox_description(l: &Layout<'_>) -> Value {
         "ca_file": l.ca_file.to_string_lossy(),
         "private_key_file": l.private_key_file.to_string_lossy(),
         "public_key_file": l.public_key_file.to_string_lossy(),
+        "provider_public_key_file": l.public_key_file.with_file_name("provider-public.pem").to_string_lossy(),
         "client_id": l.client_id,
         "klikoo_client_id": l.klikoo_client_id,
         "klikoo_client_secret": l.klikoo_client_secret,

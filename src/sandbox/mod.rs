@@ -78,6 +78,7 @@ mod cli;
 mod clients;
 mod files;
 mod http;
+pub mod notify;
 mod providers;
 mod server;
 mod stats;
@@ -258,6 +259,11 @@ impl Sandbox {
         let merchant = tls::load_or_create_merchant_key(
             &dir.join("merchant-key.pem"),
             &dir.join("merchant-public.pem"),
+        )?;
+        // The provider's own key pair, for signing notifications to merchants.
+        tls::load_or_create_merchant_key(
+            &dir.join("provider-key.pem"),
+            &dir.join("provider-public.pem"),
         )?;
         let mut registry = Registry::with_builtins(&tls::public_of(&merchant)?);
         for (id, key) in extra_clients {
