@@ -224,6 +224,69 @@ where
     0
 }
 
+/// `snapb2b-sandbox notify ...`: one signed notification to a merchant.
+fn notify_main(args: Vec<String>) -> i32 {
+    let mut dir = PathBuf::from("sandbox");
+    let mut url = None;
+    let mut body_file = None;
+    let mut ca_file = None;
+    let mut tamper = super::notify::Tamper::None;
+    let mut it = args.into_iter();
+    let fail = |msg: String| {
+        let _ = writeln!(io::stderr().lock(), "snapb2b-sandbox notify: {msg}");
+        2
+    };
+    while let Some(flag) = it.next() {
+        if flag == "-h" || flag == "--help" {
+            let _ = io::stdout().lock().write_all(USAGE.as_bytes());
+            return 0;
+        }
+        let Some(value) = it.next() else {
+            return fail(format!("{flag} needs a value"));
+        };
+        match flag.as_str() {
+            "--dir" => dir = PathBuf::from(value),
+            "--url" => url = Some(value),
+            "--body-file" => body_file = Some(PathBuf::from(value)),
+            "--ca-file" => ca_file = Some(PathBuf::from(value)),
+            "--tamper" => match super::notify::Tamper::parse(&value) {
+                Some(t) => tamper = t,
+                None => return fail(format!("unknown --tamper {value:?}")),
+            },
+            _ => return fail(format!("unknown argument {flag:?}")),
+        }
+    }
+    let Some(url) = url else {
+        return fail("--url is required".into());
+    };
+    let body = match body_file {
+        None => super::notify::sample_payment(),
+        Some(path) => match std::fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+        {
+            Ok(v) => v,
+            Err(e) => return fail(format!("{}: {e}", path.display())),
+        },
+    };
+    match super::notify::send(&dir, &url, &body, tamper, ca_file.as_deref()) {
+        Ok(answer) => {
+            let _ = writeln!(
+                io::stdout().lock(),
+                "HTTP {} {}",
+                answer.status,
+                answer.body
+            );
+            if (200..300).contains(&answer.status) {
+                0
+            } else {
+                1
+            }
+        }
+        Err(e) => fail(e.to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,68 +351,5 @@ mod tests {
     #[test]
     fn refuses_non_loopback_host() {
         assert_eq!(cli_main(["--host", "0.0.0.0", "--quiet"]), 1);
-    }
-}
-
-/// `snapb2b-sandbox notify ...`: one signed notification to a merchant.
-fn notify_main(args: Vec<String>) -> i32 {
-    let mut dir = PathBuf::from("sandbox");
-    let mut url = None;
-    let mut body_file = None;
-    let mut ca_file = None;
-    let mut tamper = super::notify::Tamper::None;
-    let mut it = args.into_iter();
-    let fail = |msg: String| {
-        let _ = writeln!(io::stderr().lock(), "snapb2b-sandbox notify: {msg}");
-        2
-    };
-    while let Some(flag) = it.next() {
-        if flag == "-h" || flag == "--help" {
-            let _ = io::stdout().lock().write_all(USAGE.as_bytes());
-            return 0;
-        }
-        let Some(value) = it.next() else {
-            return fail(format!("{flag} needs a value"));
-        };
-        match flag.as_str() {
-            "--dir" => dir = PathBuf::from(value),
-            "--url" => url = Some(value),
-            "--body-file" => body_file = Some(PathBuf::from(value)),
-            "--ca-file" => ca_file = Some(PathBuf::from(value)),
-            "--tamper" => match super::notify::Tamper::parse(&value) {
-                Some(t) => tamper = t,
-                None => return fail(format!("unknown --tamper {value:?}")),
-            },
-            _ => return fail(format!("unknown argument {flag:?}")),
-        }
-    }
-    let Some(url) = url else {
-        return fail("--url is required".into());
-    };
-    let body = match body_file {
-        None => super::notify::sample_payment(),
-        Some(path) => match std::fs::read(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
-        {
-            Ok(v) => v,
-            Err(e) => return fail(format!("{}: {e}", path.display())),
-        },
-    };
-    match super::notify::send(&dir, &url, &body, tamper, ca_file.as_deref()) {
-        Ok(answer) => {
-            let _ = writeln!(
-                io::stdout().lock(),
-                "HTTP {} {}",
-                answer.status,
-                answer.body
-            );
-            if (200..300).contains(&answer.status) {
-                0
-            } else {
-                1
-            }
-        }
-        Err(e) => fail(e.to_string()),
     }
 }
