@@ -28,16 +28,16 @@ $(BUILD)/get_token: examples/get_token.c include/snapb2b.h build
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) -Iinclude $< -L$(REL) -lsnapb2b -Wl,-rpath,$(abspath $(REL)) -o $@
 
-$(BUILD)/test_abi: tests/c/test_abi.c include/snapb2b.h build
+$(BUILD)/test_abi: tests/c/test_abi.c tests/c/test_util.h include/snapb2b.h build
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) -Wno-deprecated-declarations -pthread -Iinclude $< -L$(REL) -lsnapb2b -lcrypto -Wl,-rpath,$(abspath $(REL)) -o $@
 
-$(BUILD)/soak: tests/c/soak.c include/snapb2b.h build
+$(BUILD)/soak: tests/c/soak.c tests/c/test_util.h include/snapb2b.h build
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) -pthread -Iinclude $< -L$(REL) -lsnapb2b -Wl,-rpath,$(abspath $(REL)) -o $@
 
 # The C tests built with AddressSanitizer + UndefinedBehaviorSanitizer.
-$(BUILD)/test_abi_asan: tests/c/test_abi.c include/snapb2b.h build
+$(BUILD)/test_abi_asan: tests/c/test_abi.c tests/c/test_util.h include/snapb2b.h build
 	@mkdir -p $(BUILD)
 	$(CC) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -std=c11 \
 	  -D_POSIX_C_SOURCE=200809L -Wall -Werror -Wno-deprecated-declarations -pthread -Iinclude $< \

@@ -15,39 +15,13 @@
 #include <unistd.h>
 
 #include "snapb2b.h"
+#include "test_util.h"
 
 static char base_url[256], ca_file[512], key_file[512];
 static char *demo_key;
 static b2b_client *shared;
 static atomic_long ops, unexpected;
 static atomic_int stop;
-
-static char *read_file(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)len + 1);
-    size_t n = fread(buf, 1, (size_t)len, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
-static void json_str(const char *json, const char *key, char *out, size_t cap) {
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\"", key);
-    const char *p = strstr(json, pat);
-    out[0] = '\0';
-    if (!p) return;
-    p = strchr(p + strlen(pat), '"');
-    if (!p) return;
-    p++;
-    size_t i = 0;
-    while (*p && *p != '"' && i + 1 < cap) out[i++] = *p++;
-    out[i] = '\0';
-}
 
 static long rss_kb(void) {
     long pages = 0, resident = 0;

@@ -16,6 +16,7 @@
 #include <openssl/sha.h>
 
 #include "snapb2b.h"
+#include "test_util.h"
 
 static int passed, failed;
 static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -34,49 +35,6 @@ static void check(int ok, const char *fmt, ...) {
         va_end(ap);
     }
     pthread_mutex_unlock(&report_lock);
-}
-
-static char *read_file(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)len + 1);
-    size_t n = fread(buf, 1, (size_t)len, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
-/* Finds the value of "key" in a JSON object, allowing spaces around the
- * colon (test helper, not a parser). */
-static const char *json_value(const char *json, const char *key) {
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\"", key);
-    const char *p = strstr(json, pat);
-    if (!p) return NULL;
-    p += strlen(pat);
-    while (*p == ' ') p++;
-    if (*p != ':') return NULL;
-    p++;
-    while (*p == ' ') p++;
-    return p;
-}
-
-static void json_str(const char *json, const char *key, char *out, size_t cap) {
-    const char *p = json_value(json, key);
-    out[0] = '\0';
-    if (!p || *p != '"') return;
-    p++;
-    size_t i = 0;
-    while (*p && *p != '"' && i + 1 < cap) out[i++] = *p++;
-    out[i] = '\0';
-}
-
-static long long json_int(const char *json, const char *key) {
-    const char *p = json_value(json, key);
-    return p ? strtoll(p, NULL, 10) : -1;
 }
 
 static char base_url[256], ca_file[512], key_file[512], http_base_url[256];
