@@ -1015,6 +1015,10 @@ fn files_describe_the_server_and_the_merchant_key_is_reused() {
     }
     let public_pem = fs::read_to_string(abs.join("merchant-public.pem")).unwrap();
     assert!(public_pem.starts_with("-----BEGIN PUBLIC KEY-----"));
+    // The provider's own pair, for signing notifications, is a different key.
+    let provider_pem = fs::read_to_string(abs.join("provider-public.pem")).unwrap();
+    assert!(provider_pem.starts_with("-----BEGIN PUBLIC KEY-----"));
+    assert_ne!(provider_pem, public_pem);
 
     let described: Value =
         serde_json::from_str(&fs::read_to_string(abs.join("sandbox.json")).unwrap()).unwrap();
@@ -1030,6 +1034,7 @@ fn files_describe_the_server_and_the_merchant_key_is_reused() {
             "ca_file": ca,
             "private_key_file": key,
             "public_key_file": abs.join("merchant-public.pem").to_string_lossy(),
+            "provider_public_key_file": abs.join("provider-public.pem").to_string_lossy(),
             "client_id": SANDBOX_CLIENT_ID,
             "klikoo_client_id": KLIKOO_CLIENT_ID,
             "klikoo_client_secret": KLIKOO_CLIENT_SECRET,
