@@ -13,7 +13,7 @@ BUILD := build
 VECTORS ?= $(abspath ../shared/vectors)
 export SNAPB2B_VECTORS := $(VECTORS)
 
-.PHONY: all build header demo test test-deps test-rust test-c test-asan test-soak soak test-crosscheck test-python test-php test-install bench install uninstall clean
+.PHONY: all build header demo test test-deps test-rust test-c test-asan test-soak soak test-fuzz fuzz test-crosscheck test-python test-php test-install bench install uninstall clean
 
 all: build
 
@@ -51,7 +51,7 @@ $(BUILD)/sign_tool: tests/c/sign_tool.c include/snapb2b.h build
 demo: build $(BUILD)/get_token
 	@scripts/demo.sh
 
-test: test-deps build test-rust test-c test-asan test-soak test-crosscheck test-python test-php test-install
+test: test-deps build test-rust test-c test-asan test-soak test-crosscheck test-python test-php test-install test-fuzz
 	@echo "make test: all suites passed"
 
 test-deps:
@@ -106,6 +106,15 @@ install: build
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libsnapb2b.so* $(DESTDIR)$(LIBDIR)/libsnapb2b.a \
 	  $(DESTDIR)$(INCLUDEDIR)/snapb2b.h $(DESTDIR)$(LIBDIR)/pkgconfig/snapb2b.pc
+
+# Replays the committed fuzz corpus and fuzzes each target a few seconds.
+test-fuzz:
+	scripts/fuzz.sh --smoke
+
+# Fuzzes every parser that sees outside data, FUZZ_SECONDS each (default 60).
+FUZZ_SECONDS ?= 60
+fuzz:
+	scripts/fuzz.sh --seconds $(FUZZ_SECONDS)
 
 # Throughput and request-count benchmarks with ratios against baselines
 # measured in the same run; writes build/bench-results.md.

@@ -23,7 +23,8 @@
 # Stable Rust only. The targets are built as `cargo fuzz build --sanitizer none
 # --debug-assertions` builds them (release, debug assertions, SanitizerCoverage,
 # --cfg fuzzing); when cargo-fuzz is not installed the same cargo command is run
-# directly, with the same flags and output, so no install is needed.
+# directly, with the same flags and output, so no install is needed
+# (SNAPB2B_FUZZ_BUILDER=cargo picks the direct command even when it is).
 # A crash (any panic, a timeout over 10 s, more than 2 GiB) fails the target; its
 # input is kept in fuzz/artifacts/<target>/. Ends with `fuzz: N passed, M failed`
 # and exits non-zero when any target failed.
@@ -33,6 +34,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 FUZZ=$ROOT/fuzz
 TRIPLE=x86_64-unknown-linux-gnu
 TARGET_DIR=${SNAPB2B_FUZZ_TARGET_DIR:-$FUZZ/target}
+[[ $TARGET_DIR == /* ]] || TARGET_DIR=$PWD/$TARGET_DIR
 ALL_TARGETS=(private_key public_key config token_response minify service_digest sandbox_request)
 MAX_LEN=65536
 
@@ -91,7 +93,7 @@ fi
 # --- build ----------------------------------------------------------------------
 build_start=$SECONDS
 unset CARGO_TARGET_DIR
-if cargo fuzz --version >/dev/null 2>&1; then
+if [[ ${SNAPB2B_FUZZ_BUILDER:-} != cargo ]] && cargo fuzz --version >/dev/null 2>&1; then
   builder="cargo fuzz build"
   (cd "$FUZZ" && cargo fuzz build --sanitizer none --debug-assertions --target-dir "$TARGET_DIR" \
       ${features[@]+"${features[@]}"}) >"$FUZZ/.build.log" 2>&1 || build_failed=1

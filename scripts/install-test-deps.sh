@@ -23,7 +23,7 @@ if ((${#missing_apt[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing_apt[@]}" >/dev/null
 fi
 
-if ! php -m 2>/dev/null | grep -qx FFI; then
+if ! php -r 'exit(extension_loaded("ffi") ? 0 : 1);' 2>/dev/null; then
   echo "PHP has no FFI extension: install php-ffi or enable extension=ffi" >&2
   exit 1
 fi

@@ -35,6 +35,13 @@ impl PrivateKey {
     /// Parses `text` in any accepted form. `passphrase` is used only for
     /// encrypted keys.
     pub fn parse(text: &str, passphrase: Option<&str>) -> Result<PrivateKey> {
+        // OpenSSL takes the passphrase as a C string (found by fuzzing: the
+        // openssl crate would panic on an interior NUL).
+        if passphrase.is_some_and(|p| p.contains('\0')) {
+            return Err(Error::key(
+                "private_key_passphrase contains a NUL character",
+            ));
+        }
         let normalized = SecretString::new(normalize(text));
         let pkey = if normalized.expose().contains("-----BEGIN") {
             parse_pem(normalized.expose(), passphrase)?
@@ -482,6 +489,20 @@ mod tests {
             let key =
                 PrivateKey::parse(form, None).unwrap_or_else(|e| panic!("form {i} rejected: {e}"));
             assert_eq!(key.bits(), 2048);
+        }
+    }
+
+    #[test]
+    fn passphrase_with_nul_is_a_key_error_not_a_panic() {
+        // Regression from fuzzing (private_key target).
+        for text in [
+            "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n-----END RSA PRIVATE KEY-----",
+            "MIIB",
+            "pAA=",
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----",
+        ] {
+            let err = PrivateKey::parse(text, Some("pass\0word")).unwrap_err();
+            assert_eq!(err.status, crate::Status::Key);
         }
     }
 

@@ -343,8 +343,8 @@ fn provider_error(
     requested_at: DateTime<Utc>,
 ) -> Error {
     let said = match (&code, &message) {
-        (Some(c), Some(m)) => format!(" {c} \"{}\"", printable(m)),
-        (Some(c), None) => format!(" {c}"),
+        (Some(c), Some(m)) => format!(" {} \"{}\"", printable(c), printable(m)),
+        (Some(c), None) => format!(" {}", printable(c)),
         (None, Some(m)) => format!(" \"{}\"", printable(m)),
         (None, None) => String::new(),
     };
@@ -517,6 +517,22 @@ mod tests {
         assert_eq!(e.status, Status::Protocol);
         let e = read_response(&DOKU, &resp(502, "Bad Gateway"), t0()).unwrap_err();
         assert_eq!((e.status, e.response_code), (Status::Provider, None));
+    }
+
+    #[test]
+    fn provider_response_code_cannot_break_the_one_line_message() {
+        // Regression from fuzzing (token_response target).
+        let e = read_response(
+            &DOKU,
+            &resp(401, r#"{"responseCode":"4017300\nX-Injected: 1","responseMessage":"Unauth\u007forized"}"#),
+            t0(),
+        )
+        .unwrap_err();
+        assert!(
+            !e.to_string().chars().any(|c| c.is_control()),
+            "{:?}",
+            e.message
+        );
     }
 
     #[test]

@@ -19,7 +19,7 @@ flags=$(pkg-config --define-variable=prefix="$root" --define-variable=libdir="$r
 cc -Wall -Werror examples/get_token.c $flags -o "$stage/get_token"
 out=$(LD_LIBRARY_PATH=$root/lib "$stage/get_token" 2>&1 || true)
 [[ $out == *"usage:"* ]] || { echo "installed example did not run: $out" >&2; exit 1; }
-ldd "$stage/get_token" | grep -q "libsnapb2b.so.0 => $root/lib" 2>/dev/null \
-  || LD_LIBRARY_PATH=$root/lib ldd "$stage/get_token" | grep -q "libsnapb2b.so.0 => $root/lib" \
+# (grep without -q: an early exit would SIGPIPE ldd and fail the pipeline.)
+LD_LIBRARY_PATH=$root/lib ldd "$stage/get_token" | grep "libsnapb2b.so.0 => $root/lib" >/dev/null \
   || { echo "example is not linked against the installed libsnapb2b.so.0" >&2; exit 1; }
 echo "install: 1 passed, 0 failed"

@@ -101,6 +101,49 @@ use files::Layout;
 use providers::{provider_by_name, Endpoints};
 use server::{Listener, State, Transport};
 
+/// Feeds `bytes` to the sandbox's HTTP request reader as one connection's
+/// worth of input, answering each error as the server would; for the fuzz
+/// target (nothing a peer sends may panic the server). Returns the number of
+/// requests read.
+#[doc(hidden)]
+pub fn parse_request_for_fuzzing(bytes: &[u8]) -> usize {
+    struct Peer<'a> {
+        input: &'a [u8],
+    }
+    impl io::Read for Peer<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.input.len());
+            buf[..n].copy_from_slice(&self.input[..n]);
+            self.input = &self.input[n..];
+            Ok(n)
+        }
+    }
+    impl io::Write for Peer<'_> {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut peer = Peer { input: bytes };
+    let mut reader = http::RequestReader::default();
+    let mut requests = 0;
+    loop {
+        match reader.read_request(&mut peer) {
+            Ok(Some(request)) => {
+                requests += 1;
+                let _ = request.keep_alive();
+            }
+            Ok(None) => return requests,
+            Err(e) => {
+                let _ = e.to_response().to_bytes(false);
+                return requests;
+            }
+        }
+    }
+}
+
 /// Provider names with a `config-{name}.json`.
 pub const PROVIDER_NAMES: [&str; 4] = ["doku", "nicepay", "snap", "klikoo"];
 /// Fault client ids (see the module docs for their behaviour).
