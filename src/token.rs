@@ -395,6 +395,21 @@ fn hint_for(
     requested_at: DateTime<Utc>,
 ) -> Option<String> {
     let message = message.unwrap_or("").to_ascii_lowercase();
+    if response.status == 429 {
+        let after = response
+            .header("Retry-After")
+            .map(printable)
+            .filter(|s| !s.is_empty() && s.len() <= 40);
+        return Some(match after {
+            Some(a) if a.chars().all(|c| c.is_ascii_digit()) => format!(
+                "rate limited: the provider asks to wait {a} s (Retry-After); reuse tokens with b2b_client_* instead of fetching per request"
+            ),
+            Some(a) => format!(
+                "rate limited: the provider asks to wait until {a} (Retry-After); reuse tokens with b2b_client_* instead of fetching per request"
+            ),
+            None => "rate limited: reuse tokens with b2b_client_* instead of fetching one per request".to_string(),
+        });
+    }
     if let Some(offset) = provider_clock_offset(response, requested_at) {
         if offset.abs() >= 120 {
             let hours = offset.abs() as f64 / 3600.0;
@@ -517,6 +532,22 @@ mod tests {
         assert_eq!(e.status, Status::Protocol);
         let e = read_response(&DOKU, &resp(502, "Bad Gateway"), t0()).unwrap_err();
         assert_eq!((e.status, e.response_code), (Status::Provider, None));
+    }
+
+    #[test]
+    fn rate_limits_name_retry_after() {
+        let mut r = resp(
+            429,
+            r#"{"responseCode":"4297300","responseMessage":"Too Many Requests"}"#,
+        );
+        r.headers.push(("Retry-After".into(), "7".into()));
+        let e = read_response(&DOKU, &r, t0()).unwrap_err();
+        assert_eq!((e.status, e.http_status), (Status::Provider, Some(429)));
+        assert!(
+            e.hint.as_deref().unwrap().contains("wait 7 s"),
+            "{:?}",
+            e.hint
+        );
     }
 
     #[test]
