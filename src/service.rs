@@ -50,7 +50,25 @@ fn non_empty<'a>(value: &'a str, name: &str) -> Result<&'a str> {
     }
 }
 
-/// The symmetric string to sign.
+/// `METHOD:path[:access_token]:hex(sha256(minify(body))):timestamp`, the one
+/// layout both variants share.
+fn string_to_sign(
+    method: &str,
+    path: &str,
+    access_token: Option<&str>,
+    body: Option<&str>,
+    timestamp: &str,
+) -> Result<String> {
+    let mut parts = vec![method_upper(method)?, non_empty(path, "path")?.to_string()];
+    if let Some(token) = access_token {
+        parts.push(non_empty(token, "access_token")?.to_string());
+    }
+    parts.push(body_digest_hex(body)?);
+    parts.push(non_empty(timestamp, "timestamp")?.to_string());
+    Ok(parts.join(":"))
+}
+
+/// The symmetric string to sign (with the access token).
 pub fn symmetric_string_to_sign(
     method: &str,
     path: &str,
@@ -58,30 +76,17 @@ pub fn symmetric_string_to_sign(
     body: Option<&str>,
     timestamp: &str,
 ) -> Result<String> {
-    Ok(format!(
-        "{}:{}:{}:{}:{}",
-        method_upper(method)?,
-        non_empty(path, "path")?,
-        non_empty(access_token, "access_token")?,
-        body_digest_hex(body)?,
-        non_empty(timestamp, "timestamp")?
-    ))
+    string_to_sign(method, path, Some(access_token), body, timestamp)
 }
 
-/// The asymmetric string to sign.
+/// The asymmetric string to sign (no access token).
 pub fn asymmetric_string_to_sign(
     method: &str,
     path: &str,
     body: Option<&str>,
     timestamp: &str,
 ) -> Result<String> {
-    Ok(format!(
-        "{}:{}:{}:{}",
-        method_upper(method)?,
-        non_empty(path, "path")?,
-        body_digest_hex(body)?,
-        non_empty(timestamp, "timestamp")?
-    ))
+    string_to_sign(method, path, None, body, timestamp)
 }
 
 fn hmac_sha512(secret: &str, data: &[u8]) -> Result<SecretBytes> {
