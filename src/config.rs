@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use crate::error::{shown_path, shown_word, Error, Result};
-use crate::keys::PrivateKey;
+use crate::keys::{read_key_file, PrivateKey, ONE_SHOT_KEYS};
 use crate::provider::{self, Profile};
 use crate::secret::SecretString;
 use crate::timestamp::TimestampStyle;
@@ -272,6 +272,16 @@ impl Config {
     /// The full token endpoint URL.
     pub fn token_url(&self) -> String {
         format!("{}{}", self.base_url, self.token_path)
+    }
+
+    /// The configured key through the one-shot parsed-key cache (a key file
+    /// is re-read each time, so a replaced file takes effect at once).
+    pub fn load_key_cached(&self) -> Result<std::sync::Arc<PrivateKey>> {
+        let pass = self.passphrase.as_ref().map(|p| p.expose());
+        match &self.key {
+            KeySource::Inline(text) => ONE_SHOT_KEYS.get(text.expose(), pass),
+            KeySource::File(path) => ONE_SHOT_KEYS.get(read_key_file(path)?.expose(), pass),
+        }
     }
 
     /// Reads and parses the configured private key.

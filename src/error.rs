@@ -34,20 +34,25 @@ impl Status {
         Status::Internal,
     ];
 
-    /// The stable name used in messages, JSON and the bindings.
-    pub fn name(self) -> &'static str {
+    /// The stable name used in messages, JSON, the bindings and
+    /// `b2b_status_name` (one table for all of them).
+    pub fn c_name(self) -> &'static std::ffi::CStr {
         match self {
-            Status::Ok => "OK",
-            Status::InvalidArgument => "INVALID_ARGUMENT",
-            Status::Key => "KEY",
-            Status::Crypto => "CRYPTO",
-            Status::Transport => "TRANSPORT",
-            Status::Timeout => "TIMEOUT",
-            Status::Provider => "PROVIDER",
-            Status::Protocol => "PROTOCOL",
-            Status::SignatureInvalid => "SIGNATURE_INVALID",
-            Status::Internal => "INTERNAL",
+            Status::Ok => c"OK",
+            Status::InvalidArgument => c"INVALID_ARGUMENT",
+            Status::Key => c"KEY",
+            Status::Crypto => c"CRYPTO",
+            Status::Transport => c"TRANSPORT",
+            Status::Timeout => c"TIMEOUT",
+            Status::Provider => c"PROVIDER",
+            Status::Protocol => c"PROTOCOL",
+            Status::SignatureInvalid => c"SIGNATURE_INVALID",
+            Status::Internal => c"INTERNAL",
         }
+    }
+
+    pub fn name(self) -> &'static str {
+        self.c_name().to_str().expect("status names are ASCII")
     }
 
     pub fn code(self) -> i32 {

@@ -4,9 +4,9 @@
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
-use crate::config::{Config, ConfigKind, KeySource};
+use crate::config::{Config, ConfigKind};
 use crate::error::{Error, Result, Status};
-use crate::keys::{PrivateKey, ONE_SHOT_KEYS};
+use crate::keys::PrivateKey;
 use crate::provider::{Profile, RequestBody};
 use crate::secret::{SecretBytes, SecretString};
 use crate::sign;
@@ -165,20 +165,8 @@ pub fn fetch(config: &Config, key: &PrivateKey, transport: &mut Transport) -> Re
 /// One-shot: parse the config, sign, request, normalise.
 pub fn get_token(config_json: &str) -> Result<Token> {
     let config = Config::parse(config_json, ConfigKind::OneShot)?;
-    let key = load_key_cached(&config)?;
+    let key = config.load_key_cached()?;
     fetch(&config, &key, &mut Transport::new())
-}
-
-/// The config's key through the one-shot parsed-key cache (a key file is
-/// re-read each time, so a replaced file takes effect at once).
-fn load_key_cached(config: &Config) -> Result<std::sync::Arc<PrivateKey>> {
-    let pass = config.passphrase.as_ref().map(|p| p.expose());
-    match &config.key {
-        KeySource::Inline(text) => ONE_SHOT_KEYS.get(text.expose(), pass),
-        KeySource::File(path) => {
-            ONE_SHOT_KEYS.get(crate::keys::read_key_file(path)?.expose(), pass)
-        }
-    }
 }
 
 /// Turns an HTTP answer into a token or a PROVIDER/PROTOCOL error.

@@ -222,29 +222,13 @@ pub extern "C" fn b2b_version() -> *const c_char {
     VERSION.as_ptr().cast()
 }
 
-static STATUS_NAMES: [(c_int, &str); 10] = [
-    (0, "OK\0"),
-    (1, "INVALID_ARGUMENT\0"),
-    (2, "KEY\0"),
-    (3, "CRYPTO\0"),
-    (4, "TRANSPORT\0"),
-    (5, "TIMEOUT\0"),
-    (6, "PROVIDER\0"),
-    (7, "PROTOCOL\0"),
-    (8, "SIGNATURE_INVALID\0"),
-    (99, "INTERNAL\0"),
-];
-
 /// The name of a status code (`"KEY"`, `"TIMEOUT"`, ...), or `"UNKNOWN"`.
 /// Static; do not free.
 #[no_mangle]
 pub extern "C" fn b2b_status_name(status: c_int) -> *const c_char {
-    STATUS_NAMES
-        .iter()
-        .find(|(code, _)| *code == status)
-        .map_or("UNKNOWN\0", |(_, name)| name)
+    Status::from_code(status)
+        .map_or(c"UNKNOWN", Status::c_name)
         .as_ptr()
-        .cast()
 }
 
 #[cfg(test)]

@@ -96,9 +96,20 @@ static void test_sign_arguments(void) {
 
     check(b2b_sign(demo_key, "client", "2024-01-01T00:00:00+07:00", &sig) == B2B_OK && sig, "sign ok");
     check(sig && strlen(sig) == 344 && sig[343] == '=', "base64 of 256 bytes: %s", sig ? sig : "");
-    /* Secrets never appear in messages. */
-    b2b_sign(demo_key, "c", NULL, &sig);
     b2b_free(sig);
+    sig = NULL;
+
+    /* Secrets never appear in messages: a damaged copy of the key is
+     * refused without quoting any of it. */
+    char *damaged = strdup(demo_key);
+    char *body = strchr(damaged, '\n');
+    if (body) body[10] = '!';
+    check(b2b_sign(damaged, "c", "t", &sig) == B2B_KEY && sig == NULL, "damaged key refused");
+    char excerpt[41];
+    snprintf(excerpt, sizeof excerpt, "%s", body ? body + 11 : "");
+    check(strstr(b2b_last_error(), excerpt) == NULL && strstr(b2b_last_error_json(), excerpt) == NULL,
+          "key text in message: %s", b2b_last_error());
+    free(damaged);
 }
 
 static void test_tokens(void) {
