@@ -203,16 +203,15 @@ impl Client {
         let deadline = Instant::now() + self.config.timeout;
         let mut attempt = 0u32;
         loop {
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            let mut config = self.config.clone();
-            config.timeout = remaining.max(Duration::from_millis(1));
-            config.connect_timeout = config.connect_timeout.min(config.timeout);
+            let remaining = deadline
+                .saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(1));
             let started = self.clock.now();
             self.requests
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let result = {
                 let mut transport = self.transport.lock().unwrap_or_else(|p| p.into_inner());
-                token::fetch(&config, &self.key, &mut transport)
+                token::fetch(&self.config, &self.key, &mut transport, remaining)
             };
             match result {
                 Ok(mut t) => {

@@ -150,12 +150,19 @@ pub fn build_request(
 }
 
 /// Sends the request and reads the answer.
-pub fn fetch(config: &Config, key: &PrivateKey, transport: &mut Transport) -> Result<Token> {
+/// `timeout` is this request's budget: `config.timeout` for one request, what
+/// is left of it for a retry.
+pub fn fetch(
+    config: &Config,
+    key: &PrivateKey,
+    transport: &mut Transport,
+    timeout: std::time::Duration,
+) -> Result<Token> {
     let started = Utc::now();
     let request = build_request(config, key, started)?;
     let limits = Limits {
-        timeout: config.timeout,
-        connect_timeout: config.connect_timeout,
+        timeout,
+        connect_timeout: config.connect_timeout.min(timeout),
         ca_file: config.ca_file.clone(),
     };
     let response = transport.post_json(&request.url, &request.headers, &request.body, &limits)?;
@@ -166,7 +173,7 @@ pub fn fetch(config: &Config, key: &PrivateKey, transport: &mut Transport) -> Re
 pub fn get_token(config_json: &str) -> Result<Token> {
     let config = Config::parse(config_json, ConfigKind::OneShot)?;
     let key = config.load_key_cached()?;
-    fetch(&config, &key, &mut Transport::new())
+    fetch(&config, &key, &mut Transport::new(), config.timeout)
 }
 
 /// Turns an HTTP answer into a token or a PROVIDER/PROTOCOL error.
