@@ -14,6 +14,7 @@ use crate::keys::{read_key_file, PrivateKey, ONE_SHOT_KEYS};
 use crate::provider::{self, Profile};
 use crate::secret::SecretString;
 use crate::timestamp::TimestampStyle;
+use crate::transport::TrustAnchors;
 
 pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
 pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 5_000;
@@ -100,7 +101,7 @@ pub struct Config {
     pub client_secret: Option<SecretString>,
     pub timeout: Duration,
     pub connect_timeout: Duration,
-    pub ca_file: Option<PathBuf>,
+    pub ca_file: Option<TrustAnchors>,
     pub allow_http: bool,
     pub timestamp_style: TimestampStyle,
     pub client: ClientSettings,
@@ -260,8 +261,7 @@ impl Config {
             connect_timeout: Duration::from_millis(connect_ms),
             ca_file: c
                 .str("ca_file")?
-                .map(PathBuf::from)
-                .map(check_ca_file)
+                .map(|p| TrustAnchors::load(PathBuf::from(p)))
                 .transpose()?,
             allow_http,
             timestamp_style,
@@ -319,17 +319,6 @@ fn preset_url(profile: &Profile, environment: &str) -> Result<&'static str> {
 
 /// A missing CA bundle is a configuration mistake, reported as such rather
 /// than as a TLS failure later.
-fn check_ca_file(path: PathBuf) -> Result<PathBuf> {
-    match std::fs::File::open(&path) {
-        Ok(_) => Ok(path),
-        Err(e) => Err(Error::invalid_argument(format!(
-            "config key `ca_file`: cannot read {}: {}",
-            shown_path(&path),
-            e.kind()
-        ))),
-    }
-}
-
 /// The cache file itself may be missing, corrupt or unwritable later (that
 /// only costs a request), but a directory that does not exist is a typo that
 /// would silently disable sharing: refuse it up front.

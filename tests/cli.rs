@@ -486,6 +486,94 @@ fn token_for_each_sandbox_config() {
     }
 }
 
+/// A self-signed CA certificate that signed nothing the sandbox serves.
+fn unrelated_ca_pem() -> Vec<u8> {
+    use openssl::{asn1::Asn1Time, bn::BigNum, hash::MessageDigest, x509};
+    let key = openssl::pkey::PKey::from_rsa(openssl::rsa::Rsa::generate(2048).unwrap()).unwrap();
+    let mut name = x509::X509NameBuilder::new().unwrap();
+    name.append_entry_by_text("CN", "snapb2b test: unrelated CA")
+        .unwrap();
+    let name = name.build();
+    let mut b = x509::X509::builder().unwrap();
+    b.set_version(2).unwrap();
+    b.set_serial_number(&BigNum::from_u32(7).unwrap().to_asn1_integer().unwrap())
+        .unwrap();
+    b.set_subject_name(&name).unwrap();
+    b.set_issuer_name(&name).unwrap();
+    b.set_pubkey(&key).unwrap();
+    b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+        .unwrap();
+    b.set_not_after(&Asn1Time::days_from_now(1).unwrap())
+        .unwrap();
+    b.sign(&key, MessageDigest::sha256()).unwrap();
+    b.build().to_pem().unwrap()
+}
+
+#[test]
+fn ca_file_adds_to_the_system_roots_instead_of_replacing_them() {
+    // Each run is a new process, so the system store can be stood in for by
+    // SSL_CERT_FILE/SSL_CERT_DIR (read by libcurl's OpenSSL set-up).
+    let sb = sandbox();
+    let dir = TempDir::new();
+    let unrelated = dir.write("unrelated-ca.pem", &unrelated_ca_pem());
+    let sandbox_ca = path_str(&sb.ca_file()).to_string();
+    let empty_dir = path_str(&dir.0).to_string();
+    let (key, _) = key_pair();
+    let key_only = dir.write("key-not-ca.pem", key.as_bytes());
+    let with_ca = |name: &str, ca: &str| {
+        let mut config = sb.config_json("snap");
+        config["ca_file"] = Value::String(ca.to_string());
+        dir.write(name, config.to_string().as_bytes())
+    };
+    let system = |file: &str| {
+        [
+            ("SSL_CERT_FILE", file.to_string()),
+            ("SSL_CERT_DIR", empty_dir.clone()),
+        ]
+    };
+    let token = |args: &[&str], env: &[(&str, String); 2]| {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        run_with(args, &env, None)
+    };
+
+    // The system store trusts the sandbox; ca_file names another CA: both
+    // count, so the request succeeds (one-shot and caching client alike).
+    let config = with_ca("unrelated.json", &unrelated);
+    for args in [
+        &["token", "--config", config.as_str()][..],
+        &["token", "--client", "--config", config.as_str()][..],
+    ] {
+        let r = token(args, &system(&sandbox_ca)).ok();
+        let v: Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(v["provider"], "snap");
+    }
+
+    // Nobody trusts the sandbox: refused as untrusted.
+    let r = token(&["token", "--config", &config], &system(&unrelated));
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(r.stderr.contains("not trusted"), "{}", r.stderr);
+
+    // ca_file alone is enough when the system store does not know the CA.
+    let config = with_ca("sandbox.json", &sandbox_ca);
+    token(&["token", "--config", &config], &system(&unrelated)).ok();
+
+    // A file without certificates is a config mistake, said as one, and the
+    // key it holds by mistake is not shown.
+    let config = with_ca("key.json", &key_only);
+    let r = token(&["token", "--config", &config], &system(&sandbox_ca));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("ca_file") && r.stderr.contains("no PEM certificate"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !r.stderr.contains("PRIVATE KEY") && !r.stderr.contains(&key[40..80]),
+        "{}",
+        r.stderr
+    );
+}
+
 #[test]
 fn token_through_the_caching_client_reuses_the_cache_file() {
     let sb = sandbox();

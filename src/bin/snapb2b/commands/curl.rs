@@ -21,8 +21,9 @@ usage: snapb2b curl --config FILE.json|-
 
 Prints a `curl` command that sends the token request the config describes:
 its URL, the provider's headers with a freshly signed X-SIGNATURE, the JSON
-body, --cacert when the config sets ca_file, and --connect-timeout /
---max-time from connect_timeout_ms / timeout_ms. Every value is single-quoted
+body, --cacert when the config sets ca_file (curl then trusts only that
+bundle, where the library trusts it on top of the system roots), and
+--connect-timeout / --max-time from connect_timeout_ms / timeout_ms. Every value is single-quoted
 for POSIX shells. Run it within the provider's timestamp window (SNAP allows
 about 5 minutes).
 
@@ -80,7 +81,7 @@ fn run(args: &Parsed, stdin: &Stdin) -> CliResult<i32> {
     }
     lines.push(format!("--data-raw {}", sh_quote(body)));
     if let Some(ca) = &config.ca_file {
-        let ca = ca.to_str().ok_or_else(|| {
+        let ca = ca.path().to_str().ok_or_else(|| {
             CliError::Lib(Error::invalid_argument(
                 "config key `ca_file` is not UTF-8: curl's command line cannot carry it",
             ))
