@@ -14,7 +14,7 @@ use crate::keys::{read_key_file, PrivateKey, ONE_SHOT_KEYS};
 use crate::provider::{self, Profile};
 use crate::secret::SecretString;
 use crate::timestamp::TimestampStyle;
-use crate::transport::TrustAnchors;
+use crate::trust::TrustAnchors;
 
 pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
 pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 5_000;

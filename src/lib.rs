@@ -19,5 +19,6 @@ pub mod timestamp;
 pub mod token;
 pub mod token_cache;
 pub mod transport;
+pub mod trust;
 
 pub use error::{Error, Result, Status};

@@ -5,20 +5,12 @@
 //! A [`Transport`] owns one curl handle; reusing it keeps the connection
 //! (HTTP keep-alive, TLS session) between requests.
 
-use std::ffi::c_void;
-use std::fmt;
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use curl::easy::{Easy, List};
-use foreign_types::ForeignTypeRef;
-use openssl::ssl::SslContextRef;
-use openssl::x509::store::X509StoreBuilderRef;
-use openssl::x509::X509;
 
-use crate::error::{openssl_reason, shown_path, Error, Result, Status};
+use crate::error::{Error, Result, Status};
+use crate::trust::{self, TrustAnchors};
 
 /// Responses larger than this are abandoned: a token answer is a few hundred
 /// bytes, so anything this big is a misbehaving or hostile server.
@@ -33,103 +25,6 @@ pub struct Limits {
     pub connect_timeout: Duration,
     /// Certificates trusted on top of the system store.
     pub ca_file: Option<TrustAnchors>,
-}
-
-/// A bundle can hold a few hundred certificates; anything far bigger is the
-/// wrong file (or a device that never ends), not a CA bundle.
-const MAX_CA_FILE_BYTES: u64 = 8 * 1024 * 1024;
-
-/// The certificates of a `ca_file`, parsed once. They are added to the trust
-/// store of every TLS connection, next to the system's roots: `ca_file` adds
-/// trust (a private CA, the sandbox), it never narrows or replaces it.
-#[derive(Clone)]
-pub struct TrustAnchors {
-    path: PathBuf,
-    certs: Arc<[X509]>,
-}
-
-impl TrustAnchors {
-    /// Reads a PEM bundle; other PEM blocks (a key pasted in by mistake) are
-    /// skipped, and a file without any certificate is refused.
-    pub fn load(path: PathBuf) -> Result<TrustAnchors> {
-        let refuse = |why: String| {
-            Error::invalid_argument(format!("config key `ca_file`: {} {why}", shown_path(&path)))
-        };
-        let mut pem = Vec::new();
-        std::fs::File::open(&path)
-            .and_then(|f| f.take(MAX_CA_FILE_BYTES + 1).read_to_end(&mut pem))
-            .map_err(|e| refuse(format!("cannot be read: {}", e.kind())))?;
-        if pem.len() as u64 > MAX_CA_FILE_BYTES {
-            return Err(refuse(format!(
-                "is over {} MiB: not a CA bundle",
-                MAX_CA_FILE_BYTES >> 20
-            )));
-        }
-        let certs = X509::stack_from_pem(&pem).map_err(|e| {
-            refuse(format!(
-                "holds a certificate OpenSSL cannot parse ({})",
-                openssl_reason(&e)
-            ))
-        });
-        // Not secret in itself, but a key saved here by mistake would be.
-        crate::secret::wipe_bytes(&mut pem);
-        let certs = certs?;
-        if certs.is_empty() {
-            return Err(refuse(
-                "holds no PEM certificate (expected -----BEGIN CERTIFICATE----- blocks)".into(),
-            ));
-        }
-        Ok(TrustAnchors {
-            path,
-            certs: certs.into(),
-        })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    pub fn len(&self) -> usize {
-        self.certs.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.certs.is_empty()
-    }
-
-    /// Adds the certificates to the store of a connection's `SSL_CTX`, which
-    /// libcurl has already filled with the system roots.
-    fn add_to(&self, ssl_ctx: *mut c_void) {
-        if ssl_ctx.is_null() {
-            return;
-        }
-        // SAFETY: libcurl (built against the same OpenSSL as the openssl
-        // crate) passes the live SSL_CTX of the connection being set up; it
-        // outlives this call, and its store belongs to it.
-        let store = unsafe {
-            let ctx = SslContextRef::from_ptr_mut(ssl_ctx.cast());
-            X509StoreBuilderRef::from_ptr_mut(ctx.cert_store().as_ptr())
-        };
-        for cert in self.certs.iter() {
-            // A certificate already present (the store can be reused across
-            // connections) is not an error worth failing the handshake for.
-            let _ = store.add_cert(cert.clone());
-        }
-    }
-
-    /// Same file, same parse: a handle configured with it can be kept.
-    fn same_as(&self, other: &TrustAnchors) -> bool {
-        self.path == other.path && Arc::ptr_eq(&self.certs, &other.certs)
-    }
-}
-
-impl fmt::Debug for TrustAnchors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TrustAnchors")
-            .field("path", &shown_path(&self.path))
-            .field("certificates", &self.certs.len())
-            .finish()
-    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -257,12 +152,7 @@ impl Transport {
             easy.ssl_verify_host(true)?;
             // TLS 1.2 or newer, whatever the system's OpenSSL defaults are.
             easy.ssl_version(curl::easy::SslVersion::Tlsv12)?;
-            if let Some(anchors) = limits.ca_file.clone() {
-                easy.ssl_ctx_function(move |ssl_ctx| {
-                    anchors.add_to(ssl_ctx);
-                    Ok(())
-                })?;
-            }
+            trust::configure(easy, limits.ca_file.as_ref())?;
             easy.follow_location(false)?;
             easy.useragent(USER_AGENT)?;
             easy.signal(false)?;
@@ -348,76 +238,4 @@ fn map_curl_error(e: &curl::Error, url: &str, limits: &Limits, connecting: bool)
         "request failed"
     };
     Error::new(Status::Transport, format!("{what}: {url}: {detail}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn self_signed() -> (String, String) {
-        use openssl::{asn1::Asn1Time, hash::MessageDigest, pkey::PKey, rsa::Rsa};
-        let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
-        let mut name = openssl::x509::X509NameBuilder::new().unwrap();
-        name.append_entry_by_text("CN", "t").unwrap();
-        let name = name.build();
-        let mut b = X509::builder().unwrap();
-        b.set_subject_name(&name).unwrap();
-        b.set_issuer_name(&name).unwrap();
-        b.set_pubkey(&key).unwrap();
-        b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
-            .unwrap();
-        b.set_not_after(&Asn1Time::days_from_now(1).unwrap())
-            .unwrap();
-        b.sign(&key, MessageDigest::sha256()).unwrap();
-        let cert = String::from_utf8(b.build().to_pem().unwrap()).unwrap();
-        let key = String::from_utf8(key.private_key_to_pem_pkcs8().unwrap()).unwrap();
-        (cert, key)
-    }
-
-    fn load(name: &str, contents: &str) -> Result<TrustAnchors> {
-        let path = std::env::temp_dir().join(format!("snapb2b-ca-{}-{name}", std::process::id()));
-        std::fs::write(&path, contents).unwrap();
-        let result = TrustAnchors::load(path.clone());
-        std::fs::remove_file(path).unwrap();
-        result
-    }
-
-    #[test]
-    fn bundles_keep_their_certificates_and_skip_other_blocks() {
-        let (cert, key) = self_signed();
-        let (cert2, _) = self_signed();
-        let anchors = load("mixed", &format!("{key}\n{cert}\r\n{cert2}")).unwrap();
-        assert_eq!(anchors.len(), 2);
-        // Debug names the file and the count, never the contents.
-        let shown = format!("{anchors:?}");
-        assert!(
-            shown.contains("certificates: 2") && !shown.contains("BEGIN"),
-            "{shown}"
-        );
-    }
-
-    #[test]
-    fn files_without_usable_certificates_are_config_errors() {
-        let (cert, key) = self_signed();
-        let broken = cert.replacen("MII", "M!I", 1);
-        for (name, text, says) in [
-            ("empty", "", "no PEM certificate"),
-            ("key", key.as_str(), "no PEM certificate"),
-            ("broken", broken.as_str(), "cannot parse"),
-        ] {
-            let e = load(name, text).unwrap_err();
-            assert_eq!(e.status, Status::InvalidArgument, "{name}: {e}");
-            assert!(
-                e.message.contains("`ca_file`") && e.message.contains(says),
-                "{name}: {e}"
-            );
-            assert!(
-                !e.message.contains("PRIVATE") && !e.message.contains(&key[30..60]),
-                "{e}"
-            );
-        }
-        let e = TrustAnchors::load("/nonexistent/ca.pem".into()).unwrap_err();
-        assert_eq!(e.status, Status::InvalidArgument);
-        assert!(e.message.contains("cannot be read"), "{e}");
-    }
 }

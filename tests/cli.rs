@@ -486,27 +486,10 @@ fn token_for_each_sandbox_config() {
     }
 }
 
-/// A self-signed CA certificate that signed nothing the sandbox serves.
+/// A CA certificate that signed nothing the sandbox serves.
 fn unrelated_ca_pem() -> Vec<u8> {
-    use openssl::{asn1::Asn1Time, bn::BigNum, hash::MessageDigest, x509};
-    let key = openssl::pkey::PKey::from_rsa(openssl::rsa::Rsa::generate(2048).unwrap()).unwrap();
-    let mut name = x509::X509NameBuilder::new().unwrap();
-    name.append_entry_by_text("CN", "snapb2b test: unrelated CA")
-        .unwrap();
-    let name = name.build();
-    let mut b = x509::X509::builder().unwrap();
-    b.set_version(2).unwrap();
-    b.set_serial_number(&BigNum::from_u32(7).unwrap().to_asn1_integer().unwrap())
-        .unwrap();
-    b.set_subject_name(&name).unwrap();
-    b.set_issuer_name(&name).unwrap();
-    b.set_pubkey(&key).unwrap();
-    b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
-        .unwrap();
-    b.set_not_after(&Asn1Time::days_from_now(1).unwrap())
-        .unwrap();
-    b.sign(&key, MessageDigest::sha256()).unwrap();
-    b.build().to_pem().unwrap()
+    let identity = snapb2b::sandbox::generate_identity().unwrap();
+    identity.ca_cert.to_pem().unwrap()
 }
 
 #[test]

@@ -95,6 +95,7 @@ use serde_json::Value;
 
 pub use cli::{cli_main, USAGE};
 pub use clients::{KLIKOO_CLIENT_ID, KLIKOO_CLIENT_SECRET, SANDBOX_CLIENT_ID};
+pub use tls::{generate_identity, ServerIdentity};
 
 use clients::Registry;
 use files::Layout;
