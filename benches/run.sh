@@ -141,6 +141,16 @@ sandbox_benches() {
   read -r c1 r1 < <(stats)
   [[ -n $c0 && -n $c1 ]] && fig get_token_connections $((c1 - c0 - 1)) && fig get_token_token_requests $((r1 - r0))
 
+  # 8: one-shot tokens with a full system trust store: the system bundle
+  # (as Python finds it) plus the sandbox's CA, named by SSL_CERT_FILE for
+  # both the library and the hand-written Python baseline.
+  local bundle=$OUT/system-roots-plus-sandbox.pem system
+  system=$(python3 -c 'import ssl; print(ssl.get_default_verify_paths().cafile or "")')
+  { [[ -f $system ]] && cat "$system"; cat "$ca"; } >"$bundle"
+  measure py_oneshot "Python: one-shot snapb2b.get_token vs a hand-written request (system trust store)" \
+    env SSL_CERT_FILE="$bundle" SSL_CERT_DIR=/nonexistent \
+    python3 benches/token_oneshot.py "$config" "$BENCH_SECONDS" "$BENCH_REPEATS"
+
   # 5: the cached-token fast path from C and from PHP.
   measure c_cached "C: b2b_client_token on a fresh cached token" \
     "$OUT/client_bench" cached "$config" "$BENCH_SECONDS" "$BENCH_REPEATS"
