@@ -50,9 +50,11 @@ def make_handler(public_key: str, max_skew_s: int):
                 valid = snapb2b.verify_service_signature_rsa(
                     public_key, "POST", self.path, body, timestamp, signature, max_skew_s=max_skew_s
                 )
-            except snapb2b.SnapError as e:  # e.g. a body that is not JSON
-                print("rejected: {}: {}".format(e.name, e.message), file=sys.stderr)
-                return self.answer(400, "4002500", "Bad Request")
+            except snapb2b.SnapError as e:
+                # Only this receiver's own set-up can raise (its public key,
+                # its route): whatever the sender gets wrong is `False` below.
+                print("cannot verify: {}: {}".format(e.name, e.message), file=sys.stderr)
+                return self.answer(500, "5002500", "General Error")
             if not valid:
                 print("rejected: signature or timestamp invalid", file=sys.stderr)
                 return self.answer(401, "4012500", "Unauthorized. Signature")

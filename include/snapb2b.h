@@ -256,8 +256,13 @@ int b2b_get_token(const char *config_json,
 /**
  * Verifies a B2B token-request signature over `client_id|timestamp`.
  * `public_key`: PEM SPKI (`PUBLIC KEY`), PEM PKCS#1 (`RSA PUBLIC KEY`), an
- * X.509 certificate PEM, or bare base64 DER; `B2B_KEY` when it cannot be
- * read.
+ * X.509 certificate PEM, or bare base64 DER.
+ *
+ * Returns `B2B_OK` when valid; `B2B_SIGNATURE_INVALID` when the signature
+ * does not match or is not base64, or `timestamp` is not ISO-8601 with an
+ * offset or is further than `max_skew_s` seconds from now (0 = no freshness
+ * check); `B2B_KEY` when `public_key` cannot be read; `B2B_INVALID_ARGUMENT`
+ * for a NULL or non-UTF-8 argument or a negative `max_skew_s`.
  *
  * # Safety
  * String arguments must be NULL or NUL-terminated.
@@ -271,6 +276,14 @@ int b2b_verify(const char *public_key,
 /**
  * Verifies an asymmetric service or notification signature (see
  * `b2b_service_signature_rsa`). `body` may be NULL or empty.
+ *
+ * Returns `B2B_OK` when valid; `B2B_SIGNATURE_INVALID` for what the sender
+ * controls: a signature that does not match or is not base64, a timestamp
+ * that is malformed or further than `max_skew_s` seconds from now (0 = no
+ * freshness check), a body that is not JSON; `B2B_KEY` when `public_key`
+ * cannot be read; `B2B_INVALID_ARGUMENT` for the receiver's own mistakes:
+ * NULL or non-UTF-8 arguments, a method that is not letters, an empty path,
+ * a negative `max_skew_s`.
  *
  * # Safety
  * String arguments must be NULL or NUL-terminated.
@@ -286,6 +299,10 @@ int b2b_verify_service_signature_rsa(const char *public_key,
 /**
  * Verifies a symmetric (HMAC-SHA512) service signature, comparing in
  * constant time. `body` may be NULL or empty.
+ *
+ * Returns as `b2b_verify_service_signature_rsa`, with an empty
+ * `access_token` also `B2B_SIGNATURE_INVALID` (the request cannot be
+ * verified) and an empty `client_secret` `B2B_INVALID_ARGUMENT`.
  *
  * # Safety
  * String arguments must be NULL or NUL-terminated.

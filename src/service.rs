@@ -132,6 +132,27 @@ fn invalid(message: impl Into<String>) -> Error {
     Error::new(Status::SignatureInvalid, message)
 }
 
+/// What the receiver itself supplies (its route's method and path) is checked
+/// before anything the sender controls, so the receiver's mistakes are
+/// INVALID_ARGUMENT whatever the request carries.
+fn check_receiver_arguments(method: &str, path: &str) -> Result<()> {
+    method_upper(method)?;
+    non_empty(path, "path")?;
+    Ok(())
+}
+
+/// The sender's parts (body, access token, timestamp) that cannot be put
+/// into the string to sign make the request unverifiable: SIGNATURE_INVALID,
+/// so a receiver answers it like any other bad signature (a body that is not
+/// JSON cannot carry a valid SNAP signature).
+fn inbound(e: Error) -> Error {
+    if e.status == Status::InvalidArgument {
+        invalid(format!("request cannot be verified: {}", e.message))
+    } else {
+        e
+    }
+}
+
 /// Checks an inbound timestamp's form and, when `max_skew_s > 0`, that it is
 /// within `max_skew_s` of now (either direction): replays of old captures
 /// fail here.
@@ -206,8 +227,9 @@ pub fn verify_service_signature_rsa(
     signature: &str,
     max_skew_s: i64,
 ) -> Result<()> {
+    check_receiver_arguments(method, path)?;
     check_freshness(timestamp, max_skew_s, Utc::now().timestamp())?;
-    let data = asymmetric_string_to_sign(method, path, body, timestamp)?;
+    let data = asymmetric_string_to_sign(method, path, body, timestamp).map_err(inbound)?;
     verify_rsa(key, data.as_bytes(), signature)
 }
 
@@ -223,8 +245,13 @@ pub fn verify_service_signature(
     signature: &str,
     max_skew_s: i64,
 ) -> Result<()> {
+    check_receiver_arguments(method, path)?;
+    if client_secret.is_empty() {
+        return Err(Error::invalid_argument("client_secret is empty"));
+    }
     check_freshness(timestamp, max_skew_s, Utc::now().timestamp())?;
-    let data = symmetric_string_to_sign(method, path, access_token, body, timestamp)?;
+    let data =
+        symmetric_string_to_sign(method, path, access_token, body, timestamp).map_err(inbound)?;
     let expected = hmac_sha512(client_secret, data.as_bytes())?;
     let given = decode_signature(signature)?;
     if given.len() == expected.len() && openssl::memcmp::eq(&given, &expected) {
@@ -257,6 +284,36 @@ mod tests {
             .unwrap();
         assert!(s.starts_with("POST:/v1.0/x?a=1:e3b0c442"), "{s}");
         assert!(asymmetric_string_to_sign("PO ST", "/x", None, "t").is_err());
+    }
+
+    #[test]
+    fn receivers_mistakes_come_before_the_senders() {
+        let stale = "2020-01-01T00:00:00+07:00";
+        let fresh = crate::timestamp::TimestampStyle::Wib.format(Utc::now());
+        let status = |r: Result<()>| r.unwrap_err().status;
+        // The receiver's own arguments: INVALID_ARGUMENT even when the
+        // request would fail anyway.
+        for ts in [stale, fresh.as_str()] {
+            assert_eq!(
+                status(verify_service_signature(
+                    "", "POST", "/p", "t", None, ts, "AAAA", 300
+                )),
+                Status::InvalidArgument
+            );
+            assert_eq!(
+                status(verify_service_signature(
+                    "s", "P0ST", "/p", "t", None, ts, "AAAA", 300
+                )),
+                Status::InvalidArgument
+            );
+        }
+        // What the sender sent: not verifiable, so SIGNATURE_INVALID.
+        for (token, body) in [("t", Some("{\"a\":")), ("", Some("{}"))] {
+            let e = verify_service_signature("s", "POST", "/p", token, body, &fresh, "AAAA", 300)
+                .unwrap_err();
+            assert_eq!(e.status, Status::SignatureInvalid, "{e}");
+            assert!(e.message.contains("cannot be verified"), "{e}");
+        }
     }
 
     #[test]

@@ -842,7 +842,8 @@ fn service_sign_and_verify_rsa_and_hmac() {
     );
     assert_eq!(r.code, 8);
     assert!(r.stdout.starts_with("invalid: "));
-    assert_eq!(verify(&want, "{not json").code, 1);
+    // A body that is not JSON cannot carry a valid signature: invalid (8).
+    assert_eq!(verify(&want, "{not json").code, 8);
 
     // No body hashes the empty string.
     let empty = run(&[

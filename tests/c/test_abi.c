@@ -309,6 +309,11 @@ static void test_service_and_verify(void) {
     check(b2b_verify_service_signature_rsa(pub, "POST", "/v1.0/transfer-va/payment", "{\"amount\":1}", ts, sig, 300) ==
               B2B_SIGNATURE_INVALID,
           "tampered body rejected");
+    check(b2b_verify_service_signature_rsa(pub, "POST", "/v1.0/transfer-va/payment", "{\"amount\":", ts, sig, 300) ==
+              B2B_SIGNATURE_INVALID,
+          "a body that is not JSON cannot verify");
+    check(b2b_verify_service_signature_rsa(pub, "POST", "", minified, ts, sig, 300) == B2B_INVALID_ARGUMENT,
+          "the receiver's empty path is its own mistake");
     b2b_free(sig);
     b2b_free(ts);
     ts = NULL;

@@ -52,8 +52,8 @@ final class Verifier
      *                                       hashed after minification, byte for byte otherwise)
      *
      * @throws KeyException             the public key cannot be read
-     * @throws InvalidArgumentException the body is not JSON, an empty method/path/timestamp,
-     *                                  a NUL byte, a negative $maxSkewS
+     * @throws InvalidArgumentException an empty method or path, a NUL byte, a negative $maxSkewS
+     *                                  (a body that is not JSON is `false`: it cannot verify)
      * @throws LibraryException         the native library is unavailable
      */
     public static function verifyServiceSignatureRsa(
@@ -74,8 +74,8 @@ final class Verifier
      *
      * @param string|array|object|null $body as for verifyServiceSignatureRsa()
      *
-     * @throws InvalidArgumentException the body is not JSON, an empty secret/method/path/token/timestamp,
-     *                                  a NUL byte, a negative $maxSkewS
+     * @throws InvalidArgumentException an empty secret, method or path, a NUL byte, a negative
+     *                                  $maxSkewS (a body that is not JSON or an empty token is `false`)
      * @throws LibraryException         the native library is unavailable
      */
     public static function verifyServiceSignature(

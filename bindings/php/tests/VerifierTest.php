@@ -156,6 +156,9 @@ final class VerifierTest extends TestCase
         self::assertFalse(Verifier::verifyServiceSignature($secret, 'POST', self::PATH, $token, self::BODY, self::timestamp(2), $hmac), 'swapped timestamp');
         self::assertFalse(Verifier::verifyServiceSignature($secret, 'POST', self::PATH, $token, self::BODY, $timestamp, substr($hmac, 0, -4)), 'truncated');
         self::assertFalse(Verifier::verifyServiceSignature($secret, 'POST', self::PATH, $token, self::BODY, $timestamp, 'x' . $hmac), 'not base64');
+        // Requests that cannot be verified are refused like bad signatures.
+        self::assertFalse(Verifier::verifyServiceSignature($secret, 'POST', self::PATH, $token, substr(self::BODY, 0, -1), $timestamp, $hmac), 'truncated body');
+        self::assertFalse(Verifier::verifyServiceSignature($secret, 'POST', self::PATH, '', self::BODY, $timestamp, $hmac), 'no access token');
 
         $stale = self::timestamp(-600);
         $staleHmac = Signer::serviceSignature($secret, 'POST', self::PATH, $token, self::BODY, $stale);
@@ -213,11 +216,11 @@ final class VerifierTest extends TestCase
             'NUL in client id' => static fn () => Verifier::verify($public, "C\0D", $timestamp, 'c2ln'),
             'NUL in signature' => static fn () => Verifier::verifyServiceSignature('s', 'POST', '/p', 't', null, $timestamp, "c2ln\0"),
             'invalid UTF-8 client id' => static fn () => Verifier::verify($public, "C\xff", $timestamp, 'c2ln'),
-            'body not JSON' => static fn () => Verifier::verifyServiceSignatureRsa($public, 'POST', '/p', '{"a":', $timestamp, 'c2ln'),
             'body of another type' => static fn () => Verifier::verifyServiceSignature('s', 'POST', '/p', 't', 1.5, $timestamp, 'c2ln'),
             'bad method' => static fn () => Verifier::verifyServiceSignature('s', 'P0ST', '/p', 't', null, $timestamp, 'c2ln'),
             'empty secret' => static fn () => Verifier::verifyServiceSignature('', 'POST', '/p', 't', null, $timestamp, 'c2ln'),
             'empty path' => static fn () => Verifier::verifyServiceSignatureRsa($public, 'POST', '', null, $timestamp, 'c2ln'),
+            'empty secret, stale request' => static fn () => Verifier::verifyServiceSignature('', 'POST', '/p', 't', null, self::timestamp(-600), 'c2ln', 300),
         ];
         foreach ($cases as $name => $call) {
             try {

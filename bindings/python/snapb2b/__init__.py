@@ -414,7 +414,9 @@ def verify_service_signature_rsa(
     public_key: str, method: str, path: str, body: Body, timestamp: str, signature: str, max_skew_s: int = 300
 ) -> bool:
     """Checks an asymmetric service or notification signature (see
-    :func:`service_signature_rsa`); results and errors as :func:`verify`."""
+    :func:`service_signature_rsa`); results and errors as :func:`verify`,
+    and a body that is not JSON is False (it cannot carry a valid
+    signature), while an empty ``method`` or ``path`` raises."""
     return _native.lib.b2b_verify_service_signature_rsa(  # type: ignore[no-any-return]
         _text(public_key, "public_key"),
         _text(method, "method"),
@@ -437,7 +439,9 @@ def verify_service_signature(
     max_skew_s: int = 300,
 ) -> bool:
     """Checks a symmetric (HMAC-SHA512) service signature in constant time
-    (see :func:`service_signature`); results and errors as :func:`verify`."""
+    (see :func:`service_signature`); results and errors as
+    :func:`verify_service_signature_rsa`, and an empty ``access_token`` is
+    False, an empty ``client_secret`` raises."""
     return _native.lib.b2b_verify_service_signature(  # type: ignore[no-any-return]
         _text(client_secret, "client_secret"),
         _text(method, "method"),

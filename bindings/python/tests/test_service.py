@@ -268,6 +268,16 @@ def test_malformed_signatures_and_timestamps_are_false_not_errors():
     assert snapb2b.verify_service_signature(SECRET, METHOD, PATH, TOKEN, "{}", "yesterday", sig, max_skew_s=0) is False
 
 
+def test_requests_that_cannot_be_verified_are_false_not_errors():
+    # What the sender controls: a truncated body, a missing access token.
+    # A receiver answers these like any bad signature.
+    ts = now_wib()
+    sig = expected_hmac(SECRET, METHOD, PATH, TOKEN, "{}", ts)
+    assert snapb2b.verify_service_signature(SECRET, METHOD, PATH, TOKEN, "{}", ts, sig) is True
+    assert snapb2b.verify_service_signature(SECRET, METHOD, PATH, TOKEN, '{"a":1', ts, sig) is False
+    assert snapb2b.verify_service_signature(SECRET, METHOD, PATH, "", "{}", ts, sig) is False
+
+
 # --- asymmetric (SHA256withRSA) ---------------------------------------------------
 
 
@@ -399,10 +409,13 @@ def test_bad_arguments_raise_instead_of_returning_false(public_forms):
         snapb2b.service_signature(SECRET, METHOD, "", TOKEN, "{}", ts)
     with pytest.raises(snapb2b.InvalidArgumentError):
         snapb2b.service_signature(SECRET, METHOD, PATH, TOKEN, "{not json", ts)
-    with pytest.raises(snapb2b.InvalidArgumentError):
-        snapb2b.verify_service_signature(SECRET, METHOD, PATH, TOKEN, "{not json", ts, "AAAA")
-    with pytest.raises(snapb2b.InvalidArgumentError):
-        snapb2b.verify_service_signature("", METHOD, PATH, TOKEN, "{}", ts, "AAAA")
+    assert snapb2b.verify_service_signature(SECRET, METHOD, PATH, TOKEN, "{not json", ts, "AAAA") is False
+    # The receiver's own mistakes raise even when the request is stale too.
+    for when in (ts, "2020-01-01T00:00:00+07:00"):
+        with pytest.raises(snapb2b.InvalidArgumentError):
+            snapb2b.verify_service_signature("", METHOD, PATH, TOKEN, "{}", when, "AAAA")
+        with pytest.raises(snapb2b.InvalidArgumentError):
+            snapb2b.verify_service_signature_rsa(public, METHOD, "", "{}", when, "AAAA")
     with pytest.raises(snapb2b.InvalidArgumentError):
         snapb2b.verify_service_signature_rsa(public, "", PATH, "{}", ts, "AAAA")
     for skew in (-1, 2 ** 31, -(2 ** 40)):
