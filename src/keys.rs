@@ -42,7 +42,7 @@ impl PrivateKey {
                 "private_key_passphrase contains a NUL character",
             ));
         }
-        let normalized = SecretString::new(normalize(text));
+        let normalized = normalize(text);
         let pkey = if normalized.expose().contains("-----BEGIN") {
             parse_pem(normalized.expose(), passphrase)?
         } else {
@@ -112,18 +112,35 @@ fn key_kind(id: Id) -> &'static str {
 }
 
 /// Undoes the ways keys get mangled on their way through configuration:
-/// quotes, literal `\n`, CRLF.
-fn normalize(text: &str) -> String {
+/// quotes, literal `\n`, CRLF. One pass into one buffer sized up front (the
+/// result is never longer), so no intermediate copy of the key is left
+/// unwiped.
+fn normalize(text: &str) -> SecretString {
     let mut s = text.trim();
     for quote in ['"', '\''] {
         if s.len() >= 2 && s.starts_with(quote) && s.ends_with(quote) {
             s = s[1..s.len() - 1].trim();
         }
     }
-    s.replace("\\r\\n", "\n")
-        .replace("\\n", "\n")
-        .replace("\r\n", "\n")
-        .replace('\r', "\n")
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(c) = rest.chars().next() {
+        let skip = ["\\r\\n", "\\n", "\r\n", "\r"]
+            .iter()
+            .find(|break_| rest.starts_with(*break_))
+            .map(|break_| break_.len());
+        match skip {
+            Some(n) => {
+                out.push('\n');
+                rest = &rest[n..];
+            }
+            None => {
+                out.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    SecretString::new(out)
 }
 
 struct PemBlock<'a> {
@@ -213,12 +230,15 @@ fn parse_pem(text: &str, passphrase: Option<&str>) -> Result<PKey<Private>> {
     match block.label {
         "PRIVATE KEY" => {
             let der = decode_base64(block.body, &what)?;
-            PKey::private_key_from_pkcs8(&der).map_err(|e| {
-                Error::key(format!(
-                    "{what}: PEM header found but the body is not a PKCS#8 private key ({})",
-                    openssl_reason(&e)
-                ))
-            })
+            match PKey::private_key_from_pkcs8(&der) {
+                Ok(key) => Ok(key),
+                // A PKCS#1 body under a PKCS#8 label (hand-edited armour) is
+                // still the key; anything else is explained by its shape.
+                Err(e) => match Rsa::private_key_from_der(&der) {
+                    Ok(rsa) => PKey::from_rsa(rsa).map_err(|e| Error::key(openssl_reason(&e))),
+                    Err(_) => Err(explain_der(&der, &what, passphrase, &e)),
+                },
+            }
         }
         "RSA PRIVATE KEY" if block.body.contains("Proc-Type:") => {
             // Legacy encrypted PEM carries its cipher in header lines, so
@@ -280,25 +300,110 @@ fn parse_bare_base64(text: &str, passphrase: Option<&str>) -> Result<PKey<Privat
             return Ok(k);
         }
     }
-    if PKey::public_key_from_der(&der).is_ok() || Rsa::public_key_from_der_pkcs1(&der).is_ok() {
-        return Err(Error::key(format!(
-            "{what} is a public key: signing needs the merchant's private key"
-        )));
+    Err(explain_der(&der, what, passphrase, &plain_err))
+}
+
+/// The outer ASN.1 shape of a DER blob, read from its first fields: enough
+/// to say which form a key that did not parse is in.
+#[derive(Debug, PartialEq)]
+enum DerShape {
+    /// SEQUENCE { INTEGER version, SEQUENCE algorithm, ... }
+    Pkcs8,
+    /// SEQUENCE { SEQUENCE algorithm, OCTET STRING }
+    EncryptedPkcs8,
+    /// SEQUENCE { INTEGER 0, INTEGER modulus, ... }
+    Pkcs1Private,
+    /// SEQUENCE { SEQUENCE algorithm, BIT STRING } or SEQUENCE { INTEGER, INTEGER }
+    Public,
+    /// SEQUENCE { SEQUENCE tbsCertificate, SEQUENCE algorithm, BIT STRING }
+    Certificate,
+    Unknown,
+}
+
+/// (tag, contents) of the DER element at the start of `der`, and what
+/// follows it. With `truncated_ok`, contents shorter than declared are
+/// returned as they are (a cut-off key still shows its first fields).
+fn der_element(der: &[u8], truncated_ok: bool) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = der.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |l, &b| (l << 8) | usize::from(b));
+        (len, &rest[n..])
+    };
+    if rest.len() < len {
+        return truncated_ok.then_some((tag, rest, &[][..]));
     }
-    if openssl::x509::X509::from_der(&der).is_ok() {
-        return Err(Error::key(format!(
-            "{what} is a certificate: signing needs the merchant's private key"
-        )));
+    Some((tag, &rest[..len], &rest[len..]))
+}
+
+fn der_shape(der: &[u8]) -> DerShape {
+    const SEQUENCE: u8 = 0x30;
+    const INTEGER: u8 = 0x02;
+    const BIT_STRING: u8 = 0x03;
+    const OCTET_STRING: u8 = 0x04;
+    let Some((SEQUENCE, body, _)) = der_element(der, true) else {
+        return DerShape::Unknown;
+    };
+    let Some((t1, v1, rest)) = der_element(body, false) else {
+        return DerShape::Unknown;
+    };
+    let Some((t2, _, rest)) = der_element(rest, true) else {
+        return DerShape::Unknown;
+    };
+    let t3 = der_element(rest, true).map(|(t, _, _)| t);
+    match (t1, t2, t3) {
+        (INTEGER, SEQUENCE, _) => DerShape::Pkcs8,
+        (INTEGER, INTEGER, Some(INTEGER)) if v1 == [0] => DerShape::Pkcs1Private,
+        (INTEGER, INTEGER, None) => DerShape::Public,
+        (SEQUENCE, OCTET_STRING, None) => DerShape::EncryptedPkcs8,
+        (SEQUENCE, BIT_STRING, None) => DerShape::Public,
+        (SEQUENCE, SEQUENCE, Some(BIT_STRING)) => DerShape::Certificate,
+        _ => DerShape::Unknown,
     }
-    Err(Error::key(format!(
-        "{what}: tried PKCS#8, PKCS#1{} and none matched ({})",
-        if passphrase.is_some() {
-            " and encrypted PKCS#8"
-        } else {
-            ""
+}
+
+/// Why a private key's DER did not parse, by the form it turns out to be in
+/// (or every form tried, when it is none of them).
+fn explain_der(
+    der: &[u8],
+    what: &str,
+    passphrase: Option<&str>,
+    err: &openssl::error::ErrorStack,
+) -> Error {
+    let reason = openssl_reason(err);
+    match der_shape(der) {
+        DerShape::EncryptedPkcs8 => match passphrase.filter(|p| !p.is_empty()) {
+            None => Error::key(format!(
+                "{what} is an encrypted PKCS#8 key: private_key_passphrase is required"
+            )),
+            Some(_) => Error::key(format!(
+                "{what} is an encrypted PKCS#8 key that could not be decrypted: wrong private_key_passphrase or damaged key"
+            )),
         },
-        openssl_reason(&plain_err)
-    )))
+        DerShape::Pkcs8 => Error::key(format!(
+            "{what} has the shape of a PKCS#8 private key but does not parse (damaged or truncated?): {reason}"
+        )),
+        DerShape::Pkcs1Private => Error::key(format!(
+            "{what} has the shape of a PKCS#1 RSA private key but does not parse (damaged or truncated?): {reason}"
+        )),
+        DerShape::Public => Error::key(format!(
+            "{what} is a public key: signing needs the merchant's private key"
+        )),
+        DerShape::Certificate => Error::key(format!(
+            "{what} is a certificate: signing needs the merchant's private key"
+        )),
+        DerShape::Unknown => Error::key(format!(
+            "{what}: the decoded bytes are none of the accepted forms: not PKCS#8 (PrivateKeyInfo), not encrypted PKCS#8, not PKCS#1 (RSAPrivateKey) ({reason})"
+        )),
+    }
 }
 
 /// A parsed, validated RSA public key (at least 2048 bits), for verifying
@@ -319,8 +424,9 @@ impl PublicKey {
     /// tolerance for mangled line ends as private keys.
     pub fn parse(text: &str) -> Result<PublicKey> {
         let normalized = normalize(text);
+        let normalized = normalized.expose();
         let pkey = if normalized.contains("-----BEGIN") {
-            let block = pem_block(&normalized, PUBLIC_LABELS)?;
+            let block = pem_block(normalized, PUBLIC_LABELS)?;
             let what = format!("PEM {}", shown_word(block.label));
             let der = decode_base64(block.body, &what)?;
             let bad = |e: openssl::error::ErrorStack| {
@@ -352,7 +458,7 @@ impl PublicKey {
             }
         } else {
             let what = "public key (no PEM header, read as base64 DER)";
-            let der = decode_base64(&normalized, what)?;
+            let der = decode_base64(normalized, what)?;
             PKey::public_key_from_der(&der)
                 .or_else(|_| Rsa::public_key_from_der_pkcs1(&der).and_then(PKey::from_rsa))
                 .or_else(|_| X509::from_der(&der).and_then(|c| c.public_key()))
@@ -463,6 +569,68 @@ mod tests {
 
     fn body_of(pem: &str) -> String {
         pem.lines().filter(|l| !l.starts_with("-----")).collect()
+    }
+
+    #[test]
+    fn der_errors_name_the_form_and_what_is_missing() {
+        use openssl::symm::Cipher;
+        let rsa = Rsa::generate(2048).unwrap();
+        let pkey = PKey::from_rsa(rsa.clone()).unwrap();
+        let b64 = |der: Vec<u8>| base64::engine::general_purpose::STANDARD.encode(der);
+        let pkcs8 = pkey.private_key_to_pkcs8().unwrap();
+        let pkcs1 = rsa.private_key_to_der().unwrap();
+        let encrypted = pkey
+            .private_key_to_pkcs8_passphrase(Cipher::aes_256_cbc(), b"open sesame")
+            .unwrap();
+        let spki = pkey.public_key_to_der().unwrap();
+        let shape = |der: &[u8]| der_shape(der);
+        assert_eq!(shape(&pkcs8), DerShape::Pkcs8);
+        assert_eq!(shape(&pkcs1), DerShape::Pkcs1Private);
+        assert_eq!(shape(&encrypted), DerShape::EncryptedPkcs8);
+        assert_eq!(shape(&spki), DerShape::Public);
+        assert_eq!(
+            shape(&rsa.public_key_to_der_pkcs1().unwrap()),
+            DerShape::Public
+        );
+        assert_eq!(shape(b"\x30\x03\x02\x01"), DerShape::Unknown);
+
+        // Bare base64 DER of an encrypted key: the passphrase, said plainly.
+        let message =
+            |text: &str, pass: Option<&str>| PrivateKey::parse(text, pass).unwrap_err().message;
+        let m = message(&b64(encrypted.clone()), None);
+        assert!(
+            m.contains("encrypted PKCS#8") && m.contains("private_key_passphrase is required"),
+            "{m}"
+        );
+        let m = message(&b64(encrypted.clone()), Some("wrong"));
+        assert!(m.contains("wrong private_key_passphrase"), "{m}");
+        assert!(PrivateKey::parse(&b64(encrypted), Some("open sesame")).is_ok());
+
+        // Damaged keys: the form they have, and that they do not parse.
+        let truncated = |der: &[u8]| b64(der[..der.len() / 2].to_vec());
+        let m = message(&truncated(&pkcs8), None);
+        assert!(m.contains("PKCS#8") && m.contains("does not parse"), "{m}");
+        let m = message(&truncated(&pkcs1), None);
+        assert!(m.contains("PKCS#1") && m.contains("does not parse"), "{m}");
+        let m = message(&b64(spki), None);
+        assert!(m.contains("public key"), "{m}");
+        let m = message(&b64(b"not DER at all".to_vec()), None);
+        assert!(m.contains("not PKCS#8") && m.contains("not PKCS#1"), "{m}");
+
+        // A PKCS#1 body under a PKCS#8 label is still the key.
+        let relabelled = format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+            b64(pkcs1)
+        );
+        assert_eq!(PrivateKey::parse(&relabelled, None).unwrap().bits(), 2048);
+    }
+
+    #[test]
+    fn normalize_undoes_every_mangling_in_one_pass() {
+        let n = |s: &str| normalize(s).expose().to_string();
+        assert_eq!(n("  'a\\nb\\r\\nc\r\nd\re'  "), "a\nb\nc\nd\ne");
+        assert_eq!(n("\"é\\n\""), "é\n");
+        assert_eq!(n("ab\\"), "ab\\");
     }
 
     #[test]
