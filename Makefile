@@ -66,6 +66,7 @@ test-c: $(BUILD)/test_abi $(BUILD)/get_token $(BUILD)/wrong-key.pem
 	  valgrind --quiet --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	  --show-leak-kinds=definite,indirect --suppressions=tests/c/valgrind.supp \
 	  $(BUILD)/test_abi
+	scripts/with-sandbox.sh $(BUILD)/sandbox-example -- tests/example.sh $(BUILD)/get_token
 
 test-asan: $(BUILD)/test_abi_asan $(BUILD)/wrong-key.pem
 	SNAPB2B_WRONG_KEY_FILE=$(abspath $(BUILD))/wrong-key.pem scripts/with-sandbox.sh $(BUILD)/sandbox-asan --slow-ms 3000 --http-port 0 -- \

@@ -80,7 +80,8 @@ int main(int argc, char **argv) {
     /* Never print a whole token: logs outlive it. */
     size_t len = strlen(token);
     char masked[16];
-    if (len > 10) snprintf(masked, sizeof masked, "%.6s...%s", token, token + len - 4);
+    /* Short tokens are hidden whole: 10 visible characters would be most of them. */
+    if (len >= 16) snprintf(masked, sizeof masked, "%.6s...%s", token, token + len - 4);
     else snprintf(masked, sizeof masked, "***");
     memset(token, 0, sizeof token);
 
