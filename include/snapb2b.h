@@ -94,7 +94,8 @@ void b2b_free(char *ptr);
 /**
  * The calling thread's last failure as one readable line, or NULL if no
  * call on this thread has failed. Owned by the library; valid until the
- * next failing `b2b_*` call on this thread. Never contains secrets.
+ * next `b2b_*` call on this thread (today only a failing call replaces it;
+ * do not rely on that). Never contains secrets.
  */
 const char *b2b_last_error(void);
 

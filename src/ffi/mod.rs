@@ -187,7 +187,8 @@ pub unsafe extern "C" fn b2b_free(ptr: *mut c_char) {
 
 /// The calling thread's last failure as one readable line, or NULL if no
 /// call on this thread has failed. Owned by the library; valid until the
-/// next failing `b2b_*` call on this thread. Never contains secrets.
+/// next `b2b_*` call on this thread (today only a failing call replaces it;
+/// do not rely on that). Never contains secrets.
 #[no_mangle]
 pub extern "C" fn b2b_last_error() -> *const c_char {
     LAST_ERROR
