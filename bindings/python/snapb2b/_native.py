@@ -10,10 +10,9 @@ Strings the library returns through ``char **`` outputs are received as
 import ctypes
 import json
 import os
-import warnings
 from ctypes import POINTER, c_char_p, c_int, c_void_p
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Tuple
 
 from ._errors import SnapError, error_class
 
@@ -111,9 +110,7 @@ def _declare(lib: ctypes.CDLL) -> None:
 
 def _load() -> Tuple[ctypes.CDLL, str]:
     tried = []  # type: List[str]
-    env_failure = None  # type: Optional[str]
     for description, target in _candidates():
-        from_env = description.startswith("$")
         if os.sep in target and not os.path.exists(target):
             reason = "not found"
         else:
@@ -128,20 +125,19 @@ def _load() -> Tuple[ctypes.CDLL, str]:
                     reason = "incompatible version {} (need {}.x)".format(version, ABI_MAJOR)
                 else:
                     _declare(lib)
-                    if env_failure:
-                        warnings.warn(
-                            "snapb2b: ignoring {}: {}; using {}".format(ENV_VAR, env_failure, target),
-                            RuntimeWarning,
-                            stacklevel=2,
-                        )
                     return lib, target
             except OSError as e:
                 reason = str(e)
             except AttributeError as e:
                 reason = "not a snapb2b library, or one older than these bindings ({})".format(e)
+        if description.startswith("$"):
+            # Named explicitly: quietly using another library instead would
+            # be a surprise (another version, another build).
+            raise ImportError(
+                "snapb2b: cannot load the native library {}={}: {} (fix the path, or unset {} "
+                "to use the default lookup)".format(ENV_VAR, target, reason, ENV_VAR)
+            )
         tried.append("  {}: {}: {}".format(description, target, reason))
-        if from_env:
-            env_failure = reason
     raise ImportError(
         "snapb2b: cannot load the native library {} (build it with `cargo build --release`, "
         "or set {} to its path). Tried, in order:\n{}".format(SONAME, ENV_VAR, "\n".join(tried))

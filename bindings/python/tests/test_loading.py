@@ -64,22 +64,31 @@ def test_package_folder_copy(copy):
     assert result.stdout.split()[0] == str(copy / "snapb2b" / "libsnapb2b.so")
 
 
-def test_broken_env_var_falls_back_with_a_warning(copy):
+@pytest.mark.parametrize("kind", ["missing", "not-a-library"])
+def test_broken_env_var_is_an_import_error(copy, tmp_path, kind):
+    # A usable library in the package folder must not be used instead.
     shutil.copy(LIB, copy / "snapb2b" / "libsnapb2b.so")
-    result = run(copy, env_lib="/nonexistent/libsnapb2b.so")
-    assert result.returncode == 0, result.stderr
-    assert "SNAPB2B_LIB" in result.stderr and "RuntimeWarning" in result.stderr
+    broken = tmp_path / "elsewhere" / "libsnapb2b.so"
+    if kind == "not-a-library":
+        broken.parent.mkdir()
+        broken.write_text("not an ELF file\n" * 16)  # long enough for dlopen to read a header
+    result = run(copy, env_lib=broken)
+    assert result.returncode != 0, result.stdout
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("ImportError: snapb2b: cannot load the native library SNAPB2B_LIB={}: ".format(broken))
+    reason = {"missing": "not found", "not-a-library": "invalid ELF header"}[kind]
+    assert reason in last
+    assert "Warning" not in result.stderr
 
 
 def test_nothing_found_names_every_place(copy):
     if system_has_library(copy):
         pytest.skip("libsnapb2b.so.0 is installed system-wide")
-    result = run(copy, env_lib="/nonexistent/libsnapb2b.so")
+    result = run(copy)
     assert result.returncode != 0
     err = result.stderr
     assert "ImportError" in err
     for place in (
-        "/nonexistent/libsnapb2b.so",
         str(copy / "snapb2b" / "libsnapb2b.so"),
         str(copy.parent.parent / "target" / "release" / "libsnapb2b.so"),  # package/../../..
         "libsnapb2b.so.0",
@@ -113,10 +122,11 @@ def test_wrong_library_is_refused(copy, tmp_path, kind):
     source.write_text(sources[kind])
     fake = tmp_path / "libsnapb2b.so"
     subprocess.run([cc, "-shared", "-fPIC", "-o", str(fake), str(source)], check=True)
+    # Refused even with a good library in the package folder: no fallback.
     shutil.copy(LIB, copy / "snapb2b" / "libsnapb2b.so")
     result = run(copy, env_lib=fake)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split()[0] == str(copy / "snapb2b" / "libsnapb2b.so")
+    assert result.returncode != 0, result.stdout
+    assert "ImportError: snapb2b: cannot load the native library SNAPB2B_LIB={}".format(fake) in result.stderr
     expect = {
         "incompatible-version": "incompatible version 1.0.0",
         "not-snapb2b": "not a snapb2b library",
