@@ -22,6 +22,7 @@
  *
  * The library is the first of: $SNAPB2B_LIB, this repository's
  * target/release/libsnapb2b.so, libsnapb2b.so.0 from the system loader.
+ * A $SNAPB2B_LIB naming no file is an error, never a reason to use another.
  *
  * When FPM starts as root with opcache.preload_user, PHP preloads in a child
  * process and FFI::load() refuses to work there. Then write the header once
@@ -53,13 +54,24 @@ function snapb2b_preload_header(string $library): string
         . $declarations;
 }
 
-/** The library FFI_LIB names: the first existing candidate file, else the soname. */
+/**
+ * The library FFI_LIB names: the first existing candidate file, else the soname.
+ *
+ * @throws \SnapB2B\LibraryException when $SNAPB2B_LIB names no file (never another library instead)
+ */
 function snapb2b_preload_library(): string
 {
     foreach (\SnapB2B\Native::libraryCandidates() as $candidate) {
         $library = $candidate[1];
         if (strpos($library, '/') === false) {
             return $library;
+        }
+        if (\SnapB2B\Native::isFromEnvironment($candidate[0]) && !is_file($library)) {
+            throw new \SnapB2B\LibraryException(sprintf(
+                'snapb2b preload: %s=%s: no such file (fix the path, or unset it to use the default lookup)',
+                \SnapB2B\Native::LIB_ENV,
+                $library
+            ));
         }
         if (is_file($library)) {
             $real = realpath($library);
@@ -89,7 +101,12 @@ if (PHP_SAPI === 'cli' && isset($_SERVER['SCRIPT_FILENAME']) && realpath($_SERVE
         fwrite(STDERR, "usage: php preload.php --write-header FILE [--lib LIBRARY]\n");
         exit(2);
     }
-    $header = snapb2b_preload_header($library ?? snapb2b_preload_library());
+    try {
+        $header = snapb2b_preload_header($library ?? snapb2b_preload_library());
+    } catch (\SnapB2B\LibraryException $e) {
+        fwrite(STDERR, 'error: ' . $e->getMessage() . "\n");
+        exit(1);
+    }
     if ($out === '-') {
         echo $header;
     } elseif (file_put_contents($out, $header) === false) {
@@ -112,8 +129,16 @@ if (PHP_SAPI === 'cli' && isset($_SERVER['SCRIPT_FILENAME']) && realpath($_SERVE
         $scoped = true;
     } catch (\FFI\Exception $e) {
     }
+    $library = null;
     if (!$scoped) {
-        $library = snapb2b_preload_library();
+        try {
+            $library = snapb2b_preload_library();
+        } catch (\SnapB2B\LibraryException $e) {
+            // No scope then: each request's first call throws the same reason.
+            trigger_error($e->getMessage(), E_USER_WARNING);
+        }
+    }
+    if ($library !== null) {
         $file = tempnam(sys_get_temp_dir(), 'snapb2b-ffi-'); // mode 0600, ours alone
         if ($file === false) {
             trigger_error('snapb2b preload: cannot create a temporary file in ' . sys_get_temp_dir(), E_USER_WARNING);

@@ -17,7 +17,9 @@ namespace SnapB2B;
  *     that loads: $SNAPB2B_LIB (a path), then this repository's
  *     target/release/libsnapb2b.so, then the system loader (libsnapb2b.so.0).
  *
- * Every candidate must report a 0.x version (b2b_version()). On failure a
+ * Every candidate must report a 0.x version (b2b_version()). When
+ * $SNAPB2B_LIB is set, it is the only candidate: if it fails, a
+ * LibraryException names its path and why. Otherwise, on failure a
  * LibraryException names every place tried and why it failed.
  *
  * Every string the library hands out is copied into a PHP string and then
@@ -522,30 +524,41 @@ final class Native
             ));
         }
         foreach (self::libraryCandidates() as [$label, $library]) {
+            $ffi = null;
             if (strpos($library, '/') !== false && !is_file($library)) {
-                $tried[] = $label . ': no such file';
-                continue;
-            }
-            try {
-                $ffi = \FFI::cdef($declarations, $library);
-            } catch (\FFI\ParserException $e) {
-                throw new LibraryException(sprintf('snapb2b cannot parse its FFI header %s: %s', $header, $e->getMessage()), 0, $e);
-            } catch (\FFI\Exception $e) {
-                $problem = $e->getMessage();
-                if (strpos($problem, 'Failed resolving C function') === 0) {
-                    $problem .= ' (this library is older than the binding\'s snapb2b_ffi.h: upgrade or rebuild it)';
+                $problem = 'no such file';
+            } else {
+                try {
+                    $ffi = \FFI::cdef($declarations, $library);
+                    $problem = self::versionProblem($ffi);
+                } catch (\FFI\ParserException $e) {
+                    throw new LibraryException(sprintf('snapb2b cannot parse its FFI header %s: %s', $header, $e->getMessage()), 0, $e);
+                } catch (\FFI\Exception $e) {
+                    $problem = $e->getMessage();
+                    if (strpos($problem, 'Failed resolving C function') === 0) {
+                        $problem .= ' (this library is older than the binding\'s snapb2b_ffi.h: upgrade or rebuild it)';
+                    } elseif (strpos($problem, 'Failed loading') === 0) {
+                        $problem .= self::loadFailureReason($library);
+                    }
                 }
-                $tried[] = $label . ': ' . $problem;
-                continue;
             }
-            $problem = self::versionProblem($ffi);
-            if ($problem !== null) {
-                $tried[] = $label . ': ' . $problem;
-                continue;
+            if ($problem === null && $ffi !== null) {
+                self::$ffi = $ffi;
+                self::$source = $library;
+                return;
             }
-            self::$ffi = $ffi;
-            self::$source = $library;
-            return;
+            if (self::isFromEnvironment($label)) {
+                // Named explicitly: quietly using another library instead
+                // would be a surprise (another version, another build).
+                throw new LibraryException(sprintf(
+                    'snapb2b cannot load the library %s names: %s: %s. Fix the path, or unset %s to use the default lookup.',
+                    self::LIB_ENV,
+                    $library,
+                    $problem,
+                    self::LIB_ENV
+                ));
+            }
+            $tried[] = $label . ': ' . $problem;
         }
 
         throw new LibraryException(
@@ -571,6 +584,31 @@ final class Native
             );
         }
         return null;
+    }
+
+    /**
+     * PHP's FFI says only "Failed loading '...'" (no dlerror()): the likely
+     * reason for a file, so that the message says what to fix.
+     */
+    private static function loadFailureReason(string $library): string
+    {
+        if (strpos($library, '/') === false) {
+            return '';
+        }
+        if (!is_readable($library)) {
+            return ' (not readable by this process)';
+        }
+        $magic = @file_get_contents($library, false, null, 0, 4);
+        if ($magic !== "\x7fELF") {
+            return ' (not an ELF shared library)';
+        }
+        return ' (another architecture, or a missing dependency: see `ldd ' . $library . '`)';
+    }
+
+    /** Whether a libraryCandidates() label is the $SNAPB2B_LIB one. */
+    public static function isFromEnvironment(string $label): bool
+    {
+        return strncmp($label, self::LIB_ENV . '=', strlen(self::LIB_ENV) + 1) === 0;
     }
 
     private static function isRestriction(\FFI\Exception $e): bool

@@ -95,11 +95,10 @@ final class NativeTest extends TestCase
         foreach (glob(Paths::packageDir() . '/src/*.php') ?: [] as $file) {
             copy($file, $package . '/src/' . basename($file));
         }
-        $missing = $dir . '/nowhere/libsnapb2b.so';
         [$code, $out] = Php::snippet(
             self::probe(),
             ['-d', 'ffi.enable=1'],
-            ['SNAPB2B_LIB' => $missing, 'LD_LIBRARY_PATH' => null],
+            ['SNAPB2B_LIB' => null, 'LD_LIBRARY_PATH' => null],
             $package . '/autoload.php'
         );
         if ($code === 0) {
@@ -107,9 +106,53 @@ final class NativeTest extends TestCase
         }
         self::assertSame(3, $code, $out);
         self::assertStringContainsString('SnapB2B\LibraryException', $out);
-        self::assertStringContainsString('SNAPB2B_LIB=' . $missing . ': no such file', $out);
-        self::assertStringContainsString('repository build ' . $dir . '/a/target/release/libsnapb2b.so: no such file', $out);
+        self::assertStringContainsString("Tried, in order:\n  - repository build " . $dir . '/a/target/release/libsnapb2b.so: no such file', $out);
         self::assertStringContainsString('system loader (libsnapb2b.so.0)', $out);
+    }
+
+    /** @return array<string, array{0: string, 1: string}> */
+    public static function brokenLibraries(): array
+    {
+        return [
+            'missing file' => ['', 'no such file'],
+            'not a library' => [str_repeat("not an ELF file\n", 16), "Failed loading '%s' (not an ELF shared library)"],
+        ];
+    }
+
+    /**
+     * A usable library is right there (the repository build), yet an
+     * unusable $SNAPB2B_LIB is an error naming it, not a fallback.
+     *
+     * @dataProvider brokenLibraries
+     */
+    public function testBrokenSnapb2bLibIsAnErrorNotAFallback(string $contents, string $reason): void
+    {
+        self::assertFileExists(Native::repositoryLibraryPath());
+        $dir = Paths::tempDir('snapb2b-php-broken');
+        $this->cleanup[] = $dir;
+        $broken = $dir . '/libsnapb2b.so';
+        if ($contents !== '') {
+            file_put_contents($broken, $contents);
+        }
+        [$code, $out] = Php::snippet(self::probe(), ['-d', 'ffi.enable=1'], ['SNAPB2B_LIB' => $broken]);
+        self::assertSame(3, $code, $out);
+        self::assertStringStartsWith(
+            'SnapB2B\LibraryException: snapb2b cannot load the library SNAPB2B_LIB names: ' . $broken . ': ' . sprintf($reason, $broken) . '. ',
+            $out
+        );
+    }
+
+    public function testPreloadHeaderRefusesAMissingSnapb2bLib(): void
+    {
+        $missing = Paths::tempDir('snapb2b-php-broken') . '/nowhere/libsnapb2b.so';
+        $this->cleanup[] = dirname($missing, 2);
+        [$code, $header, $err] = Php::run(
+            [PHP_BINARY, Paths::packageDir() . '/preload.php', '--write-header', '-'],
+            ['SNAPB2B_LIB' => $missing]
+        );
+        self::assertSame(1, $code, $header);
+        self::assertSame('', $header, 'no header naming another library');
+        self::assertStringContainsString('SNAPB2B_LIB=' . $missing . ': no such file', $err);
     }
 
     public function testALibraryOfAnotherMajorVersionIsRefused(): void
@@ -143,29 +186,13 @@ final class NativeTest extends TestCase
         file_put_contents($dir . '/fake.c', $stubs);
         [$built, , $err] = Php::run([$cc, '-shared', '-fPIC', '-o', $dir . '/libfake.so', $dir . '/fake.c']);
         self::assertSame(0, $built, $err);
+        // Refused with the reason, although the repository build would load.
         [$code, $out] = Php::snippet(self::probe(), ['-d', 'ffi.enable=1'], ['SNAPB2B_LIB' => $dir . '/libfake.so']);
-        self::assertSame(0, $code, 'falls through to the repository build: ' . $out);
-        self::assertSame(realpath(Native::repositoryLibraryPath()), realpath(explode("\n", $out)[0]));
-
-        // Alone, the stand-in is refused with the reason.
-        $copy = Paths::tempDir('snapb2b-php-copy');
-        $this->cleanup[] = $copy;
-        mkdir($copy . '/x/y/php/src', 0700, true);
-        copy(Paths::packageDir() . '/autoload.php', $copy . '/x/y/php/autoload.php');
-        copy(Paths::packageDir() . '/snapb2b_ffi.h', $copy . '/x/y/php/snapb2b_ffi.h');
-        foreach (glob(Paths::packageDir() . '/src/*.php') ?: [] as $file) {
-            copy($file, $copy . '/x/y/php/src/' . basename($file));
-        }
-        [$code, $out] = Php::snippet(
-            self::probe(),
-            ['-d', 'ffi.enable=1'],
-            ['SNAPB2B_LIB' => $dir . '/libfake.so', 'LD_LIBRARY_PATH' => null],
-            $copy . '/x/y/php/autoload.php'
+        self::assertSame(3, $code, $out);
+        self::assertStringContainsString(
+            'SNAPB2B_LIB names: ' . $dir . '/libfake.so: version 1.0.0, but this binding needs 0.x',
+            $out
         );
-        if ($code === 0) {
-            self::markTestSkipped('libsnapb2b.so.0 is installed system-wide');
-        }
-        self::assertStringContainsString('version 1.0.0, but this binding needs 0.x', $out);
     }
 
     public function testWriteHeaderForFfiPreload(): void
