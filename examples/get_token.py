@@ -27,8 +27,9 @@ except ImportError:
 
 
 def masked(token: str) -> str:
-    """Never print a whole token: logs outlive it."""
-    return "{}...{}".format(token[:6], token[-4:]) if len(token) > 10 else "***"
+    """Never print a whole token: logs outlive it. Under 16 characters,
+    nothing of it (the rule of snapb2b's Token repr and PHP's Token::mask)."""
+    return "{}...{}".format(token[:6], token[-4:]) if len(token) >= 16 else "***"
 
 
 def main() -> int:

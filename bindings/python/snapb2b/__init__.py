@@ -67,7 +67,8 @@ def library_version() -> str:
 
 
 def _mask(secret: str) -> str:
-    return "{}...{}".format(secret[:6], secret[-4:]) if len(secret) > 10 else "***"
+    # As PHP's Token::mask: below 16 characters, 6 + 4 shown would be most of it.
+    return "{}...{}".format(secret[:6], secret[-4:]) if len(secret) >= 16 else "***"
 
 
 @dataclass(frozen=True, repr=False)
