@@ -9,6 +9,10 @@ use openssl::pkey::{PKey, Public};
 pub const SANDBOX_CLIENT_ID: &str = "SANDBOX-CLIENT";
 /// The Klikoo demo client (Klikoo client ids are UUIDs).
 pub const KLIKOO_CLIENT_ID: &str = "3f9c8962-4c4b-4bb6-b3c1-8fc883519c02";
+/// A client whose provider, like some banks, accepts only timestamps with
+/// milliseconds (`2024-12-31T10:11:40.123+07:00`): anything else is 4007301
+/// Invalid Field Format. Configs for it need `"timestamp_style":"wib_ms"`.
+pub const MILLIS_CLIENT_ID: &str = "SANDBOX-CLIENT-MS";
 /// Klikoo client secret registered for every client (32 characters).
 pub const KLIKOO_CLIENT_SECRET: &str = "sandbox0secret0klikoo00000000000";
 
@@ -64,6 +68,8 @@ pub struct Client {
     pub public_key: PKey<Public>,
     /// What the Klikoo endpoint expects in `additional_info.client_secret`.
     pub klikoo_secret: String,
+    /// Timestamps must carry milliseconds ([`MILLIS_CLIENT_ID`]).
+    pub millis_required: bool,
 }
 
 #[derive(Default)]
@@ -75,11 +81,14 @@ impl Registry {
     /// The built-in clients, all verified with the merchant public key.
     pub fn with_builtins(merchant: &PKey<Public>) -> Self {
         let mut r = Registry::default();
-        let ids = [SANDBOX_CLIENT_ID, KLIKOO_CLIENT_ID]
+        let ids = [SANDBOX_CLIENT_ID, KLIKOO_CLIENT_ID, MILLIS_CLIENT_ID]
             .into_iter()
             .chain(FAULTS.iter().map(|(id, _)| *id));
         for id in ids {
             r.insert(id, merchant.clone());
+        }
+        if let Some(c) = r.clients.get_mut(MILLIS_CLIENT_ID) {
+            c.millis_required = true;
         }
         r
     }
@@ -91,6 +100,7 @@ impl Registry {
             Client {
                 public_key,
                 klikoo_secret: KLIKOO_CLIENT_SECRET.to_string(),
+                millis_required: false,
             },
         );
     }

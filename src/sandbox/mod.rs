@@ -51,6 +51,9 @@
 //! All verified with the merchant public key; every client's Klikoo secret is
 //! [`KLIKOO_CLIENT_SECRET`]:
 //! - [`SANDBOX_CLIENT_ID`] (`SANDBOX-CLIENT`) and the Klikoo uuid [`KLIKOO_CLIENT_ID`];
+//! - [`MILLIS_CLIENT_ID`] (`SANDBOX-CLIENT-MS`, SNAP paths): like some banks,
+//!   accepts only millisecond timestamps (`timestamp_style` `wib_ms` or
+//!   `utc_ms`) and answers others with `4007301 Invalid Field Format X-TIMESTAMP`;
 //! - fault clients (SNAP and Klikoo paths alike, answers in the path's dialect):
 //!   `FAULT-SLOW` (answers after `slow_ms`, abandoned if the peer hangs up),
 //!   `FAULT-GARBAGE` (200 `<html>this is not json</html>`), `FAULT-HUGE` (200,
@@ -94,7 +97,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 pub use cli::{cli_main, USAGE};
-pub use clients::{KLIKOO_CLIENT_ID, KLIKOO_CLIENT_SECRET, SANDBOX_CLIENT_ID};
+pub use clients::{KLIKOO_CLIENT_ID, KLIKOO_CLIENT_SECRET, MILLIS_CLIENT_ID, SANDBOX_CLIENT_ID};
 pub use tls::{generate_identity, ServerIdentity};
 
 use clients::Registry;

@@ -283,6 +283,16 @@ pub fn parse_timestamp(s: &str) -> Option<DateTime<FixedOffset>> {
     DateTime::parse_from_rfc3339(s).ok()
 }
 
+/// `...:SS.mmm` then the offset: exactly three fraction digits after the
+/// seconds (positions fixed by the `YYYY-MM-DDTHH:MM:SS` prefix).
+fn has_millis(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.get(19) == Some(&b'.')
+        && b.get(20..23)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+        && matches!(b.get(23), Some(b'Z' | b'+' | b'-'))
+}
+
 fn signature_valid(key: &PKey<Public>, message: &[u8], signature_b64: &str) -> bool {
     let Ok(signature) = STANDARD.decode(signature_b64) else {
         return false;
@@ -399,6 +409,13 @@ impl Endpoints {
         let client_id = required_header(req, "X-CLIENT-KEY")?;
         let signature = required_header(req, "X-SIGNATURE")?;
         let when = parse_timestamp(timestamp).ok_or(Failure::InvalidFormat("X-TIMESTAMP"))?;
+        let millis_required = self
+            .registry
+            .get(client_id)
+            .is_some_and(|c| c.millis_required);
+        if millis_required && !has_millis(timestamp) {
+            return Err(Failure::InvalidFormat("X-TIMESTAMP"));
+        }
         let body = json_object(&req.body)?;
         check_grant_type(&body, "grantType")?;
         self.authenticate(client_id, timestamp, signature, when, now, None)?;
@@ -551,6 +568,21 @@ impl Endpoints {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn millisecond_timestamps_are_recognised() {
+        for ms in ["2024-03-01T08:27:49.024Z", "2024-03-01T08:27:49.024+07:00"] {
+            assert!(has_millis(ms), "{ms}");
+        }
+        for not in [
+            "2024-03-01T08:27:49Z",
+            "2024-03-01T08:27:49+07:00",
+            "2024-03-01T08:27:49.02Z",
+            "2024-03-01T08:27:49.0245Z",
+        ] {
+            assert!(!has_millis(not), "{not}");
+        }
+    }
 
     #[test]
     fn timestamps_need_t_and_offset() {

@@ -161,6 +161,13 @@ static void test_error_classes(void) {
     expect_provider_error(config_for("doku", "NO-SUCH-CLIENT", NULL), "unknown client", 401, "4017300");
     check(strstr(b2b_last_error(), "Unknown Client") != NULL, "message names the reason: %s", b2b_last_error());
     expect_provider_error(config_for("snap", "FAULT-500", NULL), "HTTP 500", 500, "5007301");
+    /* A provider that wants millisecond timestamps: bad format, then the
+     * timestamp_style override that fixes it. */
+    expect_provider_error(config_for("snap", "SANDBOX-CLIENT-MS", NULL), "bad timestamp format", 400, "4007301");
+    check(strstr(b2b_last_error(), "X-TIMESTAMP") != NULL, "message names the field: %s", b2b_last_error());
+    out = token_expect(config_for("snap", "SANDBOX-CLIENT-MS", "\"timestamp_style\":\"wib_ms\""), B2B_OK,
+                       "millisecond timestamps");
+    b2b_free(out);
     expect_provider_error(config_for("snap", "FAULT-CLOCK", NULL), "provider clock 7 h off", 401, "4017300");
     check(strstr(b2b_last_error_json(), "\"hint\":\"your clock is 7 h") != NULL, "clock hint: %s", b2b_last_error_json());
 

@@ -89,6 +89,17 @@ final class ErrorsTest extends TestCase
         self::assertNull($e->getHttpStatus());
     }
 
+    public function testBadTimestampFormatIsAProviderErrorUntilTheStyleFitsTheProvider(): void
+    {
+        // This sandbox client wants millisecond timestamps, as some banks do.
+        $e = self::expectFailure(self::config(['client_id' => 'SANDBOX-CLIENT-MS']), ProviderException::class, Status::PROVIDER);
+        self::assertSame(400, $e->getHttpStatus());
+        self::assertSame('4007301', $e->getResponseCode());
+        self::assertStringContainsString('X-TIMESTAMP', $e->getMessage());
+        $token = (new TokenClient(self::config(['client_id' => 'SANDBOX-CLIENT-MS', 'timestamp_style' => 'wib_ms'])))->getToken();
+        self::assertNotSame('', $token->accessToken);
+    }
+
     public function testServerErrorIsAProviderErrorWithItsCodes(): void
     {
         $e = self::expectFailure(self::config(['client_id' => 'FAULT-500']), ProviderException::class, Status::PROVIDER);

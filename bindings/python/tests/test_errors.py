@@ -67,6 +67,8 @@ CASES = [
     ("slow", {"client_id": "FAULT-SLOW", "timeout_ms": 500}, snapb2b.RequestTimeoutError, None, None),
     ("http-500", {"client_id": "FAULT-500"}, snapb2b.ProviderError, 500, "5007301"),
     ("unknown-client", {"client_id": "NO-SUCH-CLIENT"}, snapb2b.ProviderError, 401, "4017300"),
+    # This sandbox client wants millisecond timestamps, as some banks do.
+    ("bad-timestamp-format", {"client_id": "SANDBOX-CLIENT-MS"}, snapb2b.ProviderError, 400, "4007301"),
     ("unknown-signing-key", {"private_key_file": None, "private_key": "generate"}, snapb2b.ProviderError, 401, "4017300"),
     ("garbage", {"client_id": "FAULT-GARBAGE"}, snapb2b.ProtocolError, None, None),
     ("huge", {"client_id": "FAULT-HUGE"}, snapb2b.ProtocolError, None, None),
