@@ -102,6 +102,7 @@ install: build
 	install -m 0644 $(REL)/libsnapb2b.a $(DESTDIR)$(LIBDIR)/libsnapb2b.a
 	install -m 0644 include/snapb2b.h $(DESTDIR)$(INCLUDEDIR)/snapb2b.h
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' \
+	  -e "s|@LIBS_PRIVATE@|$$(scripts/static-libs.sh $(REL)/libsnapb2b.a)|" \
 	  snapb2b.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/snapb2b.pc
 
 uninstall:

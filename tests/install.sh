@@ -22,4 +22,14 @@ out=$(LD_LIBRARY_PATH=$root/lib "$stage/get_token" 2>&1 || true)
 # (grep without -q: an early exit would SIGPIPE ldd and fail the pipeline.)
 LD_LIBRARY_PATH=$root/lib ldd "$stage/get_token" | grep "libsnapb2b.so.0 => $root/lib" >/dev/null \
   || { echo "example is not linked against the installed libsnapb2b.so.0" >&2; exit 1; }
-echo "install: 1 passed, 0 failed"
+
+# Static: the archive plus what `pkg-config --static` says it needs, with no
+# libsnapb2b.so involved at run time.
+static_libs=$(pkg-config --define-variable=libdir="$root/lib" --static --libs-only-l snapb2b | sed 's/-lsnapb2b//')
+cc -Wall -Werror -I"$root/include" examples/get_token.c "$root/lib/libsnapb2b.a" $static_libs -o "$stage/get_token_static"
+out=$("$stage/get_token_static" 2>&1 || true)
+[[ $out == *"usage:"* ]] || { echo "statically linked example did not run: $out" >&2; exit 1; }
+if ldd "$stage/get_token_static" | grep libsnapb2b >/dev/null; then
+  echo "the static example still loads libsnapb2b.so" >&2; exit 1
+fi
+echo "install: 2 passed, 0 failed"
