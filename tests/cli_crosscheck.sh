@@ -4,7 +4,8 @@
 #   - `snapb2b service-sign --key` (SHA256withRSA over
 #     METHOD:path:lowercase(hex(sha256(minified body))):timestamp) verified with
 #     `openssl dgst -sha256 -verify`, for bodies that are already minified (so
-#     no minifier is needed here) and the empty body;
+#     no minifier is needed here), the empty body, and pretty bodies (CRLF,
+#     tabs, escapes, unicode) against their minified form written by hand;
 #   - `snapb2b sign` (SHA256withRSA over client_id|timestamp) verified the same
 #     way and compared byte for byte with `openssl dgst -sha256 -sign`;
 #   - the other direction: openssl's signatures accepted by `snapb2b verify`.
@@ -87,6 +88,29 @@ for bits in 2048 3072; do
   s1=$("$bin" service-sign --key "$key" --method POST --path /p --timestamp 2024-12-31T10:11:40+07:00 --body "$min")
   s2=$("$bin" service-sign --key "$key" --method POST --path /p --timestamp 2024-12-31T10:11:40+07:00 --body "$pretty")
   if [[ $s1 == "$s2" ]]; then ok; else bad "rsa$bits: whitespace changes the service signature"; fi
+
+  # Bodies as they arrive (indented, CRLF, tabs) against their minified form
+  # written out by hand: the signature over the pretty body must verify with
+  # openssl over METHOD:path:sha256(minified):ts. Escapes, unicode, number
+  # spelling and whitespace inside strings are kept.
+  pretty_bodies=(
+    $'{\r\n  "name" : "Kopi Susu \\u00e9 é",\r\n  "note" : "a\\/b \\"q\\"  two  spaces\\t",\r\n  "n" : [ 1.0e+2 , -0.50 , true , null ]\r\n}\r\n'
+    $'\n\t[ { "a" : { } } ,\t"x y" ,\n 0 ]  '
+  )
+  minified_bodies=(
+    '{"name":"Kopi Susu \u00e9 é","note":"a\/b \"q\"  two  spaces\t","n":[1.0e+2,-0.50,true,null]}'
+    '[{"a":{}},"x y",0]'
+  )
+  for i in "${!pretty_bodies[@]}"; do
+    printf '%s' "${pretty_bodies[$i]}" > "$work/pretty.json"
+    printf '%s' "${minified_bodies[$i]}" > "$work/min.json"
+    ts=2024-12-31T10:11:40+07:00
+    printf 'POST:/v1.0/notify:%s:%s' "$(sha256hex "$work/min.json")" "$ts" > "$work/sts.txt"
+    sig=$("$bin" service-sign --key "$key" --method POST --path /v1.0/notify --timestamp "$ts" --body-file "$work/pretty.json")
+    verifies "rsa$bits pretty body $i" "$pub" "$work/sts.txt" "$sig"
+    got=$("$bin" minify "$work/pretty.json" 2>&1 || true)
+    if [[ $got == "${minified_bodies[$i]}" ]]; then ok; else bad "rsa$bits pretty body $i: minify gave $got"; fi
+  done
 
   # --- token-request signatures --------------------------------------------
   for client in MCH-0008 "G1234325-SNAP" "3f9c8962-4c4b-4bb6-b3c1-8fc883519c02"; do
