@@ -13,11 +13,11 @@ so every case returns the same X-SIGNATURE string.
 import base64
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bindings", "python"))
 
 import snapb2b  # noqa: E402
+from py_common import print_best  # noqa: E402
 from cryptography import __version__ as crypto_version  # noqa: E402
 from cryptography.hazmat.backends.openssl.backend import backend  # noqa: E402
 from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
@@ -45,20 +45,6 @@ def crypto_load_then_sign():
     return base64.b64encode(key.sign(data, padding.PKCS1v15(), hashes.SHA256())).decode()
 
 
-def rate(fn, secs):
-    """(calls per wall-clock second, calls per CPU second) of fn over secs."""
-    n = 0
-    cpu = time.process_time()
-    start = time.perf_counter()
-    end = start + secs
-    while True:
-        fn()
-        n += 1
-        t = time.perf_counter()
-        if t >= end:
-            return n / (t - start), n / max(time.process_time() - cpu, 1e-6)
-
-
 # Same bytes from every path (this also warms the library's key cache).
 if not (library() == crypto_preloaded() == crypto_load_then_sign()):
     sys.exit("signatures differ")
@@ -69,10 +55,4 @@ cases = {
     "py_library_sign": library,
     "py_crypto_load_then_sign": crypto_load_then_sign,
 }
-best = {name: (0.0, 0.0) for name in cases}
-for _ in range(repeats):
-    for name, fn in cases.items():
-        wall, cpu = rate(fn, seconds)
-        best[name] = (max(best[name][0], wall), max(best[name][1], cpu))
-for name, (wall, cpu) in best.items():
-    print("{} {:.1f} {:.1f}".format(name, wall, cpu))
+print_best(cases, seconds, repeats)

@@ -19,12 +19,12 @@ import json
 import os
 import ssl
 import sys
-import time
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bindings", "python"))
 
 import snapb2b  # noqa: E402
+from py_common import print_best  # noqa: E402
 from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import padding  # noqa: E402
 
@@ -64,30 +64,10 @@ def by_hand():
     return body["accessToken"]
 
 
-def rate(fn, secs):
-    """(calls per wall-clock second, calls per CPU second) of fn over secs."""
-    n = 0
-    cpu = time.process_time()
-    start = time.perf_counter()
-    end = start + secs
-    while True:
-        fn()
-        n += 1
-        t = time.perf_counter()
-        if t >= end:
-            return n / (t - start), n / max(time.process_time() - cpu, 1e-6)
-
-
 # Both work before anything is timed (and the library's caches are warm, as
 # they are in any process after its first call).
 if not (library() and by_hand()):
     sys.exit("no token")
 print("trust_roots {}".format(ssl.create_default_context().cert_store_stats()["x509_ca"]))
 cases = {"py_oneshot_by_hand": by_hand, "py_oneshot_library": library}
-best = {name: (0.0, 0.0) for name in cases}
-for _ in range(repeats):
-    for name, fn in cases.items():
-        wall, cpu = rate(fn, seconds)
-        best[name] = (max(best[name][0], wall), max(best[name][1], cpu))
-for name, (wall, cpu) in best.items():
-    print("{} {:.1f} {:.1f}".format(name, wall, cpu))
+print_best(cases, seconds, repeats)
