@@ -8,7 +8,7 @@ use crate::config::{Config, ConfigKind};
 use crate::error::{Error, Result, Status};
 use crate::keys::PrivateKey;
 use crate::provider::{Profile, RequestBody};
-use crate::secret::{SecretBytes, SecretString};
+use crate::secret::{SecretBuf, SecretBytes, SecretJson, SecretString};
 use crate::sign;
 use crate::transport::{Limits, Response, Transport};
 
@@ -103,7 +103,8 @@ impl Token {
 pub struct TokenRequest {
     pub url: String,
     pub headers: Vec<(&'static str, String)>,
-    pub body: SecretBytes,
+    /// Holds Klikoo's client secret.
+    pub body: SecretBuf,
     /// The timestamp that was both signed and sent.
     pub timestamp: String,
 }
@@ -123,7 +124,7 @@ pub fn build_request(
         headers.push((client_key, config.client_id.clone()));
     }
     headers.push((profile.signature_header, signature));
-    let body = match profile.body {
+    let body = SecretJson(match profile.body {
         RequestBody::Snap { additional_info } => {
             let mut body = json!({"grantType": "client_credentials"});
             if additional_info {
@@ -138,13 +139,16 @@ pub fn build_request(
                 "client_secret": config.client_secret.as_ref().map(|s| s.expose()).unwrap_or(""),
             }
         }),
-    };
-    let body =
-        serde_json::to_vec(&body).map_err(|e| Error::new(Status::Internal, e.to_string()))?;
+    });
+    // `serde_json::to_vec` would leave a copy of the secret behind each time
+    // its Vec reallocated.
+    let body = body
+        .to_secret_buf()
+        .map_err(|e| Error::new(Status::Internal, e.to_string()))?;
     Ok(TokenRequest {
         url: config.token_url(),
         headers,
-        body: SecretBytes::new(body),
+        body,
         timestamp,
     })
 }
@@ -183,16 +187,11 @@ pub fn read_response(
     requested_at: DateTime<Utc>,
 ) -> Result<Token> {
     let fields = &profile.response;
-    let parsed: Option<Map<String, Value>> = match serde_json::from_slice(&response.body) {
-        Ok(Value::Object(map)) => Some(map),
-        _ => None,
-    };
-    let code = parsed
-        .as_ref()
-        .and_then(|m| scalar_string(m.get(fields.response_code)));
-    let message = parsed
-        .as_ref()
-        .and_then(|m| scalar_string(m.get(fields.response_message)));
+    // The tree holds the token; the guard wipes it on every return path.
+    let tree = SecretJson::parse(&response.body).unwrap_or_default();
+    let parsed: Option<&Map<String, Value>> = tree.as_object();
+    let code = parsed.and_then(|m| scalar_string(m.get(fields.response_code)));
+    let message = parsed.and_then(|m| scalar_string(m.get(fields.response_message)));
 
     if !response.is_success() {
         return Err(provider_error(
@@ -228,7 +227,7 @@ pub fn read_response(
         }
     }
     let data = match fields.data {
-        None => &root,
+        None => root,
         Some(name) => match root.get(name) {
             Some(Value::Object(d)) => d,
             _ => {
@@ -455,7 +454,7 @@ mod tests {
         Response {
             status,
             headers: vec![],
-            body: body.as_bytes().to_vec(),
+            body: body.as_bytes().into(),
         }
     }
 

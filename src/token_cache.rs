@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::config::Config;
-use crate::secret::{SecretBytes, SecretString};
+use crate::secret::{SecretBuf, SecretJson, SecretString};
 use crate::token::Token;
 
 const FORMAT_VERSION: u64 = 1;
@@ -85,12 +85,17 @@ impl TokenFile {
     /// The cached token if the file holds one for this binding; any problem
     /// reading it is a miss.
     pub fn read(&self) -> Option<Token> {
-        let file = File::open(&self.path).ok()?;
-        if file.metadata().ok()?.len() > MAX_FILE_BYTES {
+        let mut file = File::open(&self.path).ok()?;
+        let size = file.metadata().ok()?.len();
+        if size > MAX_FILE_BYTES {
             return None;
         }
-        let bytes = SecretBytes::new(std::fs::read(&self.path).ok()?);
-        let v: Value = serde_json::from_slice(&bytes).ok()?;
+        // Sized for the whole file plus the byte that proves EOF, so the
+        // buffer holding the token normally never has to grow.
+        let mut bytes = SecretBuf::with_capacity(size as usize + 1);
+        bytes.read_from(&mut file, MAX_FILE_BYTES as usize).ok()?;
+        // Wiped on every return path, hit or miss.
+        let v = SecretJson::parse(&bytes)?;
         if v.get("v")?.as_u64()? != FORMAT_VERSION
             || v.get("provider")?.as_str()? != self.binding.provider
             || v.get("token_url")?.as_str()? != self.binding.token_url
@@ -122,7 +127,7 @@ impl TokenFile {
     /// Replaces the file atomically with `token`. Failures are returned for
     /// tests and diagnostics; callers carry on without the file.
     pub fn write(&self, token: &Token) -> std::io::Result<()> {
-        let entry = json!({
+        let entry = SecretJson(json!({
             "v": FORMAT_VERSION,
             "provider": self.binding.provider,
             "token_url": self.binding.token_url,
@@ -133,8 +138,8 @@ impl TokenFile {
             "expires_at": token.expires_at,
             "response_code": token.response_code,
             "response_message": token.response_message,
-        });
-        let bytes = SecretBytes::new(serde_json::to_vec(&entry).map_err(std::io::Error::other)?);
+        }));
+        let bytes = entry.to_secret_buf().map_err(std::io::Error::other)?;
         let tmp = self.temp_path();
         let result = (|| {
             let mut f = OpenOptions::new()

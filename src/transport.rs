@@ -10,6 +10,7 @@ use std::time::Duration;
 use curl::easy::{Easy, List};
 
 use crate::error::{Error, Result, Status};
+use crate::secret::SecretBuf;
 use crate::trust::{self, TrustAnchors};
 
 /// Responses larger than this are abandoned: a token answer is a few hundred
@@ -32,7 +33,8 @@ pub struct Response {
     pub status: u32,
     /// Header names as received; look them up with [`Response::header`].
     pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
+    /// Holds the access token: wiped when dropped and as it grows.
+    pub body: SecretBuf,
 }
 
 impl Response {
@@ -238,4 +240,21 @@ fn map_curl_error(e: &curl::Error, url: &str, limits: &Limits, connecting: bool)
         "request failed"
     };
     Error::new(Status::Transport, format!("{what}: {url}: {detail}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_the_body() {
+        let r = Response {
+            status: 200,
+            headers: vec![("Date".into(), "x".into())],
+            body: br#"{"accessToken":"tok-secret"}"#.as_slice().into(),
+        };
+        let shown = format!("{r:?}");
+        assert!(!shown.contains("tok-secret"), "{shown}");
+        assert!(shown.contains("28 bytes"), "{shown}");
+    }
 }

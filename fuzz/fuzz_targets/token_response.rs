@@ -40,7 +40,7 @@ fn response(data: &[u8]) -> Response {
         return Response {
             status: 200,
             headers: vec![],
-            body: data.to_vec(),
+            body: data.into(),
         };
     };
     let head = String::from_utf8_lossy(&data[..head_end]);
@@ -56,7 +56,7 @@ fn response(data: &[u8]) -> Response {
     Response {
         status,
         headers,
-        body: data[body_start..].to_vec(),
+        body: data[body_start..].into(),
     }
 }
 
