@@ -445,12 +445,23 @@ fn too_many_requests_is_provider_and_never_retried() {
     assert_eq!(e.http_status, Some(429));
     assert_eq!(e.response_code.as_deref(), Some("4297300"));
     assert_mentions(&e.message, &["429"], "message");
+    // The hint passes on how long the provider asks callers to back off.
+    assert_mentions(
+        e.hint.as_deref().unwrap_or(""),
+        &["wait 1 s (Retry-After)"],
+        "hint",
+    );
     assert_eq!(server.requests(), 1, "a 4xx answer must not be retried");
     let one = expect_error(
         one_shot(&config(server.port, json!({"timeout_ms": 1500}))).0,
         Status::Provider,
     );
     assert_eq!(one.http_status, Some(429));
+    assert_mentions(
+        one.hint.as_deref().unwrap_or(""),
+        &["wait 1 s (Retry-After)"],
+        "hint",
+    );
 }
 
 // ------------------------------------------------ 9. provider clock off
