@@ -10,6 +10,7 @@ use super::{Sandbox, SandboxOptions};
 
 pub const USAGE: &str = "\
 usage: snapb2b-sandbox [options]
+       snapb2b sandbox [options]          (the same, through the snapb2b tool)
 
 Local HTTPS sandbox playing the SNAP B2B access-token endpoints of DOKU, NICEPAY,
 a generic SNAP bank and Klikoo.
