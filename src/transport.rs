@@ -51,10 +51,39 @@ impl Response {
 }
 
 pub struct Transport {
+    /// Created by the first request; replaced when the trust changes.
+    handle: Option<Handle>,
+}
+
+/// A curl handle and the trust it was set up with: a connection verified
+/// under one `ca_file` must not be reused under another.
+struct Handle {
     easy: Easy,
-    /// Trust settings the handle was last configured with; changing them
-    /// must not silently keep a connection verified under the old ones.
-    configured_ca: Option<Option<TrustAnchors>>,
+    trust: Option<TrustAnchors>,
+}
+
+impl Handle {
+    fn new(trust: Option<TrustAnchors>) -> std::result::Result<Handle, curl::Error> {
+        let mut easy = Easy::new();
+        easy.ssl_verify_peer(true)?;
+        easy.ssl_verify_host(true)?;
+        // TLS 1.2 or newer, whatever the system's OpenSSL defaults are.
+        easy.ssl_version(curl::easy::SslVersion::Tlsv12)?;
+        trust::configure(&mut easy, trust.as_ref())?;
+        easy.follow_location(false)?;
+        easy.useragent(USER_AGENT)?;
+        easy.signal(false)?;
+        easy.tcp_nodelay(true)?;
+        Ok(Handle { easy, trust })
+    }
+
+    fn trusts_the_same(&self, trust: Option<&TrustAnchors>) -> bool {
+        match (&self.trust, trust) {
+            (Some(was), Some(now)) => was.same_as(now),
+            (None, None) => true,
+            _ => false,
+        }
+    }
 }
 
 impl Default for Transport {
@@ -65,10 +94,7 @@ impl Default for Transport {
 
 impl Transport {
     pub fn new() -> Transport {
-        Transport {
-            easy: Easy::new(),
-            configured_ca: None,
-        }
+        Transport { handle: None }
     }
 
     /// POSTs `body` as JSON to `url` and returns whatever HTTP answer came
@@ -81,14 +107,15 @@ impl Transport {
         body: &[u8],
         limits: &Limits,
     ) -> Result<Response> {
-        self.configure(url, headers, body, limits)
+        let easy = self
+            .configure(url, headers, body, limits)
             .map_err(|e| Error::new(Status::Internal, format!("curl setup failed: {e}")))?;
 
         let mut response = Response::default();
         let mut too_big = false;
         let mut unsent = body;
         let outcome = {
-            let mut transfer = self.easy.transfer();
+            let mut transfer = easy.transfer();
             transfer
                 .read_function(|buf| {
                     let n = buf.len().min(unsent.len());
@@ -124,44 +151,30 @@ impl Transport {
         }
         if let Err(e) = outcome {
             // Still connecting when time ran out: say which limit fired.
-            let connecting = self.easy.num_connects().unwrap_or(0) > 0
-                && self.easy.appconnect_time().map_or(true, |t| t.is_zero());
+            let connecting = easy.num_connects().unwrap_or(0) > 0
+                && easy.appconnect_time().map_or(true, |t| t.is_zero());
             return Err(map_curl_error(&e, url, limits, connecting));
         }
-        response.status = self.easy.response_code().unwrap_or(0);
+        response.status = easy.response_code().unwrap_or(0);
         Ok(response)
     }
 
+    /// Readies the handle for one request and returns it.
     fn configure(
         &mut self,
         url: &str,
         headers: &[(&str, String)],
         body: &[u8],
         limits: &Limits,
-    ) -> std::result::Result<(), curl::Error> {
-        let unchanged = match (&self.configured_ca, &limits.ca_file) {
-            (Some(Some(was)), Some(now)) => was.same_as(now),
-            (Some(None), None) => true,
-            _ => false,
-        };
-        if !unchanged {
+    ) -> std::result::Result<&mut Easy, curl::Error> {
+        let trust = limits.ca_file.as_ref();
+        let handle = match self.handle.take() {
+            Some(h) if h.trusts_the_same(trust) => h,
             // A new handle rather than a reset: libcurl keeps connections and
-            // its cached trust store with the handle, and neither may carry
-            // over to requests made under different trust.
-            self.easy = Easy::new();
-            let easy = &mut self.easy;
-            easy.ssl_verify_peer(true)?;
-            easy.ssl_verify_host(true)?;
-            // TLS 1.2 or newer, whatever the system's OpenSSL defaults are.
-            easy.ssl_version(curl::easy::SslVersion::Tlsv12)?;
-            trust::configure(easy, limits.ca_file.as_ref())?;
-            easy.follow_location(false)?;
-            easy.useragent(USER_AGENT)?;
-            easy.signal(false)?;
-            easy.tcp_nodelay(true)?;
-            self.configured_ca = Some(limits.ca_file.clone());
-        }
-        let easy = &mut self.easy;
+            // its cached trust store with the handle.
+            _ => Handle::new(trust.cloned())?,
+        };
+        let easy = &mut self.handle.insert(handle).easy;
         easy.url(url)?;
         easy.post(true)?;
         // Streamed from our buffer by the read callback rather than copied
@@ -180,7 +193,7 @@ impl Transport {
             list.append(&format!("{name}: {value}"))?;
         }
         easy.http_headers(list)?;
-        Ok(())
+        Ok(easy)
     }
 }
 
