@@ -89,10 +89,15 @@ pub fn asymmetric_string_to_sign(
     string_to_sign(method, path, None, body, timestamp)
 }
 
-fn hmac_sha512(secret: &str, data: &[u8]) -> Result<SecretBytes> {
+fn check_secret(secret: &str) -> Result<()> {
     if secret.is_empty() {
         return Err(Error::invalid_argument("client_secret is empty"));
     }
+    Ok(())
+}
+
+fn hmac_sha512(secret: &str, data: &[u8]) -> Result<SecretBytes> {
+    check_secret(secret)?;
     let crypto = |e: openssl::error::ErrorStack| {
         Error::crypto(format!("HMAC-SHA512 failed: {}", openssl_reason(&e)))
     };
@@ -132,25 +137,31 @@ fn invalid(message: impl Into<String>) -> Error {
     Error::new(Status::SignatureInvalid, message)
 }
 
+/// The string an inbound service call or notification was signed over.
 /// What the receiver itself supplies (its route's method and path) is checked
-/// before anything the sender controls, so the receiver's mistakes are
-/// INVALID_ARGUMENT whatever the request carries.
-fn check_receiver_arguments(method: &str, path: &str) -> Result<()> {
+/// first, so its mistakes are INVALID_ARGUMENT whatever the request carries;
+/// then the sender's timestamp (form and freshness); then the sender's parts
+/// (body, access token) that cannot be put into the string make the request
+/// unverifiable: SIGNATURE_INVALID, answered like any other bad signature (a
+/// body that is not JSON cannot carry a valid SNAP signature).
+fn inbound_string_to_sign(
+    method: &str,
+    path: &str,
+    access_token: Option<&str>,
+    body: Option<&str>,
+    timestamp: &str,
+    max_skew_s: i64,
+) -> Result<String> {
     method_upper(method)?;
     non_empty(path, "path")?;
-    Ok(())
-}
-
-/// The sender's parts (body, access token, timestamp) that cannot be put
-/// into the string to sign make the request unverifiable: SIGNATURE_INVALID,
-/// so a receiver answers it like any other bad signature (a body that is not
-/// JSON cannot carry a valid SNAP signature).
-fn inbound(e: Error) -> Error {
-    if e.status == Status::InvalidArgument {
-        invalid(format!("request cannot be verified: {}", e.message))
-    } else {
-        e
-    }
+    check_freshness(timestamp, max_skew_s, Utc::now().timestamp())?;
+    string_to_sign(method, path, access_token, body, timestamp).map_err(|e| {
+        if e.status == Status::InvalidArgument {
+            invalid(format!("request cannot be verified: {}", e.message))
+        } else {
+            e
+        }
+    })
 }
 
 /// Checks an inbound timestamp's form and, when `max_skew_s > 0`, that it is
@@ -227,9 +238,7 @@ pub fn verify_service_signature_rsa(
     signature: &str,
     max_skew_s: i64,
 ) -> Result<()> {
-    check_receiver_arguments(method, path)?;
-    check_freshness(timestamp, max_skew_s, Utc::now().timestamp())?;
-    let data = asymmetric_string_to_sign(method, path, body, timestamp).map_err(inbound)?;
+    let data = inbound_string_to_sign(method, path, None, body, timestamp, max_skew_s)?;
     verify_rsa(key, data.as_bytes(), signature)
 }
 
@@ -245,13 +254,15 @@ pub fn verify_service_signature(
     signature: &str,
     max_skew_s: i64,
 ) -> Result<()> {
-    check_receiver_arguments(method, path)?;
-    if client_secret.is_empty() {
-        return Err(Error::invalid_argument("client_secret is empty"));
-    }
-    check_freshness(timestamp, max_skew_s, Utc::now().timestamp())?;
-    let data =
-        symmetric_string_to_sign(method, path, access_token, body, timestamp).map_err(inbound)?;
+    check_secret(client_secret)?;
+    let data = inbound_string_to_sign(
+        method,
+        path,
+        Some(access_token),
+        body,
+        timestamp,
+        max_skew_s,
+    )?;
     let expected = hmac_sha512(client_secret, data.as_bytes())?;
     let given = decode_signature(signature)?;
     if given.len() == expected.len() && openssl::memcmp::eq(&given, &expected) {
