@@ -179,6 +179,22 @@ pub fn short_secret(
     Ok(Some(value))
 }
 
+/// The client secret and access token an HMAC service signature is computed
+/// with (`--secret-env|--secret-file`, `--access-token-env|--access-token-file`).
+pub fn hmac_credentials(
+    args: &crate::args::Parsed,
+    stdin: &Stdin,
+) -> CliResult<(SecretString, SecretString)> {
+    let required = |env_option, file_option| {
+        short_secret(args, env_option, file_option, stdin, true)?
+            .ok_or_else(|| CliError::usage(format!("{env_option} or {file_option} is required")))
+    };
+    Ok((
+        required("--secret-env", "--secret-file")?,
+        required("--access-token-env", "--access-token-file")?,
+    ))
+}
+
 /// A private key from `--key FILE|-` or `--key-env VAR`, with its passphrase
 /// from `--passphrase-env` / `--passphrase-file`.
 pub fn private_key(

@@ -2,7 +2,7 @@
 
 use super::{timestamp_or_now, Command};
 use crate::args::{Parsed, Spec};
-use crate::cli::{body, print_line, private_key, short_secret, CliError, CliResult, Stdin};
+use crate::cli::{body, hmac_credentials, print_line, private_key, CliError, CliResult, Stdin};
 
 pub const COMMAND: Command = Command {
     name: "service-sign",
@@ -107,16 +107,7 @@ fn run(args: &Parsed, stdin: &Stdin) -> CliResult<i32> {
     let timestamp = timestamp_or_now(args)?;
     let body = body(args, stdin)?;
     let signature = if symmetric {
-        let secret =
-            short_secret(args, "--secret-env", "--secret-file", stdin, true)?.expect("required");
-        let token = short_secret(
-            args,
-            "--access-token-env",
-            "--access-token-file",
-            stdin,
-            true,
-        )?
-        .expect("required");
+        let (secret, token) = hmac_credentials(args, stdin)?;
         snapb2b::service::service_signature(
             secret.expose(),
             method,

@@ -6,7 +6,7 @@ use snapb2b::{Error, Status};
 use super::service_sign::check_path;
 use super::Command;
 use crate::args::{Parsed, Spec};
-use crate::cli::{body, print_line, public_key, short_secret, CliError, CliResult, Stdin};
+use crate::cli::{body, hmac_credentials, print_line, public_key, CliError, CliResult, Stdin};
 
 pub const COMMAND: Command = Command {
     name: "verify",
@@ -98,16 +98,7 @@ fn run(args: &Parsed, stdin: &Stdin) -> CliResult<i32> {
         let method = args.required("--method")?;
         let path = args.required("--path")?;
         check_path(path)?;
-        let secret =
-            short_secret(args, "--secret-env", "--secret-file", stdin, true)?.expect("required");
-        let token = short_secret(
-            args,
-            "--access-token-env",
-            "--access-token-file",
-            stdin,
-            true,
-        )?
-        .expect("required");
+        let (secret, token) = hmac_credentials(args, stdin)?;
         let body = body(args, stdin)?;
         snapb2b::service::verify_service_signature(
             secret.expose(),
