@@ -124,17 +124,22 @@ fn system_roots() -> Option<Arc<[X509]>> {
             return roots.certs.clone();
         }
     }
-    let certs = openssl_probe::probe()
-        .cert_file
-        .and_then(|path| std::fs::read(path).ok())
-        .and_then(|pem| X509::stack_from_pem(&pem).ok())
-        .filter(|certs| !certs.is_empty())
-        .map(Arc::from);
+    let previous = slot.as_ref().and_then(|roots| roots.certs.clone());
+    let certs = read_system_bundle()
+        // Handles set up earlier told libcurl not to load the bundle itself:
+        // a bundle unreadable at refresh time keeps the roots already read.
+        .or(previous);
     *slot = Some(SystemRoots {
         read_at: Instant::now(),
         certs: certs.clone(),
     });
     certs
+}
+
+fn read_system_bundle() -> Option<Arc<[X509]>> {
+    let pem = std::fs::read(openssl_probe::probe().cert_file?).ok()?;
+    let certs = X509::stack_from_pem(&pem).ok()?;
+    (!certs.is_empty()).then(|| Arc::from(certs))
 }
 
 /// Sets up a fresh handle's trust: the system roots (parsed once, see the
