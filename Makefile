@@ -10,7 +10,10 @@ REL := target/release
 LIB := $(REL)/libsnapb2b.so
 CFLAGS ?= -O2 -g -Wall -Wextra -Werror -std=c11 -D_POSIX_C_SOURCE=200809L
 BUILD := build
-VECTORS ?= $(abspath ../shared/vectors)
+FFI := crates/snapb2b-ffi
+HEADER := $(FFI)/include/snapb2b.h
+CTESTS := $(FFI)/tests/c
+VECTORS ?= $(abspath tests/vectors)
 export SNAPB2B_VECTORS := $(VECTORS)
 
 .PHONY: all build header demo test test-deps test-rust test-c test-asan test-soak soak test-fuzz fuzz test-crosscheck test-python test-php test-install bench install uninstall clean
@@ -24,28 +27,28 @@ build:
 header:
 	SNAPB2B_WRITE_HEADER=1 $(CARGO) build --release --quiet
 
-$(BUILD)/get_token: examples/get_token.c include/snapb2b.h build
+$(BUILD)/get_token: examples/get_token.c $(HEADER) build
 	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS) -Iinclude $< -L$(REL) -lsnapb2b -Wl,-rpath,$(abspath $(REL)) -o $@
+	$(CC) $(CFLAGS) -I$(FFI)/include $< -L$(REL) -lsnapb2b -Wl,-rpath,$(abspath $(REL)) -o $@
 
-$(BUILD)/test_abi: tests/c/test_abi.c tests/c/test_util.h include/snapb2b.h build
+$(BUILD)/test_abi: $(CTESTS)/test_abi.c $(CTESTS)/test_util.h $(HEADER) build
 	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS) -Wno-deprecated-declarations -pthread -Iinclude $< -L$(REL) -lsnapb2b -lcrypto -Wl,-rpath,$(abspath $(REL)) -o $@
+	$(CC) $(CFLAGS) -Wno-deprecated-declarations -pthread -I$(FFI)/include $< -L$(REL) -lsnapb2b -lcrypto -Wl,-rpath,$(abspath $(REL)) -o $@
 
-$(BUILD)/soak: tests/c/soak.c tests/c/test_util.h include/snapb2b.h build
+$(BUILD)/soak: $(CTESTS)/soak.c $(CTESTS)/test_util.h $(HEADER) build
 	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS) -pthread -Iinclude $< -L$(REL) -lsnapb2b -Wl,-rpath,$(abspath $(REL)) -o $@
+	$(CC) $(CFLAGS) -pthread -I$(FFI)/include $< -L$(REL) -lsnapb2b -Wl,-rpath,$(abspath $(REL)) -o $@
 
 # The C tests built with AddressSanitizer + UndefinedBehaviorSanitizer.
-$(BUILD)/test_abi_asan: tests/c/test_abi.c tests/c/test_util.h include/snapb2b.h build
+$(BUILD)/test_abi_asan: $(CTESTS)/test_abi.c $(CTESTS)/test_util.h $(HEADER) build
 	@mkdir -p $(BUILD)
 	$(CC) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -std=c11 \
-	  -D_POSIX_C_SOURCE=200809L -Wall -Werror -Wno-deprecated-declarations -pthread -Iinclude $< \
+	  -D_POSIX_C_SOURCE=200809L -Wall -Werror -Wno-deprecated-declarations -pthread -I$(FFI)/include $< \
 	  -L$(REL) -lsnapb2b -lcrypto -Wl,-rpath,$(abspath $(REL)) -o $@
 
-$(BUILD)/sign_tool: tests/c/sign_tool.c include/snapb2b.h build
+$(BUILD)/sign_tool: $(CTESTS)/sign_tool.c $(HEADER) build
 	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS) -Iinclude $< -L$(REL) -lsnapb2b -Wl,-rpath,$(abspath $(REL)) -o $@
+	$(CC) $(CFLAGS) -I$(FFI)/include $< -L$(REL) -lsnapb2b -Wl,-rpath,$(abspath $(REL)) -o $@
 
 # The main job end to end on the built-in sandbox provider: no network.
 demo: build $(BUILD)/get_token
@@ -58,13 +61,13 @@ test-deps:
 	@scripts/install-test-deps.sh
 
 test-rust:
-	$(CARGO) test --release --quiet
+	$(CARGO) test --release --quiet --workspace
 
 test-c: $(BUILD)/test_abi $(BUILD)/get_token $(BUILD)/wrong-key.pem
 	SNAPB2B_WRONG_KEY_FILE=$(abspath $(BUILD))/wrong-key.pem scripts/with-sandbox.sh $(BUILD)/sandbox-c --slow-ms 3000 --http-port 0 -- $(BUILD)/test_abi
 	SNAPB2B_TEST_LIGHT=1 SNAPB2B_WRONG_KEY_FILE=$(abspath $(BUILD))/wrong-key.pem scripts/with-sandbox.sh $(BUILD)/sandbox-c --slow-ms 3000 --http-port 0 -- \
 	  valgrind --quiet --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-	  --show-leak-kinds=definite,indirect --suppressions=tests/c/valgrind.supp \
+	  --show-leak-kinds=definite,indirect --suppressions=$(CTESTS)/valgrind.supp \
 	  $(BUILD)/test_abi
 	scripts/with-sandbox.sh $(BUILD)/sandbox-example -- tests/example.sh $(BUILD)/get_token
 
@@ -81,8 +84,8 @@ soak: SOAK_SECONDS = 60
 soak: test-soak
 
 test-crosscheck: $(BUILD)/sign_tool
-	tests/crosscheck.sh $(BUILD)/sign_tool $(BUILD)/crosscheck
-	tests/cli_crosscheck.sh $(REL)/snapb2b $(BUILD)/cli-crosscheck
+	$(FFI)/tests/crosscheck.sh $(BUILD)/sign_tool $(BUILD)/crosscheck
+	crates/snapb2b-cli/tests/cli_crosscheck.sh $(REL)/snapb2b $(BUILD)/cli-crosscheck
 
 test-python: build
 	scripts/with-sandbox.sh $(BUILD)/sandbox-py --slow-ms 3000 -- python3 -m pytest -q bindings/python/tests
@@ -100,7 +103,7 @@ install: build
 	ln -sf libsnapb2b.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsnapb2b.so.0
 	ln -sf libsnapb2b.so.0 $(DESTDIR)$(LIBDIR)/libsnapb2b.so
 	install -m 0644 $(REL)/libsnapb2b.a $(DESTDIR)$(LIBDIR)/libsnapb2b.a
-	install -m 0644 include/snapb2b.h $(DESTDIR)$(INCLUDEDIR)/snapb2b.h
+	install -m 0644 $(HEADER) $(DESTDIR)$(INCLUDEDIR)/snapb2b.h
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' \
 	  -e "s|@LIBS_PRIVATE@|$$(scripts/static-libs.sh $(REL)/libsnapb2b.a)|" \
 	  snapb2b.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/snapb2b.pc

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Writes the hand-made seed inputs (files named seed-*) into fuzz/corpus/<target>/
-# from real material: the public demo key (../shared/vectors), the provider
+# from real material: the public demo key (tests/vectors), the provider
 # documents' sample requests and responses, sample configs and HTTP requests.
 # The corpus is committed; run this only to rebuild the seeds (it replaces the
 # seed-* files and keeps whatever the fuzzer added).
 #   fuzz/make-seeds.sh [DEMO_KEY_PEM]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-key=${1:-${SNAPB2B_DEMO_KEY:-$here/../../shared/vectors/public-demo-key.pem}}
+key=${1:-${SNAPB2B_DEMO_KEY:-$here/../tests/vectors/public-demo-key.pem}}
 [ -r "$key" ] || { echo "make-seeds: demo key not found: $key" >&2; exit 1; }
 command -v openssl >/dev/null || { echo "make-seeds: needs the openssl command" >&2; exit 1; }
 

@@ -77,26 +77,13 @@ if ! command -v c++ >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq g++ >/dev/null
 fi
 
-# The sandbox target needs snapb2b::sandbox::parse_request_for_fuzzing.
-features=()
-skipped=()
-if grep -rqs 'pub fn parse_request_for_fuzzing' "$ROOT/src/sandbox/"; then
-  features=(--features sandbox)
-else
-  kept=()
-  for t in "${targets[@]}"; do
-    if [[ $t == sandbox_request ]]; then skipped+=("$t"); else kept+=("$t"); fi
-  done
-  targets=(${kept[@]+"${kept[@]}"})
-fi
-
 # --- build ----------------------------------------------------------------------
 build_start=$SECONDS
 unset CARGO_TARGET_DIR
 if [[ ${SNAPB2B_FUZZ_BUILDER:-} != cargo ]] && cargo fuzz --version >/dev/null 2>&1; then
   builder="cargo fuzz build"
   (cd "$FUZZ" && cargo fuzz build --sanitizer none --debug-assertions --target-dir "$TARGET_DIR" \
-      ${features[@]+"${features[@]}"}) >"$FUZZ/.build.log" 2>&1 || build_failed=1
+) >"$FUZZ/.build.log" 2>&1 || build_failed=1
 else
   # Exactly what cargo-fuzz 0.13 runs for `build --sanitizer none --debug-assertions`.
   builder="cargo build (cargo-fuzz's flags)"
@@ -106,7 +93,7 @@ else
 -Cllvm-args=-sanitizer-coverage-stack-depth -Cdebug-assertions -Ccodegen-units=1${RUSTFLAGS:+ $RUSTFLAGS}" \
     cargo build --manifest-path "$FUZZ/Cargo.toml" --target "$TRIPLE" --release \
       --config 'profile.release.debug="line-tables-only"' --bins --target-dir "$TARGET_DIR" \
-      ${features[@]+"${features[@]}"}) >"$FUZZ/.build.log" 2>&1 || build_failed=1
+) >"$FUZZ/.build.log" 2>&1 || build_failed=1
 fi
 if [[ -n ${build_failed:-} ]]; then
   tail -40 "$FUZZ/.build.log" >&2
@@ -115,9 +102,6 @@ if [[ -n ${build_failed:-} ]]; then
   exit 1
 fi
 echo "fuzz: built the fuzz targets with $builder in $((SECONDS - build_start)) s"
-for t in ${skipped[@]+"${skipped[@]}"}; do
-  echo "fuzz: $t skipped (snapb2b::sandbox::parse_request_for_fuzzing does not exist yet)"
-done
 
 # --- run --------------------------------------------------------------------------
 BIN=$TARGET_DIR/$TRIPLE/release
@@ -226,9 +210,5 @@ if ((merge)); then
   done
 fi
 
-if ((${#skipped[@]})); then
-  echo "fuzz: $passed passed, $failed failed, ${#skipped[@]} skipped"
-else
-  echo "fuzz: $passed passed, $failed failed"
-fi
+echo "fuzz: $passed passed, $failed failed"
 ((failed == 0))

@@ -39,7 +39,7 @@ check "no config: usage, exit 2" bash -c '"$0" >/dev/null 2>&1; test $? -eq 2' "
 # The example's whole life (load, request, free) under valgrind.
 if command -v valgrind >/dev/null; then
   out=$(valgrind --quiet --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-    --show-leak-kinds=definite,indirect --suppressions=tests/c/valgrind.supp \
+    --show-leak-kinds=definite,indirect --suppressions=crates/snapb2b-ffi/tests/c/valgrind.supp \
     "$bin" "$dir/config-klikoo.json" 2>&1)
   status=$?
   check "valgrind: clean run, exit $status ($out)" test $status -eq 0

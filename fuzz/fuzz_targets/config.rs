@@ -42,7 +42,7 @@ fn check(json: &str, kind: ConfigKind) -> bool {
             true
         }
         Err(e) => {
-            assert_eq!(e.status, Status::InvalidArgument, "{e:?}");
+            assert_eq!(e.status, Status::B2B_INVALID_ARGUMENT, "{e:?}");
             if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(json) {
                 for name in SECRET_KEYS {
                     if let Some(Value::String(secret)) = map.get(name) {

@@ -49,7 +49,7 @@ fuzz_target!(|data: &[u8]| {
     let out = match minify_json(&input) {
         Ok(out) => out,
         Err(e) => {
-            assert_eq!(e.status, Status::InvalidArgument, "{e:?}");
+            assert_eq!(e.status, Status::B2B_INVALID_ARGUMENT, "{e:?}");
             return;
         }
     };

@@ -23,11 +23,11 @@ fuzz_target!(|data: &[u8]| {
             // A key that parses but cannot sign must fail cleanly too.
             if let Err(e) = snapb2b::sign::b2b_signature(&k, "CLIENT", "2024-01-01T00:00:00+07:00")
             {
-                assert_eq!(e.status, Status::Crypto, "{e:?}");
+                assert_eq!(e.status, Status::B2B_CRYPTO, "{e:?}");
             }
         }
         Err(e) => {
-            assert_eq!(e.status, Status::Key, "{e:?}");
+            assert_eq!(e.status, Status::B2B_KEY, "{e:?}");
             if let Some(p) = &pass {
                 common::assert_not_echoed(&e, "passphrase", p);
             }

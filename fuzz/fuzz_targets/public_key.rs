@@ -22,8 +22,8 @@ fuzz_target!(|data: &[u8]| {
             // Whatever key was accepted, verifying with it must fail cleanly.
             let e = snapb2b::service::verify_b2b(&k, "CLIENT", "2024-01-01T00:00:00Z", "c2ln", 0)
                 .unwrap_err();
-            assert!(matches!(e.status, Status::SignatureInvalid | Status::Crypto), "{e:?}");
+            assert!(matches!(e.status, Status::B2B_SIGNATURE_INVALID | Status::B2B_CRYPTO), "{e:?}");
         }
-        Err(e) => assert_eq!(e.status, Status::Key, "{e:?}"),
+        Err(e) => assert_eq!(e.status, Status::B2B_KEY, "{e:?}"),
     }
 });

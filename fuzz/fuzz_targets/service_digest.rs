@@ -34,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
     let digest = match service::body_digest_hex(Some(&body)) {
         Ok(d) => d,
         Err(e) => {
-            assert_eq!(e.status, Status::InvalidArgument, "{e:?}");
+            assert_eq!(e.status, Status::B2B_INVALID_ARGUMENT, "{e:?}");
             assert!(snapb2b::minify::minify_json(&body).is_err());
             return;
         }
@@ -51,14 +51,14 @@ fuzz_target!(|data: &[u8]| {
     let body = Some(body.as_str());
     match service::asymmetric_string_to_sign(&method, &path, body, &timestamp) {
         Ok(s) => assert!(s.contains(&format!(":{digest}:")), "{s:?}"),
-        Err(e) => assert_eq!(e.status, Status::InvalidArgument, "{e:?}"),
+        Err(e) => assert_eq!(e.status, Status::B2B_INVALID_ARGUMENT, "{e:?}"),
     }
     match service::symmetric_string_to_sign(&method, &path, &token, body, &timestamp) {
         Ok(s) => assert!(s.contains(&format!(":{digest}:")), "{s:?}"),
-        Err(e) => assert_eq!(e.status, Status::InvalidArgument, "{e:?}"),
+        Err(e) => assert_eq!(e.status, Status::B2B_INVALID_ARGUMENT, "{e:?}"),
     }
     if let Err(e) = service::check_freshness(&timestamp, 300, NOW) {
-        assert_eq!(e.status, Status::SignatureInvalid, "{e:?}");
+        assert_eq!(e.status, Status::B2B_SIGNATURE_INVALID, "{e:?}");
     }
     // max_skew_s 0: only the timestamp's form is checked, so the result does
     // not depend on the wall clock.
@@ -66,7 +66,7 @@ fuzz_target!(|data: &[u8]| {
         "client-secret", &method, &path, &token, body, &timestamp, &signature, 0,
     ) {
         assert!(
-            matches!(e.status, Status::InvalidArgument | Status::SignatureInvalid),
+            matches!(e.status, Status::B2B_INVALID_ARGUMENT | Status::B2B_SIGNATURE_INVALID),
             "{e:?}"
         );
         common::assert_one_line(&e);

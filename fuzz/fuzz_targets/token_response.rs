@@ -78,8 +78,8 @@ fuzz_target!(|data: &[u8]| {
             }
             Err(e) => {
                 match e.status {
-                    Status::Provider => assert_eq!(e.http_status, Some(response.status)),
-                    Status::Protocol => assert!(response.is_success()),
+                    Status::B2B_PROVIDER => assert_eq!(e.http_status, Some(response.status)),
+                    Status::B2B_PROTOCOL => assert!(response.is_success()),
                     other => panic!("unexpected status {other:?}: {e:?}"),
                 }
                 common::assert_one_line(&e);

@@ -40,7 +40,7 @@ def _candidates() -> List[Tuple[str, str]]:
 
 
 def _declare(lib: ctypes.CDLL) -> None:
-    """Declares every function of include/snapb2b.h. Raises AttributeError
+    """Declares every function of snapb2b.h. Raises AttributeError
     when a symbol is missing."""
     lib.b2b_free.argtypes = [c_void_p]
     lib.b2b_free.restype = None

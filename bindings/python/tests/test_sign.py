@@ -64,7 +64,7 @@ def test_sign_accepts_documented_key_spellings(rsa_keys, pem):
 
 def vectors_file():
     env = os.environ.get("SNAPB2B_VECTORS")
-    base = Path(env) if env else REPO.parent / "shared" / "vectors"
+    base = Path(env) if env else REPO / "tests" / "vectors"
     return base / "snap-vectors.json" if base.is_dir() else base
 
 

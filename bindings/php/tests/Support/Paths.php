@@ -18,12 +18,12 @@ final class Paths
         return dirname(__DIR__, 4);
     }
 
-    /** The public test vectors, or null: $SNAPB2B_VECTORS, else ../shared/vectors beside the repository. */
+    /** The public test vectors, or null: $SNAPB2B_VECTORS, else the copy in tests/vectors/. */
     public static function vectorsDir(): ?string
     {
         $env = getenv('SNAPB2B_VECTORS');
         $candidates = is_string($env) && $env !== '' ? [$env] : [];
-        $candidates[] = dirname(self::repoRoot()) . '/shared/vectors';
+        $candidates[] = self::repoRoot() . '/tests/vectors';
         foreach ($candidates as $dir) {
             if (is_file($dir . '/snap-vectors.json')) {
                 return $dir;

@@ -1,0 +1,290 @@
+//! What every subcommand shares: the error type, stdout, and reading inputs
+//! (files, stdin, environment variables) without ever echoing a secret.
+
+use std::cell::Cell;
+use std::io::{Read, Write};
+use std::path::Path;
+
+use snapb2b::secret::{SecretBytes, SecretString};
+use snapb2b::{Error, Status};
+
+/// Why a subcommand stopped.
+#[derive(Debug)]
+pub enum CliError {
+    /// Bad command line: printed with the subcommand's usage, exit 1.
+    Usage(String),
+    /// A library failure: printed as `snapb2b: NAME: message`, exit = status.
+    Lib(Error),
+}
+
+impl CliError {
+    pub fn usage(message: impl Into<String>) -> CliError {
+        CliError::Usage(message.into())
+    }
+}
+
+impl From<Error> for CliError {
+    fn from(e: Error) -> CliError {
+        CliError::Lib(e)
+    }
+}
+
+pub type CliResult<T> = std::result::Result<T, CliError>;
+
+/// Writes `text` and a newline to stdout. A closed pipe (`| head`) is not an
+/// error worth a message; other write failures are.
+pub fn print_line(text: &str) -> CliResult<()> {
+    let mut out = std::io::stdout().lock();
+    let result = out
+        .write_all(text.as_bytes())
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(CliError::Lib(Error::new(
+            Status::B2B_INTERNAL,
+            format!("cannot write to stdout: {}", e.kind()),
+        ))),
+    }
+}
+
+/// One line to stderr, prefixed `snapb2b: `.
+pub fn note(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "snapb2b: {text}");
+}
+
+/// Hands out stdin at most once per invocation.
+#[derive(Default)]
+pub struct Stdin {
+    used: Cell<Option<&'static str>>,
+}
+
+impl Stdin {
+    /// All of stdin, for the input named `what` (an option name).
+    pub fn read(&self, what: &'static str) -> CliResult<SecretBytes> {
+        if let Some(first) = self.used.get() {
+            return Err(CliError::usage(format!(
+                "{first} and {what} both read stdin: only one input can come from stdin"
+            )));
+        }
+        self.used.set(Some(what));
+        let mut buf = Vec::new();
+        let result = std::io::stdin().lock().read_to_end(&mut buf);
+        let buf = SecretBytes::new(buf);
+        result.map_err(|e| {
+            CliError::Lib(Error::invalid_argument(format!(
+                "{what}: cannot read stdin: {}",
+                e.kind()
+            )))
+        })?;
+        Ok(buf)
+    }
+}
+
+fn utf8(bytes: &SecretBytes, status: Status, what: &str) -> CliResult<SecretString> {
+    std::str::from_utf8(bytes)
+        .map(SecretString::from)
+        .map_err(|_| CliError::Lib(Error::new(status, format!("{what} is not UTF-8 text"))))
+}
+
+/// Environment variable names as POSIX shells write them. Checked before
+/// use so that a secret passed where its variable's name belongs is never
+/// echoed back in "variable ... is not set".
+fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The value of environment variable `name`, for option `option`.
+pub fn env_secret(option: &str, name: &str, status: Status) -> CliResult<SecretString> {
+    if !is_env_name(name) {
+        return Err(CliError::usage(format!(
+            "{option} needs the NAME of an environment variable (the value given is not a variable name; not shown)"
+        )));
+    }
+    match std::env::var_os(name) {
+        None => Err(CliError::Lib(Error::new(
+            status,
+            format!("{option}: environment variable {name} is not set"),
+        ))),
+        Some(v) => match v.into_string() {
+            Ok(s) => Ok(SecretString::new(s)),
+            Err(_) => Err(CliError::Lib(Error::new(
+                status,
+                format!("{option}: environment variable {name} is not UTF-8"),
+            ))),
+        },
+    }
+}
+
+/// Reads a file holding a secret. The path is not shown in messages: the
+/// secret itself may have been passed where its path belongs.
+pub fn file_secret(option: &str, path: &str, status: Status) -> CliResult<SecretString> {
+    let bytes = std::fs::read(Path::new(path)).map_err(|e| {
+        CliError::Lib(Error::new(
+            status,
+            format!(
+                "{option}: cannot read the file (path not shown): {}",
+                e.kind()
+            ),
+        ))
+    })?;
+    utf8(&SecretBytes::new(bytes), status, option)
+}
+
+/// A short secret (client secret, access token, passphrase) with the line
+/// end a file or `echo` leaves behind removed.
+pub fn trim_line_end(s: SecretString) -> SecretString {
+    let trimmed = s.expose().trim_end_matches(['\r', '\n']);
+    if trimmed.len() == s.expose().len() {
+        s
+    } else {
+        SecretString::from(trimmed)
+    }
+}
+
+/// A short secret from `--NAME-env VAR` or `--NAME-file FILE` (exactly one
+/// required when `required`).
+pub fn short_secret(
+    args: &crate::args::Parsed,
+    env_option: &'static str,
+    file_option: &'static str,
+    stdin: &Stdin,
+    required: bool,
+) -> CliResult<Option<SecretString>> {
+    let chosen = if required {
+        Some(args.exactly_one(&[env_option, file_option])?)
+    } else {
+        args.at_most_one(&[env_option, file_option])?
+    };
+    let value = match chosen {
+        None => return Ok(None),
+        Some(opt) if opt == env_option => env_secret(
+            opt,
+            args.value(opt).unwrap_or(""),
+            Status::B2B_INVALID_ARGUMENT,
+        )?,
+        Some(opt) => match args.value(opt).unwrap_or("") {
+            "-" => utf8(&stdin.read(file_option)?, Status::B2B_INVALID_ARGUMENT, opt)?,
+            path => file_secret(opt, path, Status::B2B_INVALID_ARGUMENT)?,
+        },
+    };
+    let value = trim_line_end(value);
+    if value.expose().is_empty() {
+        return Err(CliError::Lib(Error::invalid_argument(format!(
+            "{} is empty",
+            chosen.unwrap_or(env_option)
+        ))));
+    }
+    Ok(Some(value))
+}
+
+/// The client secret and access token an HMAC service signature is computed
+/// with (`--secret-env|--secret-file`, `--access-token-env|--access-token-file`).
+pub fn hmac_credentials(
+    args: &crate::args::Parsed,
+    stdin: &Stdin,
+) -> CliResult<(SecretString, SecretString)> {
+    let required = |env_option, file_option| {
+        short_secret(args, env_option, file_option, stdin, true)?
+            .ok_or_else(|| CliError::usage(format!("{env_option} or {file_option} is required")))
+    };
+    Ok((
+        required("--secret-env", "--secret-file")?,
+        required("--access-token-env", "--access-token-file")?,
+    ))
+}
+
+/// A private key from `--key FILE|-` or `--key-env VAR`, with its passphrase
+/// from `--passphrase-env` / `--passphrase-file`.
+pub fn private_key(
+    args: &crate::args::Parsed,
+    stdin: &Stdin,
+) -> CliResult<snapb2b::keys::PrivateKey> {
+    let text = match args.exactly_one(&["--key", "--key-env"])? {
+        "--key-env" => env_secret(
+            "--key-env",
+            args.value("--key-env").unwrap_or(""),
+            Status::B2B_KEY,
+        )?,
+        _ => match args.value("--key").unwrap_or("") {
+            "-" => utf8(&stdin.read("--key")?, Status::B2B_KEY, "the key on stdin")?,
+            path if looks_like_key_text(path) => {
+                return Err(CliError::usage(
+                    "--key takes a file path, and this looks like key text (not shown): \
+                     pass the key on stdin with `--key -` or in a variable with `--key-env VAR`",
+                ))
+            }
+            path => snapb2b::keys::read_key_file(Path::new(path))?,
+        },
+    };
+    let passphrase = short_secret(args, "--passphrase-env", "--passphrase-file", stdin, false)?;
+    Ok(snapb2b::keys::PrivateKey::parse(
+        text.expose(),
+        passphrase.as_ref().map(|p| p.expose()),
+    )?)
+}
+
+/// Key text where a path belongs (it would otherwise end up in a message).
+fn looks_like_key_text(path: &str) -> bool {
+    path.len() > 1024 || path.contains("-----") || path.chars().any(char::is_control)
+}
+
+/// A public key from `--public-key FILE|-`.
+pub fn public_key(
+    args: &crate::args::Parsed,
+    stdin: &Stdin,
+) -> CliResult<snapb2b::keys::PublicKey> {
+    let text = match args.required("--public-key")? {
+        "-" => utf8(
+            &stdin.read("--public-key")?,
+            Status::B2B_KEY,
+            "the key on stdin",
+        )?,
+        path => {
+            let bytes = std::fs::read(path).map_err(|e| {
+                CliError::Lib(Error::key(format!(
+                    "cannot read --public-key file {}: {}",
+                    crate::args::shown(path),
+                    e.kind()
+                )))
+            })?;
+            utf8(
+                &SecretBytes::new(bytes),
+                Status::B2B_KEY,
+                "--public-key file",
+            )?
+        }
+    };
+    Ok(snapb2b::keys::PublicKey::parse(text.expose())?)
+}
+
+/// A JSON body from `--body-file F`, `--body -` / `--body-stdin` or inline
+/// `--body TEXT`; `None` when no body was given.
+pub fn body(args: &crate::args::Parsed, stdin: &Stdin) -> CliResult<Option<String>> {
+    let bytes = match args.at_most_one(&["--body", "--body-file", "--body-stdin"])? {
+        None => return Ok(None),
+        Some("--body-stdin") => stdin.read("--body-stdin")?,
+        Some("--body") if args.value("--body") == Some("-") => stdin.read("--body")?,
+        Some("--body") => return Ok(args.value("--body").map(str::to_string)),
+        Some(opt) => {
+            let path = args.value(opt).unwrap_or("");
+            if path == "-" {
+                stdin.read("--body-file")?
+            } else {
+                SecretBytes::new(std::fs::read(path).map_err(|e| {
+                    CliError::Lib(Error::invalid_argument(format!(
+                        "cannot read --body-file {}: {}",
+                        crate::args::shown(path),
+                        e.kind()
+                    )))
+                })?)
+            }
+        }
+    };
+    std::str::from_utf8(&bytes)
+        .map(|s| Some(s.to_string()))
+        .map_err(|_| CliError::Lib(Error::invalid_argument("the body is not UTF-8 text")))
+}

@@ -1,0 +1,1209 @@
+//! The sandbox provider over real HTTPS: signed requests made with openssl,
+//! sent with libcurl verifying the sandbox CA.
+
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use chrono::{DateTime, FixedOffset, Utc};
+use curl::easy::{Easy, List};
+use openssl::hash::MessageDigest;
+use openssl::pkey::{PKey, Private};
+use openssl::rsa::Rsa;
+use openssl::sign::Signer;
+use serde_json::{json, Value};
+use snapb2b_sandbox::{
+    Sandbox, SandboxOptions, KLIKOO_CLIENT_ID, KLIKOO_CLIENT_SECRET, SANDBOX_CLIENT_ID,
+};
+
+const DOKU: &str = "/authorization/v1/access-token/b2b";
+const NICEPAY: &str = "/nicepay/v1.0/access-token/b2b";
+const SNAP: &str = "/v1.0/access-token/b2b";
+const KLIKOO: &str = "/v1/open-api/access-token";
+
+// ---------------------------------------------------------------- helpers
+
+fn start(options: SandboxOptions) -> Sandbox {
+    Sandbox::start(options).expect("sandbox starts")
+}
+
+fn start_default() -> Sandbox {
+    start(SandboxOptions {
+        slow_ms: 300,
+        http_port: Some(0),
+        ..SandboxOptions::default()
+    })
+}
+
+/// One sandbox for the tests that neither count requests nor depend on the
+/// options, so the suite does not pay for key generation a dozen times. It
+/// lives in its own dir under cargo's target tmp dir; dirs of earlier runs
+/// (other pids) are removed here. It has a plain listener and `EXTRA-CLIENT`
+/// registered with [`Shared::extra_key`] (as a PKCS#1 public key file).
+struct Shared {
+    sb: Sandbox,
+    extra_key: PKey<Private>,
+}
+
+fn shared() -> &'static Shared {
+    static SHARED: OnceLock<Shared> = OnceLock::new();
+    SHARED.get_or_init(|| {
+        let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let ours = format!("sandbox-shared-{}", std::process::id());
+        if let Ok(entries) = fs::read_dir(base) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let pid = name
+                    .strip_prefix("sandbox-shared-")
+                    .and_then(|p| p.parse().ok());
+                // Only a finished run's dir: another run may be using its own now.
+                if pid.is_some_and(|pid| !process_alive(pid)) {
+                    let _ = fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        let dir = base.join(ours);
+        fs::create_dir_all(&dir).unwrap();
+        let extra_key = other_key();
+        let pkcs1 = dir.join("extra-pkcs1.pem");
+        fs::write(
+            &pkcs1,
+            extra_key.rsa().unwrap().public_key_to_pem_pkcs1().unwrap(),
+        )
+        .unwrap();
+        let sb = start(SandboxOptions {
+            dir: Some(dir),
+            http_port: Some(0),
+            clients: vec![("EXTRA-CLIENT".into(), pkcs1)],
+            ..SandboxOptions::default()
+        });
+        Shared { sb, extra_key }
+    })
+}
+
+#[cfg(unix)]
+fn process_alive(pid: libc::pid_t) -> bool {
+    // SAFETY: signal 0 only checks that the process exists.
+    let exists = unsafe { libc::kill(pid, 0) } == 0;
+    exists || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+#[cfg(not(unix))]
+fn process_alive(_pid: i32) -> bool {
+    true
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "snapb2b-sandbox-test-{}-{name}-{}",
+        std::process::id(),
+        Utc::now().timestamp_nanos_opt().unwrap_or(0)
+    ));
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn merchant_key(sb: &Sandbox) -> PKey<Private> {
+    PKey::private_key_from_pem(&fs::read(sb.private_key_file()).unwrap()).unwrap()
+}
+
+fn other_key() -> PKey<Private> {
+    PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap()
+}
+
+/// `yyyy-MM-ddTHH:mm:ss+07:00`, `offset_secs` away from now.
+fn timestamp(offset_secs: i64) -> String {
+    let wib = FixedOffset::east_opt(7 * 3600).unwrap();
+    (Utc::now() + chrono::Duration::seconds(offset_secs))
+        .with_timezone(&wib)
+        .format("%Y-%m-%dT%H:%M:%S%:z")
+        .to_string()
+}
+
+fn sign(key: &PKey<Private>, client_id: &str, timestamp: &str) -> String {
+    let mut signer = Signer::new(MessageDigest::sha256(), key).unwrap();
+    STANDARD.encode(
+        signer
+            .sign_oneshot_to_vec(format!("{client_id}|{timestamp}").as_bytes())
+            .unwrap(),
+    )
+}
+
+#[derive(Debug)]
+struct Reply {
+    status: u32,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+type Headers = Vec<(&'static str, String)>;
+/// What, request headers, body, expected HTTP status, code and message.
+type Case<'a, B> = (&'a str, Headers, B, u32, &'a str, &'a str);
+
+/// One request on `easy` (reusing its connection when it can).
+fn perform(
+    easy: &mut Easy,
+    method: &str,
+    url: &str,
+    headers: &Headers,
+    body: &[u8],
+    ca: &Path,
+) -> Result<Reply, curl::Error> {
+    easy.url(url)?;
+    easy.cainfo(ca)?;
+    easy.ssl_verify_peer(true)?;
+    easy.ssl_verify_host(true)?;
+    easy.timeout(Duration::from_secs(10))?;
+    if method == "POST" {
+        easy.post(true)?;
+        easy.post_fields_copy(body)?;
+    } else {
+        easy.get(true)?;
+    }
+    let mut list = List::new();
+    for (name, value) in headers {
+        list.append(&format!("{name}: {value}"))?;
+    }
+    easy.http_headers(list)?;
+    let mut out = Vec::new();
+    let mut got_headers = Vec::new();
+    {
+        let mut t = easy.transfer();
+        t.header_function(|line| {
+            let line = String::from_utf8_lossy(line).trim_end().to_string();
+            if line.starts_with("HTTP/") {
+                got_headers.clear();
+            } else if let Some((n, v)) = line.split_once(':') {
+                got_headers.push((n.trim().to_string(), v.trim().to_string()));
+            }
+            true
+        })?;
+        t.write_function(|d| {
+            out.extend_from_slice(d);
+            Ok(d.len())
+        })?;
+        t.perform()?;
+    }
+    Ok(Reply {
+        status: easy.response_code()?,
+        headers: got_headers,
+        body: out,
+    })
+}
+
+fn snap_headers(key: &PKey<Private>, client_id: &str, ts: &str) -> Headers {
+    vec![
+        ("Content-Type", "application/json".into()),
+        ("X-TIMESTAMP", ts.into()),
+        ("X-CLIENT-KEY", client_id.into()),
+        ("X-SIGNATURE", sign(key, client_id, ts)),
+    ]
+}
+
+const GRANT: &[u8] = br#"{"grantType":"client_credentials"}"#;
+
+fn snap_token(sb: &Sandbox, easy: &mut Easy, path: &str, client_id: &str) -> Reply {
+    let headers = snap_headers(&merchant_key(sb), client_id, &timestamp(0));
+    perform(
+        easy,
+        "POST",
+        &format!("{}{path}", sb.base_url()),
+        &headers,
+        GRANT,
+        &sb.ca_file(),
+    )
+    .unwrap()
+}
+
+fn klikoo_headers(key: &PKey<Private>, client_id: &str, ts: &str) -> Headers {
+    vec![
+        ("Content-Type", "application/json".into()),
+        ("Open-Api-Timestamp", ts.into()),
+        ("Open-Api-Signature", sign(key, client_id, ts)),
+    ]
+}
+
+fn klikoo_body(client_id: &str, secret: &str) -> Vec<u8> {
+    json!({
+        "grant_type": "client_credentials",
+        "additional_info": {"client_id": client_id, "client_secret": secret},
+    })
+    .to_string()
+    .into_bytes()
+}
+
+fn klikoo_token(sb: &Sandbox, easy: &mut Easy, client_id: &str) -> Reply {
+    let headers = klikoo_headers(&merchant_key(sb), client_id, &timestamp(0));
+    let body = klikoo_body(client_id, KLIKOO_CLIENT_SECRET);
+    perform(
+        easy,
+        "POST",
+        &format!("{}{KLIKOO}", sb.base_url()),
+        &headers,
+        &body,
+        &sb.ca_file(),
+    )
+    .unwrap()
+}
+
+fn get(sb: &Sandbox, easy: &mut Easy, path: &str) -> Reply {
+    let url = format!("{}{path}", sb.base_url());
+    perform(easy, "GET", &url, &vec![], b"", &sb.ca_file()).unwrap()
+}
+
+fn keys(v: &Value) -> Vec<&str> {
+    v.as_object().unwrap().keys().map(String::as_str).collect()
+}
+
+fn assert_token(v: &Value) -> String {
+    let t = v.as_str().expect("token is a string");
+    assert!(t.len() >= 32, "token too short: {} chars", t.len());
+    t.to_string()
+}
+
+// ---------------------------------------------------------------- success shapes
+
+#[test]
+fn every_provider_issues_a_token_in_its_own_shape() {
+    let sb = &shared().sb;
+    let mut easy = Easy::new();
+    let mut tokens = Vec::new();
+
+    let doku = snap_token(sb, &mut easy, DOKU, SANDBOX_CLIENT_ID);
+    assert_eq!(doku.status, 200);
+    let v = doku.json();
+    assert_eq!(
+        keys(&v),
+        [
+            "responseCode",
+            "responseMessage",
+            "accessToken",
+            "tokenType",
+            "expiresIn",
+            "additionalInfo"
+        ]
+    );
+    assert_eq!(v["responseCode"], "2007300");
+    assert_eq!(v["responseMessage"], "Successful");
+    assert_eq!(v["tokenType"], "Bearer");
+    assert_eq!(v["expiresIn"], json!(900), "DOKU sends a number");
+    assert_eq!(v["additionalInfo"], "");
+    tokens.push(assert_token(&v["accessToken"]));
+    assert_eq!(doku.header("X-CLIENT-KEY"), Some(SANDBOX_CLIENT_ID));
+    let server_ts = doku.header("X-TIMESTAMP").expect("DOKU X-TIMESTAMP");
+    let server_time = DateTime::parse_from_rfc3339(server_ts).unwrap();
+    assert!(
+        (Utc::now() - server_time.with_timezone(&Utc))
+            .num_seconds()
+            .abs()
+            < 60
+    );
+    assert_eq!(doku.header("Content-Type"), Some("application/json"));
+    assert!(doku.header("Date").is_some());
+
+    for path in [
+        NICEPAY,
+        SNAP,
+        "/snap/v1.0/access-token/b2b",
+        "/openapi/v1.0/access-token/b2b",
+    ] {
+        let r = snap_token(sb, &mut easy, path, SANDBOX_CLIENT_ID);
+        assert_eq!(r.status, 200, "{path}");
+        let v = r.json();
+        assert_eq!(
+            keys(&v),
+            [
+                "responseCode",
+                "responseMessage",
+                "accessToken",
+                "tokenType",
+                "expiresIn"
+            ],
+            "{path}"
+        );
+        assert_eq!(v["responseCode"], "2007300");
+        assert_eq!(v["expiresIn"], json!("900"), "{path} sends a string");
+        tokens.push(assert_token(&v["accessToken"]));
+    }
+
+    let r = klikoo_token(sb, &mut easy, KLIKOO_CLIENT_ID);
+    assert_eq!(r.status, 200);
+    let v = r.json();
+    assert_eq!(keys(&v), ["response_code", "response_message", "data"]);
+    assert_eq!(v["response_code"], "200012000");
+    assert_eq!(v["response_message"], "Sukses");
+    assert_eq!(
+        keys(&v["data"]),
+        ["access_token", "token_type", "expires_in"]
+    );
+    assert_eq!(v["data"]["token_type"], "Bearer");
+    assert_eq!(v["data"]["expires_in"], json!(900));
+    tokens.push(assert_token(&v["data"]["access_token"]));
+
+    let mut unique = tokens.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), tokens.len(), "tokens are fresh each time");
+}
+
+#[test]
+fn timestamp_forms_utc_and_milliseconds_are_accepted() {
+    let sb = &shared().sb;
+    let key = merchant_key(sb);
+    let mut easy = Easy::new();
+    for ts in [
+        Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        Utc::now().format("%Y-%m-%dT%H:%M:%S%.3f+00:00").to_string(),
+        timestamp(0),
+    ] {
+        let headers = snap_headers(&key, SANDBOX_CLIENT_ID, &ts);
+        let url = format!("{}{SNAP}", sb.base_url());
+        let r = perform(&mut easy, "POST", &url, &headers, GRANT, &sb.ca_file()).unwrap();
+        assert_eq!(r.status, 200, "{ts}: {}", String::from_utf8_lossy(&r.body));
+    }
+}
+
+// ---------------------------------------------------------------- rejections
+
+#[test]
+fn snap_rejections_carry_the_standard_codes() {
+    let sb = start_default();
+    let key = merchant_key(&sb);
+    let wrong_key = other_key();
+    let id = SANDBOX_CLIENT_ID;
+    let now = timestamp(0);
+    let without = |name: &str| -> Headers {
+        snap_headers(&key, id, &now)
+            .into_iter()
+            .filter(|(n, _)| *n != name)
+            .collect()
+    };
+    let mut bad_base64 = snap_headers(&key, id, &now);
+    bad_base64[3].1 = "!!not base64!!".into();
+    let malformed_ts = "2024-12-31 10:11:40";
+
+    let cases: Vec<Case<&[u8]>> = vec![
+        (
+            "signed with another key",
+            snap_headers(&wrong_key, id, &now),
+            GRANT,
+            401,
+            "4017300",
+            "Unauthorized. Signature",
+        ),
+        (
+            "signature not base64",
+            bad_base64,
+            GRANT,
+            401,
+            "4017300",
+            "Unauthorized. Signature",
+        ),
+        (
+            "unknown client",
+            snap_headers(&key, "NOBODY", &now),
+            GRANT,
+            401,
+            "4017300",
+            "Unauthorized. Unknown Client",
+        ),
+        (
+            "timestamp 400 s old",
+            snap_headers(&key, id, &timestamp(-400)),
+            GRANT,
+            401,
+            "4017300",
+            "Unauthorized. Stale Timestamp",
+        ),
+        (
+            "timestamp 400 s ahead",
+            snap_headers(&key, id, &timestamp(400)),
+            GRANT,
+            401,
+            "4017300",
+            "Unauthorized. Stale Timestamp",
+        ),
+        (
+            "malformed timestamp",
+            snap_headers(&key, id, malformed_ts),
+            GRANT,
+            400,
+            "4007301",
+            "Invalid Field Format X-TIMESTAMP",
+        ),
+        (
+            "missing X-TIMESTAMP",
+            without("X-TIMESTAMP"),
+            GRANT,
+            400,
+            "4007302",
+            "Invalid Mandatory Field X-TIMESTAMP",
+        ),
+        (
+            "missing X-CLIENT-KEY",
+            without("X-CLIENT-KEY"),
+            GRANT,
+            400,
+            "4007302",
+            "Invalid Mandatory Field X-CLIENT-KEY",
+        ),
+        (
+            "missing X-SIGNATURE",
+            without("X-SIGNATURE"),
+            GRANT,
+            400,
+            "4007302",
+            "Invalid Mandatory Field X-SIGNATURE",
+        ),
+        (
+            "missing grantType",
+            snap_headers(&key, id, &now),
+            br#"{"additionalInfo":{}}"#,
+            400,
+            "4007302",
+            "Invalid Mandatory Field grantType",
+        ),
+        (
+            "wrong grantType",
+            snap_headers(&key, id, &now),
+            br#"{"grantType":"password"}"#,
+            400,
+            "4007301",
+            "Invalid Field Format grantType",
+        ),
+        (
+            "body not JSON",
+            snap_headers(&key, id, &now),
+            b"grantType=client_credentials",
+            400,
+            "4007300",
+            "Bad Request",
+        ),
+    ];
+
+    sb.reset_stats();
+    let mut easy = Easy::new();
+    let url = format!("{}{NICEPAY}", sb.base_url());
+    for (what, headers, body, status, code, message) in &cases {
+        let r = perform(&mut easy, "POST", &url, headers, body, &sb.ca_file()).unwrap();
+        assert_eq!(r.status, *status, "{what}");
+        assert_eq!(
+            r.json(),
+            json!({"responseCode": code, "responseMessage": message}),
+            "{what}"
+        );
+    }
+    let stats = sb.stats();
+    assert_eq!(stats["token_requests"], cases.len());
+    assert_eq!(stats["tokens_issued"], 0, "no rejection issues a token");
+
+    // A token path only takes POST.
+    let r = get(&sb, &mut easy, NICEPAY);
+    assert_eq!(r.status, 405);
+    assert_eq!(r.header("Allow"), Some("POST"));
+}
+
+#[test]
+fn klikoo_rejections_use_klikoo_codes() {
+    let sb = &shared().sb;
+    let key = merchant_key(sb);
+    let id = KLIKOO_CLIENT_ID;
+    let now = timestamp(0);
+    let good_body = klikoo_body(id, KLIKOO_CLIENT_SECRET);
+    let no_signature: Headers = klikoo_headers(&key, id, &now)
+        .into_iter()
+        .filter(|(n, _)| *n != "Open-Api-Signature")
+        .collect();
+    let unknown = "00000000-0000-4000-8000-000000000000";
+    let missing_secret =
+        json!({"grant_type": "client_credentials", "additional_info": {"client_id": id}})
+            .to_string()
+            .into_bytes();
+
+    let cases: Vec<Case<Vec<u8>>> = vec![
+        (
+            "wrong secret",
+            klikoo_headers(&key, id, &now),
+            klikoo_body(id, "ffffffffffffffffffffffffffffffff"),
+            401,
+            "401012000",
+            "Unauthorized. Verify Client Secret Fail",
+        ),
+        (
+            "signed with another key",
+            klikoo_headers(&other_key(), id, &now),
+            good_body.clone(),
+            401,
+            "401012000",
+            "Unauthorized. Signature",
+        ),
+        (
+            "unknown client",
+            klikoo_headers(&key, unknown, &now),
+            klikoo_body(unknown, KLIKOO_CLIENT_SECRET),
+            401,
+            "401012000",
+            "Unauthorized. Unknown Client",
+        ),
+        (
+            "stale",
+            klikoo_headers(&key, id, &timestamp(-1000)),
+            good_body.clone(),
+            401,
+            "401012000",
+            "Unauthorized. Stale Timestamp",
+        ),
+        (
+            "missing signature header",
+            no_signature,
+            good_body.clone(),
+            400,
+            "400012002",
+            "Invalid Mandatory Field Open-Api-Signature",
+        ),
+        (
+            "missing secret",
+            klikoo_headers(&key, id, &now),
+            missing_secret,
+            400,
+            "400012002",
+            "Invalid Mandatory Field additional_info.client_secret",
+        ),
+        (
+            "body not JSON",
+            klikoo_headers(&key, id, &now),
+            b"<xml/>".to_vec(),
+            400,
+            "400012000",
+            "Bad Request",
+        ),
+    ];
+    let mut easy = Easy::new();
+    let url = format!("{}{KLIKOO}", sb.base_url());
+    for (what, headers, body, status, code, message) in &cases {
+        let r = perform(&mut easy, "POST", &url, headers, body, &sb.ca_file()).unwrap();
+        assert_eq!(r.status, *status, "{what}");
+        assert_eq!(
+            r.json(),
+            json!({"response_code": code, "response_message": message}),
+            "{what}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------- stats and keep-alive
+
+#[test]
+fn keep_alive_reuses_one_connection_and_stats_count_it() {
+    let sb = start_default();
+    sb.reset_stats();
+    let mut easy = Easy::new();
+    for path in [DOKU, NICEPAY, SNAP] {
+        assert_eq!(
+            snap_token(&sb, &mut easy, path, SANDBOX_CLIENT_ID).status,
+            200
+        );
+    }
+    assert_eq!(klikoo_token(&sb, &mut easy, KLIKOO_CLIENT_ID).status, 200);
+    let stats = sb.stats();
+    assert_eq!(
+        stats,
+        json!({
+            "connections": 1,
+            "requests": 4,
+            "token_requests": 4,
+            "tokens_issued": 4,
+            "by_path": {DOKU: 1, NICEPAY: 1, SNAP: 1, KLIKOO: 1},
+            "by_client": {SANDBOX_CLIENT_ID: 3, KLIKOO_CLIENT_ID: 1},
+        })
+    );
+
+    // The HTTP view is the same, still on the same connection, and control
+    // calls are not counted as requests.
+    let over_http = get(&sb, &mut easy, "/sandbox/stats");
+    assert_eq!(over_http.status, 200);
+    assert_eq!(over_http.json(), stats);
+    assert_eq!(
+        get(&sb, &mut easy, "/sandbox/health").json(),
+        json!({"ok": true})
+    );
+
+    // A second handle is a second connection.
+    let mut other = Easy::new();
+    assert_eq!(
+        snap_token(&sb, &mut other, SNAP, SANDBOX_CLIENT_ID).status,
+        200
+    );
+    assert_eq!(sb.stats()["connections"], 2);
+
+    // `Connection: close` is honoured: the next request needs a new connection.
+    let mut headers = snap_headers(&merchant_key(&sb), SANDBOX_CLIENT_ID, &timestamp(0));
+    headers.push(("Connection", "close".into()));
+    let url = format!("{}{SNAP}", sb.base_url());
+    let r = perform(&mut easy, "POST", &url, &headers, GRANT, &sb.ca_file()).unwrap();
+    assert_eq!(r.header("Connection"), Some("close"));
+    assert_eq!(sb.stats()["connections"], 2);
+    assert_eq!(
+        snap_token(&sb, &mut easy, SNAP, SANDBOX_CLIENT_ID).status,
+        200
+    );
+    assert_eq!(sb.stats()["connections"], 3);
+
+    let url = format!("{}/sandbox/stats/reset", sb.base_url());
+    let r = perform(&mut easy, "POST", &url, &vec![], b"", &sb.ca_file()).unwrap();
+    assert_eq!(r.status, 200);
+    let zeroed = sb.stats();
+    assert_eq!(zeroed["requests"], 0);
+    assert_eq!(zeroed["tokens_issued"], 0);
+    assert_eq!(zeroed["by_client"], json!({}));
+}
+
+// ---------------------------------------------------------------- fault clients
+
+#[test]
+fn fault_clients_misbehave_as_documented() {
+    let sb = start_default(); // FAULT-SLOW waits 300 ms
+    let mut easy = Easy::new();
+    let token = |easy: &mut Easy, client: &str| snap_token(&sb, easy, SNAP, client);
+
+    let started = Instant::now();
+    let r = token(&mut easy, "FAULT-SLOW");
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert_eq!(r.status, 200);
+    assert_token(&r.json()["accessToken"]);
+
+    let r = token(&mut easy, "FAULT-GARBAGE");
+    assert_eq!(
+        (r.status, r.body.as_slice()),
+        (200, &b"<html>this is not json</html>"[..])
+    );
+
+    let r = token(&mut easy, "FAULT-HUGE");
+    assert_eq!(r.status, 200);
+    assert!(r.body.len() >= 2 * 1024 * 1024, "{} bytes", r.body.len());
+    assert_eq!(
+        r.header("Content-Length"),
+        Some(r.body.len().to_string().as_str())
+    );
+    assert_eq!(r.json()["responseCode"], "2007300");
+
+    let r = token(&mut easy, "FAULT-NOTOKEN");
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.json(),
+        json!({"responseCode":"2007300","responseMessage":"Successful","tokenType":"Bearer","expiresIn":"900"})
+    );
+
+    let r = token(&mut easy, "FAULT-500");
+    assert_eq!(r.status, 500);
+    assert_eq!(
+        r.json(),
+        json!({"responseCode":"5007301","responseMessage":"Internal Server Error"})
+    );
+
+    let dropped = perform(
+        &mut Easy::new(),
+        "POST",
+        &format!("{}{SNAP}", sb.base_url()),
+        &snap_headers(&merchant_key(&sb), "FAULT-DROP", &timestamp(0)),
+        GRANT,
+        &sb.ca_file(),
+    );
+    assert!(dropped.is_err(), "FAULT-DROP answered: {dropped:?}");
+
+    let flaky: Vec<u32> = (0..4)
+        .map(|_| token(&mut easy, "FAULT-FLAKY").status)
+        .collect();
+    assert_eq!(flaky, [503, 200, 503, 200]);
+    let r = token(&mut easy, "FAULT-FLAKY");
+    assert_eq!(
+        r.json(),
+        json!({"responseCode":"5037300","responseMessage":"Service Unavailable"})
+    );
+
+    let r = token(&mut easy, "FAULT-200ERROR");
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.json(),
+        json!({"responseCode":"4017300","responseMessage":"Unauthorized. Signature"})
+    );
+
+    let r = token(&mut easy, "FAULT-429");
+    assert_eq!(r.status, 429);
+    assert_eq!(r.header("Retry-After"), Some("1"));
+    assert_eq!(
+        r.json(),
+        json!({"responseCode":"4297300","responseMessage":"Too Many Requests"})
+    );
+
+    let r = token(&mut easy, "FAULT-CLOCK");
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        r.json(),
+        json!({"responseCode":"4017300","responseMessage":"Unauthorized. Stale Timestamp"})
+    );
+    let seven_hours = chrono::Duration::hours(7);
+    let date = DateTime::parse_from_rfc2822(r.header("Date").unwrap()).unwrap();
+    assert!(
+        (date.with_timezone(&Utc) - Utc::now() - seven_hours)
+            .num_seconds()
+            .abs()
+            < 60
+    );
+    let x_ts = DateTime::parse_from_rfc3339(r.header("X-TIMESTAMP").unwrap()).unwrap();
+    assert!(
+        (x_ts.with_timezone(&Utc) - Utc::now() - seven_hours)
+            .num_seconds()
+            .abs()
+            < 60
+    );
+
+    // Klikoo answers faults in its own dialect.
+    let r = klikoo_token(&sb, &mut easy, "FAULT-500");
+    assert_eq!(r.status, 500);
+    assert_eq!(
+        r.json(),
+        json!({"response_code":"500012001","response_message":"Internal Server Error"})
+    );
+    let r = klikoo_token(&sb, &mut easy, "FAULT-GARBAGE");
+    assert_eq!(
+        (r.status, r.body.as_slice()),
+        (200, &b"<html>this is not json</html>"[..])
+    );
+
+    // Slow + huge + the two successful flaky requests.
+    assert_eq!(sb.stats()["tokens_issued"], 4);
+}
+
+#[test]
+fn slow_answer_is_abandoned_when_the_client_gives_up() {
+    const SLOW_MS: u64 = 1500;
+    let sb = start(SandboxOptions {
+        slow_ms: SLOW_MS,
+        ..SandboxOptions::default()
+    });
+    // Warm up the connection, so the short timeout below is not spent on the
+    // TLS handshake of a loaded machine.
+    let mut easy = Easy::new();
+    assert_eq!(
+        snap_token(&sb, &mut easy, SNAP, SANDBOX_CLIENT_ID).status,
+        200
+    );
+
+    // `perform` sets a 10 s timeout; send this one by hand with 300 ms.
+    let headers = snap_headers(&merchant_key(&sb), "FAULT-SLOW", &timestamp(0));
+    let mut list = List::new();
+    for (n, v) in &headers {
+        list.append(&format!("{n}: {v}")).unwrap();
+    }
+    easy.http_headers(list).unwrap();
+    easy.timeout(Duration::from_millis(300)).unwrap();
+    let sent = Instant::now();
+    let err = easy.perform().unwrap_err();
+    assert!(err.is_operation_timedout(), "{err}");
+    drop(easy); // closes the connection
+
+    // The request reaches the server even if it is read after the hang-up.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while sb.stats()["token_requests"] != 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(sb.stats()["token_requests"], 2);
+    // Past the delay: had the server written the answer into the closed socket
+    // (it cannot tell from a write), it would count the token as issued.
+    let past = Duration::from_millis(SLOW_MS + 400);
+    if let Some(rest) = past.checked_sub(sent.elapsed()) {
+        std::thread::sleep(rest);
+    }
+    assert_eq!(sb.stats()["tokens_issued"], 1, "only the warm-up token");
+}
+
+// ---------------------------------------------------------------- robustness
+
+/// Raw bytes to a listener; returns what came back before the server closed.
+fn raw_exchange(addr: &str, bytes: &[u8]) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let _ = s.write_all(bytes);
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn malformed_requests_are_refused_without_hurting_the_server() {
+    let sb = &shared().sb;
+    let http = sb.http_base_url().expect("plain listener");
+    let plain_addr = http.trim_start_matches("http://").to_string();
+    let tls_addr = sb.base_url().trim_start_matches("https://").to_string();
+
+    let mut big_head = b"GET /sandbox/health HTTP/1.1\r\nX-Big: ".to_vec();
+    big_head.extend(std::iter::repeat_n(b'a', 40 * 1024));
+    big_head.extend_from_slice(b"\r\n\r\n");
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("garbage", b"GARBAGE\r\n\r\n".to_vec(), "HTTP/1.1 400 "),
+        (
+            "bad header line",
+            b"GET / HTTP/1.1\r\nno colon here\r\n\r\n".to_vec(),
+            "HTTP/1.1 400 ",
+        ),
+        ("head too large", big_head, "HTTP/1.1 431 "),
+        (
+            "POST without length",
+            b"POST /v1.0/access-token/b2b HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+            "HTTP/1.1 411 ",
+        ),
+        (
+            "chunked",
+            b"POST /v1.0/access-token/b2b HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+                .to_vec(),
+            "HTTP/1.1 411 ",
+        ),
+        (
+            "body too large",
+            b"POST /v1.0/access-token/b2b HTTP/1.1\r\nContent-Length: 100000\r\n\r\n".to_vec(),
+            "HTTP/1.1 413 ",
+        ),
+        (
+            "unknown path",
+            b"GET /nope HTTP/1.1\r\nConnection: close\r\n\r\n".to_vec(),
+            "HTTP/1.1 404 ",
+        ),
+        (
+            "unknown version",
+            b"GET / HTTP/3.0\r\n\r\n".to_vec(),
+            "HTTP/1.1 505 ",
+        ),
+    ];
+    for (what, bytes, expected) in &cases {
+        let reply = raw_exchange(&plain_addr, bytes);
+        assert!(reply.starts_with(expected), "{what}: {reply:?}");
+        assert!(reply.contains("Content-Type: application/json"), "{what}");
+        assert!(reply.contains("Connection: close"), "{what}");
+    }
+
+    // Plain text and noise on the TLS port: the handshake fails, the server lives.
+    let _ = raw_exchange(&tls_addr, b"GET /sandbox/health HTTP/1.1\r\n\r\n");
+    let _ = raw_exchange(&tls_addr, &[0x16, 0x03, 0x01, 0xff, 0xff, 0, 1, 2, 3]);
+    // A peer that connects and leaves at once.
+    drop(TcpStream::connect(&tls_addr).unwrap());
+
+    // Pipelined requests on a plain connection are answered in order.
+    let reply = raw_exchange(
+        &plain_addr,
+        b"GET /sandbox/health HTTP/1.1\r\n\r\nGET /sandbox/health HTTP/1.1\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(reply.matches("HTTP/1.1 200 OK").count(), 2, "{reply}");
+
+    let mut easy = Easy::new();
+    assert_eq!(
+        get(sb, &mut easy, "/sandbox/health").json(),
+        json!({"ok": true})
+    );
+    assert_eq!(
+        snap_token(sb, &mut easy, SNAP, SANDBOX_CLIENT_ID).status,
+        200
+    );
+}
+
+#[test]
+fn plain_http_listener_serves_the_same_endpoints() {
+    let sb = &shared().sb;
+    let http = sb.http_base_url().expect("plain listener");
+    assert!(http.starts_with("http://127.0.0.1:"));
+    let headers = snap_headers(&merchant_key(sb), SANDBOX_CLIENT_ID, &timestamp(0));
+    let mut easy = Easy::new();
+    let r = perform(
+        &mut easy,
+        "POST",
+        &format!("{http}{SNAP}"),
+        &headers,
+        GRANT,
+        &sb.ca_file(),
+    )
+    .unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["expiresIn"], "900");
+}
+
+// ---------------------------------------------------------------- setup and files
+
+#[test]
+fn extra_clients_register_from_key_files() {
+    let Shared { sb, extra_key } = shared();
+    let url = format!("{}{DOKU}", sb.base_url());
+    let mut easy = Easy::new();
+    let ok = snap_headers(extra_key, "EXTRA-CLIENT", &timestamp(0));
+    let r = perform(&mut easy, "POST", &url, &ok, GRANT, &sb.ca_file()).unwrap();
+    assert_eq!(r.status, 200);
+    // That key is not the merchant key.
+    let wrong = snap_headers(extra_key, SANDBOX_CLIENT_ID, &timestamp(0));
+    let r = perform(&mut easy, "POST", &url, &wrong, GRANT, &sb.ca_file()).unwrap();
+    assert_eq!(r.status, 401);
+
+    let missing = Sandbox::start(SandboxOptions {
+        clients: vec![("X".into(), sb.dir().join("missing.pem"))],
+        ..SandboxOptions::default()
+    });
+    assert_eq!(missing.err().unwrap().kind(), std::io::ErrorKind::NotFound);
+    let not_a_key = Sandbox::start(SandboxOptions {
+        clients: vec![("X".into(), sb.dir().join("sandbox.json"))],
+        ..SandboxOptions::default()
+    });
+    assert_eq!(
+        not_a_key.err().unwrap().kind(),
+        std::io::ErrorKind::InvalidData
+    );
+}
+
+#[test]
+fn non_loopback_hosts_are_refused() {
+    for host in ["0.0.0.0", "::", "10.1.2.3", "example.com"] {
+        let err = Sandbox::start(SandboxOptions {
+            host: host.into(),
+            ..SandboxOptions::default()
+        })
+        .err()
+        .unwrap_or_else(|| panic!("{host} accepted"));
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{host}");
+    }
+}
+
+#[test]
+fn files_describe_the_server_and_the_merchant_key_is_reused() {
+    let dir = temp_dir("files");
+    fs::write(dir.join("sandbox.json"), "stale").unwrap();
+    let options = SandboxOptions {
+        dir: Some(dir.clone()),
+        ..SandboxOptions::default()
+    };
+    let sb = start(options.clone());
+    let abs = fs::canonicalize(&dir).unwrap();
+    assert_eq!(sb.dir(), abs);
+
+    let key_pem = fs::read_to_string(sb.private_key_file()).unwrap();
+    assert!(key_pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(sb.private_key_file())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let public_pem = fs::read_to_string(abs.join("merchant-public.pem")).unwrap();
+    assert!(public_pem.starts_with("-----BEGIN PUBLIC KEY-----"));
+    // The provider's own pair, for signing notifications, is a different key.
+    let provider_pem = fs::read_to_string(abs.join("provider-public.pem")).unwrap();
+    assert!(provider_pem.starts_with("-----BEGIN PUBLIC KEY-----"));
+    assert_ne!(provider_pem, public_pem);
+
+    let described: Value =
+        serde_json::from_str(&fs::read_to_string(abs.join("sandbox.json")).unwrap()).unwrap();
+    let ca = abs.join("ca.pem").to_string_lossy().into_owned();
+    let key = abs.join("merchant-key.pem").to_string_lossy().into_owned();
+    assert_eq!(
+        described,
+        json!({
+            "base_url": sb.base_url(),
+            "port": sb.port(),
+            "http_base_url": null,
+            "pid": std::process::id(),
+            "ca_file": ca,
+            "private_key_file": key,
+            "public_key_file": abs.join("merchant-public.pem").to_string_lossy(),
+            "provider_public_key_file": abs.join("provider-public.pem").to_string_lossy(),
+            "client_id": SANDBOX_CLIENT_ID,
+            "klikoo_client_id": KLIKOO_CLIENT_ID,
+            "klikoo_client_secret": KLIKOO_CLIENT_SECRET,
+        })
+    );
+    for provider in ["doku", "nicepay", "snap"] {
+        let written: Value =
+            serde_json::from_str(&fs::read_to_string(sb.config_path(provider)).unwrap()).unwrap();
+        assert_eq!(written, sb.config_json(provider));
+        assert_eq!(
+            written,
+            json!({"provider": provider, "base_url": sb.base_url(), "client_id": SANDBOX_CLIENT_ID,
+                   "private_key_file": key, "ca_file": ca})
+        );
+    }
+    let klikoo: Value =
+        serde_json::from_str(&fs::read_to_string(sb.config_path("klikoo")).unwrap()).unwrap();
+    assert_eq!(
+        klikoo,
+        json!({"provider": "klikoo", "base_url": sb.base_url(), "client_id": KLIKOO_CLIENT_ID,
+               "client_secret": KLIKOO_CLIENT_SECRET, "private_key_file": key, "ca_file": ca})
+    );
+    assert_eq!(sb.config_json("nope"), Value::Null);
+
+    let ca_before = fs::read(sb.ca_file()).unwrap();
+    drop(sb);
+    assert!(!abs.join("sandbox.json").exists(), "removed on shutdown");
+
+    let again = start(options);
+    assert_eq!(
+        fs::read_to_string(again.private_key_file()).unwrap(),
+        key_pem
+    );
+    assert_ne!(
+        fs::read(again.ca_file()).unwrap(),
+        ca_before,
+        "fresh CA per start"
+    );
+    // The reused key still works.
+    let mut easy = Easy::new();
+    assert_eq!(
+        snap_token(&again, &mut easy, DOKU, SANDBOX_CLIENT_ID).status,
+        200
+    );
+    drop(again);
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn temp_dir_is_removed_on_drop() {
+    let sb = start(SandboxOptions::default());
+    let dir = sb.dir().to_path_buf();
+    assert!(dir.join("ca.pem").exists());
+    assert!(
+        sb.http_base_url().is_none(),
+        "no plain listener unless asked"
+    );
+    drop(sb);
+    assert!(!dir.exists());
+}
+
+// ---------------------------------------------------------------- the binary
+
+#[test]
+fn cli_binary_starts_writes_files_and_exits_by_itself() {
+    let dir = temp_dir("cli");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_snapb2b-sandbox"))
+        .args(["--dir", dir.to_str().unwrap(), "--max-seconds", "5"])
+        .args(["--http-port", "0", "--slow-ms", "100", "--quiet"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    let described_path = dir.join("sandbox.json");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !described_path.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let described: Value =
+        serde_json::from_str(&fs::read_to_string(&described_path).expect("sandbox.json appears"))
+            .unwrap();
+    assert_eq!(described["pid"], child.id());
+    let base_url = described["base_url"].as_str().unwrap().to_string();
+    assert_eq!(base_url, format!("https://127.0.0.1:{}", described["port"]));
+    assert!(described["http_base_url"]
+        .as_str()
+        .unwrap()
+        .starts_with("http://127.0.0.1:"));
+
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(
+        line.trim_end(),
+        format!("snapb2b-sandbox listening on {base_url}")
+    );
+
+    for provider in ["doku", "nicepay", "snap", "klikoo"] {
+        let config: Value = serde_json::from_str(
+            &fs::read_to_string(dir.join(format!("config-{provider}.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(config["provider"], provider);
+        assert_eq!(config["base_url"], base_url.as_str());
+        assert_eq!(config["ca_file"], described["ca_file"]);
+    }
+
+    // It serves a signed token request with the files it wrote.
+    let key = PKey::private_key_from_pem(
+        &fs::read(described["private_key_file"].as_str().unwrap()).unwrap(),
+    )
+    .unwrap();
+    let ca = PathBuf::from(described["ca_file"].as_str().unwrap());
+    let headers = snap_headers(&key, SANDBOX_CLIENT_ID, &timestamp(0));
+    let r = perform(
+        &mut Easy::new(),
+        "POST",
+        &format!("{base_url}{DOKU}"),
+        &headers,
+        GRANT,
+        &ca,
+    )
+    .unwrap();
+    assert_eq!(r.status, 200);
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("snapb2b-sandbox did not exit after --max-seconds");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(stderr.is_empty(), "--quiet logs nothing: {stderr}");
+    assert!(!described_path.exists(), "sandbox.json removed on exit");
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn cli_binary_usage_and_argument_errors() {
+    let bin = env!("CARGO_BIN_EXE_snapb2b-sandbox");
+    let help = Command::new(bin).arg("--help").output().unwrap();
+    assert!(help.status.success());
+    assert!(String::from_utf8_lossy(&help.stdout).contains("usage: snapb2b-sandbox"));
+    let bad = Command::new(bin)
+        .arg("--port")
+        .arg("nope")
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    let public = Command::new(bin)
+        .args(["--host", "0.0.0.0", "--dir"])
+        .arg(std::env::temp_dir().join("snapb2b-sandbox-never-created"))
+        .output()
+        .unwrap();
+    assert_eq!(public.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&public.stderr).contains("loopback"));
+}

@@ -1,0 +1,628 @@
+//! The JSON configuration shared by `b2b_get_token` and `b2b_client_new`.
+//!
+//! Parsed by hand from a `serde_json::Value` rather than derived, so that
+//! every message names the offending key but never echoes a value (a
+//! misplaced private key must not end up in a log).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::error::{shown_path, shown_word, Error, Result};
+use crate::keys::{read_key_file, PrivateKey, ONE_SHOT_KEYS};
+use crate::provider::{self, Profile};
+use crate::secret::SecretString;
+use crate::timestamp::TimestampStyle;
+use crate::trust::TrustAnchors;
+
+pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
+pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 5_000;
+pub const DEFAULT_REFRESH_MARGIN_S: u64 = 60;
+pub const DEFAULT_MAX_RETRIES: u32 = 2;
+/// Upper bound for any configured timeout: a payment call that waits longer
+/// than this is a configuration mistake.
+const MAX_TIMEOUT_MS: u64 = 300_000;
+
+/// Keys accepted by every config.
+const TOKEN_KEYS: &[&str] = &[
+    "provider",
+    "base_url",
+    "environment",
+    "token_path",
+    "client_id",
+    "private_key",
+    "private_key_file",
+    "private_key_passphrase",
+    "client_secret",
+    "timeout_ms",
+    "connect_timeout_ms",
+    "ca_file",
+    "allow_http",
+    "timestamp_style",
+];
+
+/// Keys only a long-lived client understands.
+const CLIENT_KEYS: &[&str] = &["refresh_margin_s", "cache_file", "max_retries"];
+
+/// Where the private key comes from.
+#[derive(Clone)]
+pub enum KeySource {
+    Inline(SecretString),
+    File(PathBuf),
+}
+
+impl std::fmt::Debug for KeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeySource::Inline(_) => f.write_str("Inline(***)"),
+            // A "path" can be key text pasted into the wrong setting.
+            KeySource::File(p) => write!(f, "File({})", shown_path(p)),
+        }
+    }
+}
+
+/// Settings of the caching client (`b2b_client_new`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientSettings {
+    pub refresh_margin_s: u64,
+    pub cache_file: Option<PathBuf>,
+    pub max_retries: u32,
+}
+
+impl Default for ClientSettings {
+    fn default() -> Self {
+        ClientSettings {
+            refresh_margin_s: DEFAULT_REFRESH_MARGIN_S,
+            cache_file: None,
+            max_retries: DEFAULT_MAX_RETRIES,
+        }
+    }
+}
+
+/// Which set of keys a config may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigKind {
+    /// `b2b_get_token`: one request, no cache settings.
+    OneShot,
+    /// `b2b_client_new`: also `refresh_margin_s`, `cache_file`, `max_retries`.
+    Client,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub profile: &'static Profile,
+    /// Without a trailing slash.
+    pub base_url: String,
+    pub token_path: String,
+    pub client_id: String,
+    pub key: KeySource,
+    pub passphrase: Option<SecretString>,
+    pub client_secret: Option<SecretString>,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub ca_file: Option<TrustAnchors>,
+    pub allow_http: bool,
+    pub timestamp_style: TimestampStyle,
+    pub client: ClientSettings,
+}
+
+impl Config {
+    pub fn parse(json: &str, kind: ConfigKind) -> Result<Config> {
+        let value: Value = serde_json::from_str(json)
+            .map_err(|e| Error::invalid_argument(format!("config is not valid JSON: {e}")))?;
+        let Value::Object(mut map) = value else {
+            return Err(Error::invalid_argument("config must be a JSON object"));
+        };
+        // serde_json keeps the last of duplicate keys; a config saying
+        // "provider" twice is a mistake to surface, not to resolve silently.
+        if let Some(key) = first_duplicate_key(json) {
+            return Err(Error::invalid_argument(format!(
+                "config key {} appears more than once",
+                shown_word(&key)
+            )));
+        }
+        let config = Config::from_map(&map, kind);
+        // The parsed tree holds copies of the secrets: wipe them.
+        for key in ["private_key", "private_key_passphrase", "client_secret"] {
+            if let Some(Value::String(s)) = map.get_mut(key) {
+                crate::secret::wipe_string(s);
+            }
+        }
+        config
+    }
+
+    pub fn from_map(map: &Map<String, Value>, kind: ConfigKind) -> Result<Config> {
+        for key in map.keys() {
+            let known = TOKEN_KEYS.contains(&key.as_str())
+                || (kind == ConfigKind::Client && CLIENT_KEYS.contains(&key.as_str()));
+            if !known {
+                let only_client = CLIENT_KEYS.contains(&key.as_str());
+                return Err(Error::invalid_argument(if only_client {
+                    format!("config key `{key}` is only for b2b_client_new (the caching client)")
+                } else {
+                    format!("unknown config key `{key}`")
+                }));
+            }
+        }
+        let c = Fields(map);
+
+        let provider_name = c.required_str("provider")?;
+        let profile = provider::by_name(provider_name).ok_or_else(|| {
+            Error::invalid_argument(format!(
+                "unknown provider {}: expected one of {}",
+                shown_word(provider_name),
+                provider::names()
+            ))
+        })?;
+
+        let allow_http = c.bool("allow_http")?.unwrap_or(false);
+        // base_url wins over environment; environment is still checked for
+        // typos, but needs a preset only when it is what picks the URL.
+        let environment = c.str("environment")?;
+        if let Some(env) = environment {
+            check_environment(env)?;
+        }
+        let base_url = match (c.str("base_url")?, environment) {
+            (Some(url), _) => url.to_string(),
+            (None, Some(env)) => preset_url(profile, env)?.to_string(),
+            (None, None) => {
+                return Err(Error::invalid_argument(format!(
+                    "config needs `base_url`{}",
+                    if profile.sandbox_url.is_some() {
+                        " or `environment` (sandbox | production)"
+                    } else {
+                        ""
+                    }
+                )))
+            }
+        };
+        let base_url = check_base_url(&base_url, allow_http)?;
+
+        let token_path = c.str("token_path")?.unwrap_or(profile.token_path);
+        if !token_path.starts_with('/')
+            || !token_path.chars().all(|ch| ch.is_ascii_graphic())
+            || token_path.contains(['?', '#'])
+        {
+            return Err(Error::invalid_argument(
+                "config key `token_path` must be a path starting with `/`, without spaces, query or fragment",
+            ));
+        }
+
+        let client_id = c.required_str("client_id")?.to_string();
+        // It travels in an HTTP header, where only printable ASCII is safe.
+        if !client_id
+            .chars()
+            .all(|ch| ch.is_ascii_graphic() || ch == ' ')
+        {
+            return Err(Error::invalid_argument(
+                "config key `client_id` must be printable ASCII",
+            ));
+        }
+
+        let key = match (c.str("private_key")?, c.str("private_key_file")?) {
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid_argument(
+                    "config has both `private_key` and `private_key_file`: keep one",
+                ))
+            }
+            (Some(text), None) => KeySource::Inline(SecretString::from(text)),
+            (None, Some(path)) => KeySource::File(PathBuf::from(path)),
+            (None, None) => {
+                return Err(Error::invalid_argument(
+                    "config needs `private_key` or `private_key_file`",
+                ))
+            }
+        };
+
+        let client_secret = c.str("client_secret")?.map(SecretString::from);
+        if profile.requires_client_secret && client_secret.is_none() {
+            return Err(Error::invalid_argument(format!(
+                "provider {} needs `client_secret`",
+                profile.name
+            )));
+        }
+
+        let timeout_ms = c.millis("timeout_ms")?.unwrap_or(DEFAULT_TIMEOUT_MS);
+        let connect_ms = c
+            .millis("connect_timeout_ms")?
+            .unwrap_or(DEFAULT_CONNECT_TIMEOUT_MS)
+            .min(timeout_ms);
+
+        let timestamp_style = match c.str("timestamp_style")? {
+            Some(name) => TimestampStyle::parse(name)?,
+            None => profile.timestamp_style,
+        };
+
+        let mut client = ClientSettings::default();
+        if kind == ConfigKind::Client {
+            if let Some(m) = c.uint("refresh_margin_s")? {
+                client.refresh_margin_s = m;
+            }
+            if let Some(r) = c.uint("max_retries")? {
+                client.max_retries = u32::try_from(r.min(10)).unwrap_or(10);
+            }
+            client.cache_file = c
+                .str("cache_file")?
+                .map(PathBuf::from)
+                .map(check_cache_file)
+                .transpose()?;
+        }
+
+        Ok(Config {
+            profile,
+            base_url,
+            token_path: token_path.to_string(),
+            client_id,
+            key,
+            passphrase: c.str("private_key_passphrase")?.map(SecretString::from),
+            client_secret,
+            timeout: Duration::from_millis(timeout_ms),
+            connect_timeout: Duration::from_millis(connect_ms),
+            ca_file: c
+                .str("ca_file")?
+                .map(|p| TrustAnchors::load(PathBuf::from(p)))
+                .transpose()?,
+            allow_http,
+            timestamp_style,
+            client,
+        })
+    }
+
+    /// The full token endpoint URL.
+    pub fn token_url(&self) -> String {
+        format!("{}{}", self.base_url, self.token_path)
+    }
+
+    /// The configured key through the one-shot parsed-key cache (a key file
+    /// is re-read each time, so a replaced file takes effect at once).
+    pub fn load_key_cached(&self) -> Result<std::sync::Arc<PrivateKey>> {
+        let pass = self.passphrase.as_ref().map(|p| p.expose());
+        match &self.key {
+            KeySource::Inline(text) => ONE_SHOT_KEYS.get(text.expose(), pass),
+            KeySource::File(path) => ONE_SHOT_KEYS.get(read_key_file(path)?.expose(), pass),
+        }
+    }
+
+    /// Reads and parses the configured private key.
+    pub fn load_key(&self) -> Result<PrivateKey> {
+        let pass = self.passphrase.as_ref().map(|p| p.expose());
+        match &self.key {
+            KeySource::Inline(text) => PrivateKey::parse(text.expose(), pass),
+            KeySource::File(path) => PrivateKey::from_file(path, pass),
+        }
+    }
+}
+
+fn check_environment(environment: &str) -> Result<()> {
+    match environment {
+        "sandbox" | "production" => Ok(()),
+        other => Err(Error::invalid_argument(format!(
+            "unknown environment {}: expected sandbox or production",
+            shown_word(other)
+        ))),
+    }
+}
+
+fn preset_url(profile: &Profile, environment: &str) -> Result<&'static str> {
+    let url = match environment {
+        "sandbox" => profile.sandbox_url,
+        _ => profile.production_url,
+    };
+    url.ok_or_else(|| {
+        Error::invalid_argument(format!(
+            "provider {} has no preset {environment} URL: set `base_url`",
+            profile.name
+        ))
+    })
+}
+
+/// A missing CA bundle is a configuration mistake, reported as such rather
+/// than as a TLS failure later.
+/// The cache file itself may be missing, corrupt or unwritable later (that
+/// only costs a request), but a directory that does not exist is a typo that
+/// would silently disable sharing: refuse it up front.
+fn check_cache_file(path: PathBuf) -> Result<PathBuf> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if dir.is_dir() {
+        Ok(path)
+    } else {
+        Err(Error::invalid_argument(format!(
+            "config key `cache_file`: directory {} does not exist",
+            shown_path(&dir)
+        )))
+    }
+}
+
+fn check_base_url(url: &str, allow_http: bool) -> Result<String> {
+    let url = url.trim_end_matches('/');
+    let rest = if let Some(rest) = url.strip_prefix("https://") {
+        rest
+    } else if let Some(rest) = url.strip_prefix("http://") {
+        if !allow_http {
+            return Err(Error::invalid_argument(
+                "base_url is plain http://: refused unless `allow_http` is true (never in production)",
+            ));
+        }
+        rest
+    } else {
+        return Err(Error::invalid_argument("base_url must start with https://"));
+    };
+    let authority = rest.split('/').next().unwrap_or("");
+    if authority.contains('@') {
+        return Err(Error::invalid_argument(
+            "base_url must not carry credentials (user:password@)",
+        ));
+    }
+    if authority.is_empty()
+        || rest.chars().any(|c| c.is_whitespace() || c.is_control())
+        || rest.contains(['?', '#'])
+    {
+        return Err(Error::invalid_argument(
+            "base_url must be scheme://host[:port][/prefix] without spaces, query or fragment",
+        ));
+    }
+    Ok(url.to_string())
+}
+
+/// The first top-level key that appears twice in a JSON object (the input is
+/// already known to be a valid object).
+fn first_duplicate_key(json: &str) -> Option<String> {
+    use serde::de::{Deserializer, MapAccess, Visitor};
+    struct Keys;
+    impl<'de> Visitor<'de> for Keys {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            let mut seen = std::collections::HashSet::new();
+            let mut duplicate = None;
+            while let Some(key) = map.next_key::<String>()? {
+                map.next_value::<serde::de::IgnoredAny>()?;
+                if duplicate.is_none() && !seen.insert(key.clone()) {
+                    duplicate = Some(key);
+                }
+            }
+            Ok(duplicate)
+        }
+    }
+    serde_json::Deserializer::from_str(json)
+        .deserialize_map(Keys)
+        .ok()
+        .flatten()
+}
+
+/// Typed access to config fields with messages that name the key only.
+struct Fields<'a>(&'a Map<String, Value>);
+
+impl<'a> Fields<'a> {
+    fn get(&self, key: &str) -> Option<&'a Value> {
+        self.0.get(key).filter(|v| !v.is_null())
+    }
+
+    fn str(&self, key: &str) -> Result<Option<&'a str>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => Err(Error::invalid_argument(format!(
+                "config key `{key}` is empty"
+            ))),
+            Some(Value::String(s)) => Ok(Some(s.as_str())),
+            Some(_) => Err(Error::invalid_argument(format!(
+                "config key `{key}` must be a string"
+            ))),
+        }
+    }
+
+    fn required_str(&self, key: &str) -> Result<&'a str> {
+        self.str(key)?.ok_or_else(|| {
+            Error::invalid_argument(format!("config is missing required key `{key}`"))
+        })
+    }
+
+    fn bool(&self, key: &str) -> Result<Option<bool>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(Error::invalid_argument(format!(
+                "config key `{key}` must be true or false"
+            ))),
+        }
+    }
+
+    fn uint(&self, key: &str) -> Result<Option<u64>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(v) => v.as_u64().map(Some).ok_or_else(|| {
+                Error::invalid_argument(format!(
+                    "config key `{key}` must be a non-negative integer"
+                ))
+            }),
+        }
+    }
+
+    fn millis(&self, key: &str) -> Result<Option<u64>> {
+        match self.uint(key)? {
+            Some(ms) if ms == 0 || ms > MAX_TIMEOUT_MS => Err(Error::invalid_argument(format!(
+                "config key `{key}` must be between 1 and {MAX_TIMEOUT_MS} milliseconds"
+            ))),
+            other => Ok(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Status;
+
+    fn parse(json: &str) -> Result<Config> {
+        Config::parse(json, ConfigKind::OneShot)
+    }
+
+    #[test]
+    fn presets_and_defaults() {
+        let c = parse(
+            r#"{"provider":"doku","environment":"sandbox","client_id":"c","private_key":"k"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            c.token_url(),
+            "https://api-sandbox.doku.com/authorization/v1/access-token/b2b"
+        );
+        assert_eq!(c.timeout, Duration::from_millis(10_000));
+        assert_eq!(c.connect_timeout, Duration::from_millis(5_000));
+        assert_eq!(c.timestamp_style, TimestampStyle::Utc);
+        let c = parse(r#"{"provider":"nicepay","environment":"production","client_id":"c","private_key":"k"}"#).unwrap();
+        assert_eq!(
+            c.token_url(),
+            "https://www.nicepay.co.id/nicepay/v1.0/access-token/b2b"
+        );
+        let c = parse(r#"{"provider":"snap","base_url":"https://bank.example/","token_path":"/snap/v1.0/access-token/b2b","client_id":"c","private_key_file":"/k.pem","timestamp_style":"utc_ms"}"#).unwrap();
+        assert_eq!(
+            c.token_url(),
+            "https://bank.example/snap/v1.0/access-token/b2b"
+        );
+        assert_eq!(c.timestamp_style, TimestampStyle::UtcMs);
+        // base_url wins over environment, for providers with and without presets.
+        let c = parse(r#"{"provider":"snap","base_url":"https://bank.example","environment":"sandbox","client_id":"c","private_key":"k"}"#).unwrap();
+        assert_eq!(c.base_url, "https://bank.example");
+        let c = parse(r#"{"provider":"doku","base_url":"https://127.0.0.1:9","environment":"production","client_id":"c","private_key":"k"}"#).unwrap();
+        assert_eq!(c.base_url, "https://127.0.0.1:9");
+    }
+
+    #[test]
+    fn mistakes_are_invalid_argument_naming_the_key_but_not_the_value() {
+        let cases = [
+            (
+                r#"{"provider":"doku","environment":"sandbox","client_id":"c","private_key":"k","timeuot_ms":5}"#,
+                "timeuot_ms",
+            ),
+            (
+                r#"{"provider":"ovo","base_url":"https://x","client_id":"c","private_key":"k"}"#,
+                "ovo",
+            ),
+            (
+                r#"{"provider":"snap","client_id":"c","private_key":"k"}"#,
+                "base_url",
+            ),
+            (
+                r#"{"provider":"snap","base_url":"http://127.0.0.1:1","client_id":"c","private_key":"k"}"#,
+                "allow_http",
+            ),
+            (
+                r#"{"provider":"klikoo","base_url":"https://x","client_id":"c","private_key":"k"}"#,
+                "client_secret",
+            ),
+            (
+                r#"{"provider":"snap","base_url":"https://x","private_key":"k"}"#,
+                "client_id",
+            ),
+            (
+                r#"{"provider":"snap","base_url":"https://x","client_id":"c"}"#,
+                "private_key",
+            ),
+            (
+                r#"{"provider":"snap","base_url":"https://x","client_id":"c","private_key":"k","timeout_ms":"SECRETVALUE"}"#,
+                "timeout_ms",
+            ),
+            (
+                r#"{"provider":"snap","base_url":"https://x","client_id":"c","private_key":"k","cache_file":"/tmp/x"}"#,
+                "cache_file",
+            ),
+            (
+                r#"{"provider":"snap","base_url":"https://x","client_id":"c","private_key":"k","timestamp_style":"local"}"#,
+                "local",
+            ),
+            (r#"[1,2]"#, "object"),
+            (r#"{"provider":"#, "JSON"),
+            (
+                r#"{"provider":"doku","provider":"snap","base_url":"https://x","client_id":"c","private_key":"k"}"#,
+                "more than once",
+            ),
+            (
+                r#"{"provider":"snap","base_url":"https://x","token_path":"/a\r\nX-Injected: 1","client_id":"c","private_key":"k"}"#,
+                "token_path",
+            ),
+            (
+                r#"{"provider":"snap","base_url":"https://x","token_path":"/a b","client_id":"c","private_key":"k"}"#,
+                "token_path",
+            ),
+            (
+                r#"{"provider":"snap","base_url":"https://x","environment":"staging","client_id":"c","private_key":"k"}"#,
+                "staging",
+            ),
+        ];
+        for (json, needle) in cases {
+            let err = parse(json).unwrap_err();
+            assert_eq!(err.status, Status::B2B_INVALID_ARGUMENT, "{json}");
+            assert!(err.message.contains(needle), "{json}: {}", err.message);
+            assert!(!err.message.contains("SECRETVALUE"));
+        }
+    }
+
+    #[test]
+    fn http_only_with_opt_in_and_client_keys_only_for_clients() {
+        let c = parse(r#"{"provider":"snap","base_url":"http://127.0.0.1:9","allow_http":true,"client_id":"c","private_key":"k"}"#).unwrap();
+        assert!(c.allow_http);
+        let c = Config::parse(
+            r#"{"provider":"snap","base_url":"https://x","client_id":"c","private_key":"k","cache_file":"/tmp/t","refresh_margin_s":30,"max_retries":0}"#,
+            ConfigKind::Client,
+        )
+        .unwrap();
+        assert_eq!(c.client.refresh_margin_s, 30);
+        assert_eq!(c.client.max_retries, 0);
+        assert_eq!(c.client.cache_file, Some(PathBuf::from("/tmp/t")));
+    }
+}
+
+#[cfg(test)]
+mod leak_tests {
+    use super::*;
+
+    const KEYISH: &str = "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\\n-----END PRIVATE KEY-----";
+
+    #[test]
+    fn values_that_look_like_secrets_are_never_echoed() {
+        let cases = [
+            format!(r#"{{"provider":"doku","environment":"sandbox","client_id":"c","private_key":"k","ca_file":"{KEYISH}"}}"#),
+            format!(r#"{{"provider":"{KEYISH}","client_id":"c","private_key":"k"}}"#),
+            format!(r#"{{"provider":"doku","environment":"{KEYISH}","client_id":"c","private_key":"k"}}"#),
+            format!(r#"{{"provider":"doku","environment":"sandbox","client_id":"c","private_key":"k","timestamp_style":"{KEYISH}"}}"#),
+            r#"{"provider":"snap","base_url":"https://user:hunter2@bank.example","client_id":"c","private_key":"k"}"#.to_string(),
+        ];
+        for json in &cases {
+            let err = Config::parse(json, ConfigKind::OneShot).unwrap_err();
+            assert!(
+                !err.message.contains("MIIEvQ") && !err.message.contains("hunter2"),
+                "{}",
+                err.message
+            );
+        }
+        let c = Config::parse(
+            &format!(r#"{{"provider":"doku","environment":"sandbox","client_id":"c","private_key_file":"{KEYISH}"}}"#),
+            ConfigKind::OneShot,
+        )
+        .unwrap();
+        let err = c.load_key().unwrap_err();
+        assert_eq!(err.status, crate::Status::B2B_KEY);
+        assert!(!err.message.contains("MIIEvQ"), "{}", err.message);
+        assert!(err.message.contains("private_key"), "{}", err.message);
+    }
+
+    #[test]
+    fn client_id_must_be_printable_ascii() {
+        let err = Config::parse(
+            r#"{"provider":"doku","environment":"sandbox","client_id":"é-client","private_key":"k"}"#,
+            ConfigKind::OneShot,
+        )
+        .unwrap_err();
+        assert!(err.message.contains("ASCII"));
+    }
+}

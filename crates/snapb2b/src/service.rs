@@ -1,0 +1,365 @@
+//! Signatures after the token: SNAP service calls and notifications, and
+//! verification of what providers send the merchant.
+//!
+//! String to sign for service calls:
+//! - symmetric: `METHOD:path:access_token:hex(sha256(minify(body))):timestamp`,
+//!   signed with HMAC-SHA512 under the client secret;
+//! - asymmetric: `METHOD:path:hex(sha256(minify(body))):timestamp`, signed
+//!   with SHA256withRSA.
+//!
+//! The body hash is lowercase hex (not base64) of the minified body; no body
+//! hashes the empty string.
+
+use base64::Engine;
+use chrono::Utc;
+use openssl::hash::MessageDigest;
+use openssl::pkey::PKey;
+use openssl::sign::{Signer, Verifier};
+
+use crate::error::{openssl_reason, Error, Result, Status};
+use crate::keys::{PrivateKey, PublicKey};
+use crate::minify::minify_json;
+use crate::secret::SecretBytes;
+
+/// `lowercase(hex(SHA-256(minify(body))))`; `None` or empty hashes "".
+pub fn body_digest_hex(body: Option<&str>) -> Result<String> {
+    let minified = match body {
+        // Only JSON's own whitespace counts as "no body"; anything else must
+        // be JSON.
+        Some(b) if !b.trim_matches([' ', '\t', '\n', '\r']).is_empty() => minify_json(b)?,
+        _ => String::new(),
+    };
+    let digest = openssl::sha::sha256(minified.as_bytes());
+    Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn method_upper(method: &str) -> Result<String> {
+    if method.is_empty() || !method.chars().all(|c| c.is_ascii_alphabetic()) {
+        return Err(Error::invalid_argument(
+            "method must be an HTTP method such as POST",
+        ));
+    }
+    Ok(method.to_ascii_uppercase())
+}
+
+fn non_empty<'a>(value: &'a str, name: &str) -> Result<&'a str> {
+    if value.is_empty() {
+        Err(Error::invalid_argument(format!("{name} is empty")))
+    } else {
+        Ok(value)
+    }
+}
+
+/// `METHOD:path[:access_token]:hex(sha256(minify(body))):timestamp`, the one
+/// layout both variants share.
+fn string_to_sign(
+    method: &str,
+    path: &str,
+    access_token: Option<&str>,
+    body: Option<&str>,
+    timestamp: &str,
+) -> Result<String> {
+    let mut parts = vec![method_upper(method)?, non_empty(path, "path")?.to_string()];
+    if let Some(token) = access_token {
+        parts.push(non_empty(token, "access_token")?.to_string());
+    }
+    parts.push(body_digest_hex(body)?);
+    parts.push(non_empty(timestamp, "timestamp")?.to_string());
+    Ok(parts.join(":"))
+}
+
+/// The symmetric string to sign (with the access token).
+pub fn symmetric_string_to_sign(
+    method: &str,
+    path: &str,
+    access_token: &str,
+    body: Option<&str>,
+    timestamp: &str,
+) -> Result<String> {
+    string_to_sign(method, path, Some(access_token), body, timestamp)
+}
+
+/// The asymmetric string to sign (no access token).
+pub fn asymmetric_string_to_sign(
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    timestamp: &str,
+) -> Result<String> {
+    string_to_sign(method, path, None, body, timestamp)
+}
+
+fn check_secret(secret: &str) -> Result<()> {
+    if secret.is_empty() {
+        return Err(Error::invalid_argument("client_secret is empty"));
+    }
+    Ok(())
+}
+
+fn hmac_sha512(secret: &str, data: &[u8]) -> Result<SecretBytes> {
+    check_secret(secret)?;
+    let crypto = |e: openssl::error::ErrorStack| {
+        Error::crypto(format!("HMAC-SHA512 failed: {}", openssl_reason(&e)))
+    };
+    let key = PKey::hmac(secret.as_bytes()).map_err(crypto)?;
+    let mut signer = Signer::new(MessageDigest::sha512(), &key).map_err(crypto)?;
+    signer.update(data).map_err(crypto)?;
+    signer.sign_to_vec().map(SecretBytes::new).map_err(crypto)
+}
+
+/// `X-SIGNATURE` of a service call (HMAC-SHA512, base64).
+pub fn service_signature(
+    client_secret: &str,
+    method: &str,
+    path: &str,
+    access_token: &str,
+    body: Option<&str>,
+    timestamp: &str,
+) -> Result<String> {
+    let data = symmetric_string_to_sign(method, path, access_token, body, timestamp)?;
+    Ok(base64::engine::general_purpose::STANDARD
+        .encode(&*hmac_sha512(client_secret, data.as_bytes())?))
+}
+
+/// Asymmetric service / notification signature (SHA256withRSA, base64).
+pub fn service_signature_rsa(
+    key: &PrivateKey,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    timestamp: &str,
+) -> Result<String> {
+    let data = asymmetric_string_to_sign(method, path, body, timestamp)?;
+    crate::sign::rsa_sha256_base64(key, data.as_bytes())
+}
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::new(Status::B2B_SIGNATURE_INVALID, message)
+}
+
+/// The string an inbound service call or notification was signed over.
+/// What the receiver itself supplies (its route's method and path) is checked
+/// first, so its mistakes are INVALID_ARGUMENT whatever the request carries;
+/// then the sender's timestamp (form and freshness); then the sender's parts
+/// (body, access token) that cannot be put into the string make the request
+/// unverifiable: SIGNATURE_INVALID, answered like any other bad signature (a
+/// body that is not JSON cannot carry a valid SNAP signature).
+fn inbound_string_to_sign(
+    method: &str,
+    path: &str,
+    access_token: Option<&str>,
+    body: Option<&str>,
+    timestamp: &str,
+    max_skew_s: i64,
+) -> Result<String> {
+    method_upper(method)?;
+    non_empty(path, "path")?;
+    check_freshness(timestamp, max_skew_s, Utc::now().timestamp())?;
+    string_to_sign(method, path, access_token, body, timestamp).map_err(|e| {
+        if e.status == Status::B2B_INVALID_ARGUMENT {
+            invalid(format!("request cannot be verified: {}", e.message))
+        } else {
+            e
+        }
+    })
+}
+
+/// The freshness window receivers use when they have no reason to choose
+/// another (exported to C as `B2B_DEFAULT_MAX_SKEW_S`, used by the CLI and
+/// the bindings): 5 minutes.
+pub const DEFAULT_MAX_SKEW_S: i64 = 300;
+
+/// The largest `max_skew_s` accepted: the C ABI passes it as an `int`.
+pub const MAX_MAX_SKEW_S: i64 = i32::MAX as i64;
+
+/// The receiver's own `max_skew_s`: 0 (no freshness check) or a positive
+/// number of seconds; anything else is the caller's mistake.
+pub fn check_max_skew(max_skew_s: i64) -> Result<i64> {
+    if (0..=MAX_MAX_SKEW_S).contains(&max_skew_s) {
+        Ok(max_skew_s)
+    } else {
+        Err(Error::invalid_argument(
+            "max_skew_s must be 0 (no check) or a positive number of seconds",
+        ))
+    }
+}
+
+/// Checks an inbound timestamp's form and, when `max_skew_s > 0`, that it is
+/// within `max_skew_s` of now (either direction): replays of old captures
+/// fail here. A negative `max_skew_s` is INVALID_ARGUMENT.
+pub fn check_freshness(timestamp: &str, max_skew_s: i64, now: i64) -> Result<()> {
+    check_max_skew(max_skew_s)?;
+    let Some(at) = crate::timestamp::parse(timestamp) else {
+        return Err(invalid(
+            "timestamp is not ISO-8601 with an offset (e.g. 2024-12-31T10:11:40+07:00)",
+        ));
+    };
+    if max_skew_s > 0 {
+        let skew = at.timestamp() - now;
+        if skew.abs() > max_skew_s {
+            return Err(invalid(format!(
+                "timestamp is {} s {} now, more than max_skew_s ({max_skew_s} s): stale or replayed",
+                skew.abs(),
+                if skew < 0 { "before" } else { "after" }
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn decode_signature(signature: &str) -> Result<Vec<u8>> {
+    base64::engine::general_purpose::STANDARD
+        .decode(signature.trim())
+        .map_err(|_| invalid("signature is not valid base64"))
+}
+
+fn verify_rsa(key: &PublicKey, data: &[u8], signature: &str) -> Result<()> {
+    let sig = decode_signature(signature)?;
+    let crypto = |e: openssl::error::ErrorStack| {
+        Error::crypto(format!(
+            "RSA verification failed to run: {}",
+            openssl_reason(&e)
+        ))
+    };
+    let mut verifier = Verifier::new(MessageDigest::sha256(), key.pkey()).map_err(crypto)?;
+    verifier.update(data).map_err(crypto)?;
+    // A malformed signature makes OpenSSL report an error rather than
+    // `false`; either way it does not verify.
+    match verifier.verify(&sig) {
+        Ok(true) => Ok(()),
+        _ => Err(invalid(
+            "signature does not match (wrong key, or the signed data differs)",
+        )),
+    }
+}
+
+/// Verifies a provider's B2B token-request signature over `client_id|timestamp`.
+pub fn verify_b2b(
+    key: &PublicKey,
+    client_id: &str,
+    timestamp: &str,
+    signature: &str,
+    max_skew_s: i64,
+) -> Result<()> {
+    check_freshness(timestamp, max_skew_s, Utc::now().timestamp())?;
+    verify_rsa(
+        key,
+        crate::sign::b2b_string_to_sign(client_id, timestamp).as_bytes(),
+        signature,
+    )
+}
+
+/// Verifies an asymmetric service or notification signature.
+pub fn verify_service_signature_rsa(
+    key: &PublicKey,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    timestamp: &str,
+    signature: &str,
+    max_skew_s: i64,
+) -> Result<()> {
+    let data = inbound_string_to_sign(method, path, None, body, timestamp, max_skew_s)?;
+    verify_rsa(key, data.as_bytes(), signature)
+}
+
+/// Verifies a symmetric service signature, comparing in constant time.
+#[allow(clippy::too_many_arguments)]
+pub fn verify_service_signature(
+    client_secret: &str,
+    method: &str,
+    path: &str,
+    access_token: &str,
+    body: Option<&str>,
+    timestamp: &str,
+    signature: &str,
+    max_skew_s: i64,
+) -> Result<()> {
+    check_secret(client_secret)?;
+    let data = inbound_string_to_sign(
+        method,
+        path,
+        Some(access_token),
+        body,
+        timestamp,
+        max_skew_s,
+    )?;
+    let expected = hmac_sha512(client_secret, data.as_bytes())?;
+    let given = decode_signature(signature)?;
+    if given.len() == expected.len() && openssl::memcmp::eq(&given, &expected) {
+        Ok(())
+    } else {
+        Err(invalid(
+            "signature does not match (wrong client secret, or the signed data differs)",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_body_hashes_the_empty_string() {
+        let empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        assert_eq!(body_digest_hex(None).unwrap(), empty);
+        assert_eq!(body_digest_hex(Some("")).unwrap(), empty);
+        assert_eq!(
+            body_digest_hex(Some("{}")).unwrap(),
+            body_digest_hex(Some(" { } ")).unwrap()
+        );
+    }
+
+    #[test]
+    fn method_is_upper_cased_and_validated() {
+        let s = asymmetric_string_to_sign("post", "/v1.0/x?a=1", None, "2024-01-01T00:00:00+07:00")
+            .unwrap();
+        assert!(s.starts_with("POST:/v1.0/x?a=1:e3b0c442"), "{s}");
+        assert!(asymmetric_string_to_sign("PO ST", "/x", None, "t").is_err());
+    }
+
+    #[test]
+    fn receivers_mistakes_come_before_the_senders() {
+        let stale = "2020-01-01T00:00:00+07:00";
+        let fresh = crate::timestamp::TimestampStyle::Wib.format(Utc::now());
+        let status = |r: Result<()>| r.unwrap_err().status;
+        // The receiver's own arguments: INVALID_ARGUMENT even when the
+        // request would fail anyway.
+        for ts in [stale, fresh.as_str()] {
+            assert_eq!(
+                status(verify_service_signature(
+                    "", "POST", "/p", "t", None, ts, "AAAA", 300
+                )),
+                Status::B2B_INVALID_ARGUMENT
+            );
+            assert_eq!(
+                status(verify_service_signature(
+                    "s", "P0ST", "/p", "t", None, ts, "AAAA", 300
+                )),
+                Status::B2B_INVALID_ARGUMENT
+            );
+        }
+        // What the sender sent: not verifiable, so SIGNATURE_INVALID.
+        for (token, body) in [("t", Some("{\"a\":")), ("", Some("{}"))] {
+            let e = verify_service_signature("s", "POST", "/p", token, body, &fresh, "AAAA", 300)
+                .unwrap_err();
+            assert_eq!(e.status, Status::B2B_SIGNATURE_INVALID, "{e}");
+            assert!(e.message.contains("cannot be verified"), "{e}");
+        }
+    }
+
+    #[test]
+    fn freshness() {
+        let now = 1_700_000_000;
+        assert!(check_freshness("2023-11-14T22:13:20Z", 300, now).is_ok());
+        assert!(check_freshness("2023-11-15T05:13:20+07:00", 1, now).is_ok());
+        assert_eq!(
+            check_freshness("2023-11-14T22:03:20Z", 300, now)
+                .unwrap_err()
+                .status,
+            Status::B2B_SIGNATURE_INVALID
+        );
+        assert!(check_freshness("2023-11-14T22:03:20Z", 0, now).is_ok());
+        assert!(check_freshness("yesterday", 0, now).is_err());
+    }
+}
