@@ -13,6 +13,9 @@ BUILD := build
 FFI := crates/snapb2b-ffi
 HEADER := $(FFI)/include/snapb2b.h
 CTESTS := $(FFI)/tests/c
+# Python test tools live in this venv (scripts/install-test-deps.sh makes it).
+VENV ?= $(BUILD)/venv
+PYTHON ?= $(abspath $(VENV))/bin/python
 VECTORS ?= $(abspath tests/vectors)
 export SNAPB2B_VECTORS := $(VECTORS)
 
@@ -88,10 +91,10 @@ test-crosscheck: $(BUILD)/sign_tool
 	crates/snapb2b-cli/tests/cli_crosscheck.sh $(REL)/snapb2b $(BUILD)/cli-crosscheck
 
 test-python: build
-	scripts/with-sandbox.sh $(BUILD)/sandbox-py --slow-ms 3000 -- python3 -m pytest -q bindings/python/tests
+	scripts/with-sandbox.sh $(BUILD)/sandbox-py --slow-ms 3000 -- $(PYTHON) -m pytest -q bindings/python/tests
 
 test-php: build
-	scripts/with-sandbox.sh $(BUILD)/sandbox-php --slow-ms 3000 -- php -d ffi.enable=1 /usr/bin/phpunit -c bindings/php/phpunit.xml
+	scripts/with-sandbox.sh $(BUILD)/sandbox-php --slow-ms 3000 -- php -d ffi.enable=1 "$$(command -v phpunit)" -c bindings/php/phpunit.xml
 
 # Installs into a temporary prefix and builds the C example with pkg-config.
 test-install: build

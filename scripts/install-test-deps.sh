@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs beyond the Rust toolchain, gcc, Python and
-# OpenSSL headers: PHP CLI with FFI, PHPUnit, valgrind, and for python3
-# pytest, cryptography, setuptools and wheel.
+# OpenSSL headers: PHP CLI with FFI, PHPUnit, valgrind, pkg-config, and a
+# Python venv under build/ with pytest, cryptography and the packaging tools.
 # Quiet and idempotent: does nothing when everything is present.
 set -euo pipefail
 
@@ -44,32 +44,21 @@ if ! php -r 'exit(extension_loaded("ffi") ? 0 : 1);' 2>/dev/null; then
   exit 1
 fi
 
-# setuptools and wheel: bindings/python/tests/test_install.py builds the
-# package with --no-build-isolation (skipped without them).
-py_missing=()
-py_apt=()
-for module in pytest cryptography setuptools wheel; do
-  if ! python3 -c "import $module" 2>/dev/null; then
-    py_missing+=("$module")
-    py_apt+=("python3-$module")
-  fi
-done
-if ((${#py_missing[@]})); then
-  echo "installing Python test dependencies: ${py_missing[*]}"
-  pip=(python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore)
-  # A stock Debian Python refuses pip (PEP 668, EXTERNALLY-MANAGED): then
-  # override that, and failing that (or without pip) use Debian's packages.
-  if ! errors=$("${pip[@]}" "${py_missing[@]}" 2>&1) &&
-     ! errors=$("${pip[@]}" --break-system-packages "${py_missing[@]}" 2>&1); then
-    if $apt_usable; then
-      apt_install "${py_apt[@]}"
-    else
-      echo "$errors" >&2
-      echo "cannot install ${py_missing[*]}: pip failed and apt-get is not usable" >&2
-      exit 1
-    fi
-  fi
-  for module in "${py_missing[@]}"; do
-    python3 -c "import $module" 2>/dev/null || { echo "python3 still cannot import $module" >&2; exit 1; }
-  done
+# Python test tools live in a virtual environment under build/ (never the
+# system interpreter): pytest, cryptography, and what the packaging tests
+# build with. The venv is made once and topped up when a tool is missing.
+VENV=${SNAPB2B_VENV:-build/venv}
+PY_TOOLS=(pytest cryptography build setuptools setuptools-rust auditwheel)
+PY_MODULES=(pytest cryptography build setuptools setuptools_rust auditwheel)
+if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+  echo "installing python3-venv"
+  apt_install python3-venv
+fi
+if [[ ! -x $VENV/bin/python ]]; then
+  python3 -m venv "$VENV"
+fi
+if ! "$VENV/bin/python" -c "import $(IFS=,; echo "${PY_MODULES[*]}")" 2>/dev/null; then
+  echo "installing Python test tools into $VENV: ${PY_TOOLS[*]}"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${PY_TOOLS[@]}"
+  "$VENV/bin/python" -c "import $(IFS=,; echo "${PY_MODULES[*]}")"
 fi
