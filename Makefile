@@ -19,7 +19,7 @@ PYTHON ?= $(abspath $(VENV))/bin/python
 VECTORS ?= $(abspath tests/vectors)
 export SNAPB2B_VECTORS := $(VECTORS)
 
-.PHONY: all build header demo test test-deps test-rust test-c test-asan test-soak soak test-fuzz fuzz test-crosscheck test-python test-php test-install bench install uninstall clean
+.PHONY: all build header demo check lint test test-deps test-rust test-c test-asan test-soak soak test-fuzz fuzz test-crosscheck test-python test-php test-install bench install uninstall clean
 
 all: build
 
@@ -57,7 +57,16 @@ $(BUILD)/sign_tool: $(CTESTS)/sign_tool.c $(HEADER) build
 demo: build $(BUILD)/get_token
 	@scripts/demo.sh
 
-test: test-deps build test-rust test-c test-asan test-soak test-crosscheck test-python test-php test-install test-fuzz
+# The fast loop: format and clippy gates, the Rust tests, and the Python and
+# PHP suites against the built library (under 3 minutes warm).
+check: test-deps lint test-rust test-python test-php
+	@echo "make check: passed"
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --release --workspace --all-targets --quiet -- -D warnings
+
+test: test-deps lint build test-rust test-c test-asan test-soak test-crosscheck test-python test-php test-install test-fuzz
 	@echo "make test: all suites passed"
 
 test-deps:
