@@ -135,10 +135,21 @@ mod tests {
     fn chosen_ids_are_used_as_given_or_refused() {
         assert_eq!(check_chosen("INV-2024/0001").unwrap(), "INV-2024/0001");
         assert_eq!(check_chosen(&"9".repeat(36)).unwrap(), "9".repeat(36));
-        for bad in ["", "has space", "tab\there", "new\nline", "é", &"9".repeat(37)] {
+        for bad in [
+            "",
+            "has space",
+            "tab\there",
+            "new\nline",
+            "é",
+            &"9".repeat(37),
+        ] {
             let e = check_chosen(bad).unwrap_err();
             assert_eq!(e.status, Status::B2B_INVALID_ARGUMENT, "{bad:?}");
-            assert!(!e.message.contains(bad) || bad.is_empty(), "echoed: {}", e.message);
+            assert!(
+                !e.message.contains(bad) || bad.is_empty(),
+                "echoed: {}",
+                e.message
+            );
         }
     }
 }

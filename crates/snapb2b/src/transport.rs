@@ -5,9 +5,11 @@
 //! A [`Transport`] owns one curl handle; reusing it keeps the connection
 //! (HTTP keep-alive, TLS session) between requests.
 
+use std::cell::Cell;
+use std::io::SeekFrom;
 use std::time::Duration;
 
-use curl::easy::{Easy, List};
+use curl::easy::{Easy, List, SeekResult};
 
 use crate::error::{Error, Result, Status};
 use crate::secret::SecretBuf;
@@ -99,7 +101,9 @@ impl Transport {
 
     /// POSTs `body` as JSON to `url` and returns whatever HTTP answer came
     /// back (any status). Transport-level failures map to TRANSPORT, TIMEOUT
-    /// or PROTOCOL (oversized answer).
+    /// or PROTOCOL (oversized answer). For token requests: they move no
+    /// money, so a request cut off by a dead keep-alive connection is sent
+    /// again on a fresh one.
     pub fn post_json(
         &mut self,
         url: &str,
@@ -107,25 +111,62 @@ impl Transport {
         body: &[u8],
         limits: &Limits,
     ) -> Result<Response> {
-        let easy = self
-            .configure(url, headers, body, limits)
-            .map_err(|e| Error::new(Status::B2B_INTERNAL, format!("curl setup failed: {e}")))?;
+        let request = Request {
+            method: "POST",
+            url,
+            headers,
+            body,
+            max_response_bytes: MAX_RESPONSE_BYTES,
+            resend_on_dead_connection: true,
+        };
+        self.send(&request, limits).map_err(|f| f.error)
+    }
 
+    /// Sends one request and returns whatever HTTP answer came back (any
+    /// status). A failure says whether the request may have reached the
+    /// server ([`Delivery`]).
+    pub fn send(
+        &mut self,
+        request: &Request<'_>,
+        limits: &Limits,
+    ) -> std::result::Result<Response, Failure> {
+        let url = request.url;
+        let easy = self.configure(request, limits).map_err(|e| Failure {
+            error: Error::new(Status::B2B_INTERNAL, format!("curl setup failed: {e}")),
+            delivery: Delivery::NotSent,
+        })?;
+
+        let body = request.body;
+        let limit = request.max_response_bytes;
         let mut response = Response::default();
         let mut too_big = false;
-        let mut unsent = body;
+        // Shared by the read and seek callbacks.
+        let offset = Cell::new(0usize);
         let outcome = {
             let mut transfer = easy.transfer();
             transfer
                 .read_function(|buf| {
+                    let unsent = &body[offset.get()..];
                     let n = buf.len().min(unsent.len());
                     buf[..n].copy_from_slice(&unsent[..n]);
-                    unsent = &unsent[n..];
+                    offset.set(offset.get() + n);
                     Ok(n)
                 })
                 .and_then(|_| {
+                    // libcurl rewinds the body when a reused connection died
+                    // under the request and it wants to send it again on a
+                    // new one. Only where that cannot move money twice.
+                    transfer.seek_function(|whence| match whence {
+                        SeekFrom::Start(0) if request.resend_on_dead_connection => {
+                            offset.set(0);
+                            SeekResult::Ok
+                        }
+                        _ => SeekResult::CantSeek,
+                    })
+                })
+                .and_then(|_| {
                     transfer.write_function(|data| {
-                        if response.body.len() + data.len() > MAX_RESPONSE_BYTES {
+                        if response.body.len() + data.len() > limit {
                             too_big = true;
                             return Ok(0); // makes curl abort the transfer
                         }
@@ -143,17 +184,24 @@ impl Transport {
         };
         // A declared Content-Length over the limit is refused by curl at once
         // (max_filesize); a chunked or undeclared one by the write callback.
+        // Either way the request was sent.
         if too_big || outcome.as_ref().is_err_and(|e| e.is_filesize_exceeded()) {
-            return Err(Error::protocol(format!(
-                "response from {url} exceeds the {} KiB limit; abandoned",
-                MAX_RESPONSE_BYTES / 1024
-            )));
+            return Err(Failure {
+                error: Error::protocol(format!(
+                    "response from {url} exceeds the {} KiB limit; abandoned",
+                    limit / 1024
+                )),
+                delivery: Delivery::MaybeSent,
+            });
         }
         if let Err(e) = outcome {
             // Still connecting when time ran out: say which limit fired.
             let connecting = easy.num_connects().unwrap_or(0) > 0
                 && easy.appconnect_time().map_or(true, |t| t.is_zero());
-            return Err(map_curl_error(&e, url, limits, connecting));
+            return Err(Failure {
+                error: map_curl_error(&e, url, limits, connecting),
+                delivery: delivery_of(&e, connecting),
+            });
         }
         response.status = easy.response_code().unwrap_or(0);
         Ok(response)
@@ -162,9 +210,7 @@ impl Transport {
     /// Readies the handle for one request and returns it.
     fn configure(
         &mut self,
-        url: &str,
-        headers: &[(&str, String)],
-        body: &[u8],
+        request: &Request<'_>,
         limits: &Limits,
     ) -> std::result::Result<&mut Easy, curl::Error> {
         let trust = limits.ca_file.as_ref();
@@ -175,25 +221,93 @@ impl Transport {
             _ => Handle::new(trust.cloned())?,
         };
         let easy = &mut self.handle.insert(handle).easy;
-        easy.url(url)?;
-        easy.post(true)?;
-        // Streamed from our buffer by the read callback rather than copied
-        // into curl, whose copy of a Klikoo body (with the client secret)
-        // would be freed unwiped.
-        easy.post_field_size(body.len() as u64)?;
+        easy.url(request.url)?;
+        if request.method == "GET" && request.body.is_empty() {
+            easy.get(true)?;
+        } else {
+            easy.post(true)?;
+            // Streamed from our buffer by the read callback rather than
+            // copied into curl, whose copy of a Klikoo body (with the client
+            // secret) would be freed unwiped.
+            easy.post_field_size(request.body.len() as u64)?;
+        }
+        // Set every time: the handle is reused and keeps the last verb.
+        easy.custom_request(request.method)?;
         easy.timeout(limits.timeout)?;
-        easy.max_filesize(MAX_RESPONSE_BYTES as u64)?;
+        easy.max_filesize(request.max_response_bytes as u64)?;
         easy.connect_timeout(limits.connect_timeout)?;
         let mut list = List::new();
-        list.append("Content-Type: application/json")?;
+        let has = |name: &str| {
+            request
+                .headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case(name))
+        };
+        if !has("Content-Type") {
+            list.append("Content-Type: application/json")?;
+        }
         list.append("Accept: application/json")?;
         // No `Expect: 100-continue` round trip.
         list.append("Expect:")?;
-        for (name, value) in headers {
+        for (name, value) in request.headers {
             list.append(&format!("{name}: {value}"))?;
         }
         easy.http_headers(list)?;
         Ok(easy)
+    }
+}
+
+/// One HTTP request.
+pub struct Request<'a> {
+    /// Upper-case verb, e.g. `POST`.
+    pub method: &'a str,
+    pub url: &'a str,
+    /// Sent in this order after `Accept` (and `Content-Type:
+    /// application/json` unless given here).
+    pub headers: &'a [(&'a str, String)],
+    pub body: &'a [u8],
+    /// Answers longer than this are abandoned (PROTOCOL).
+    pub max_response_bytes: usize,
+    /// Whether libcurl may send the request again on a fresh connection when
+    /// a reused one died under it. True only where a second delivery cannot
+    /// move money (token requests).
+    pub resend_on_dead_connection: bool,
+}
+
+/// Whether a failed request may have reached the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// It failed before a byte of it was sent (DNS, connect, TLS handshake):
+    /// sending it again cannot duplicate it.
+    NotSent,
+    /// It was sent, or may have been: the server may have acted on it.
+    MaybeSent,
+}
+
+/// A request that got no HTTP answer.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub error: Error,
+    pub delivery: Delivery,
+}
+
+/// Only failures of a new connection's set-up are certain not to have sent
+/// anything; every failure after it (a send or receive error, a timeout
+/// while waiting, a reused connection that died) may have.
+fn delivery_of(e: &curl::Error, connecting: bool) -> Delivery {
+    let setup_failed = e.is_couldnt_resolve_host()
+        || e.is_couldnt_resolve_proxy()
+        || e.is_couldnt_connect()
+        || e.is_ssl_connect_error()
+        || e.is_peer_failed_verification()
+        || e.is_ssl_cacert()
+        || e.is_ssl_cacert_badfile()
+        || e.is_ssl_certproblem()
+        || (e.is_operation_timedout() && connecting);
+    if setup_failed {
+        Delivery::NotSent
+    } else {
+        Delivery::MaybeSent
     }
 }
 
