@@ -55,7 +55,7 @@ def main() -> int:
         return e.status
 
     expires = datetime.datetime.fromtimestamp(token.expires_at, datetime.timezone.utc)
-    print("snapb2b {}".format(snapb2b.__version__))
+    print("snapb2b {}".format(snapb2b.library_version()))
     print("provider:   {}".format(token.provider))
     print("token:      {} ({})".format(masked(token.access_token), token.token_type))
     print("expires at: {} (in {} s)".format(expires.isoformat(), token.expires_at - int(time.time())))

@@ -20,9 +20,9 @@
  * Each request then gets its \FFI from FFI::scope('snapb2b'): no header
  * parsing and no dlopen() per request.
  *
- * The library is the first of: $SNAPB2B_LIB, this repository's
- * target/release/libsnapb2b.so, libsnapb2b.so.0 from the system loader.
- * A $SNAPB2B_LIB naming no file is an error, never a reason to use another.
+ * The library is the one the binding's lookup loads (README.md, "Which
+ * library is loaded"). A $SNAPB2B_LIB that does not load is an error, never
+ * a reason to use another.
  *
  * When FPM starts as root with opcache.preload_user, PHP preloads in a child
  * process and FFI::load() refuses to work there. Then write the header once
@@ -55,30 +55,17 @@ function snapb2b_preload_header(string $library): string
 }
 
 /**
- * The library FFI_LIB names: the first existing candidate file, else the soname.
+ * The library FFI_LIB names: the one Native's lookup loads (a real path, or
+ * the soname).
  *
- * @throws \SnapB2B\LibraryException when $SNAPB2B_LIB names no file (never another library instead)
+ * @throws \SnapB2B\LibraryException when none loads; a $SNAPB2B_LIB that does not
+ *                                   load is an error, never a reason to use another
  */
 function snapb2b_preload_library(): string
 {
-    foreach (\SnapB2B\Native::libraryCandidates() as $candidate) {
-        $library = $candidate[1];
-        if (strpos($library, '/') === false) {
-            return $library;
-        }
-        if (\SnapB2B\Native::isFromEnvironment($candidate[0]) && !is_file($library)) {
-            throw new \SnapB2B\LibraryException(sprintf(
-                'snapb2b preload: %s=%s: no such file (fix the path, or unset it to use the default lookup)',
-                \SnapB2B\Native::LIB_ENV,
-                $library
-            ));
-        }
-        if (is_file($library)) {
-            $real = realpath($library);
-            return $real !== false ? $real : $library;
-        }
-    }
-    return \SnapB2B\Native::SONAME;
+    $library = \SnapB2B\Native::locateLibrary();
+    $real = strpos($library, '/') !== false ? realpath($library) : false;
+    return $real !== false ? $real : $library;
 }
 
 // Command line: php preload.php --write-header FILE [--lib LIBRARY]

@@ -14,8 +14,10 @@ namespace SnapB2B;
  *     ffi.preload has already loaded the header: nothing is parsed or
  *     dlopen()ed per request;
  *  2. FFI::cdef() with bindings/php/snapb2b_ffi.h and the first library
- *     that loads: $SNAPB2B_LIB (a path), then this repository's
- *     target/release/libsnapb2b.so, then the system loader (libsnapb2b.so.0).
+ *     that loads (libraryCandidates()): $SNAPB2B_LIB (a path), then the
+ *     package's lib/libsnapb2b.so, then the system loader (libsnapb2b.so.0),
+ *     then target/release/libsnapb2b.so only when this binding runs from
+ *     the source checkout itself (sourceCheckout()).
  *
  * Every candidate must report a 0.x version (b2b_version()). When
  * $SNAPB2B_LIB is set, it is the only candidate: if it fails, a
@@ -40,6 +42,9 @@ final class Native
 
     /** Environment variable naming the library file to load. */
     public const LIB_ENV = 'SNAPB2B_LIB';
+
+    private const C_INT_MIN = -2147483648;
+    private const C_INT_MAX = 2147483647;
 
     private static ?\FFI $ffi = null;
 
@@ -90,14 +95,30 @@ final class Native
         return dirname(__DIR__) . '/snapb2b_ffi.h';
     }
 
-    /** This repository's build of the library (exists in a source checkout only). */
-    public static function repositoryLibraryPath(): string
+    /** The library shipped inside the package: lib/libsnapb2b.so beside src/. */
+    public static function packagedLibraryPath(): string
     {
-        return dirname(__DIR__, 3) . '/target/release/libsnapb2b.so';
+        return dirname(__DIR__) . '/lib/libsnapb2b.so';
     }
 
     /**
-     * The libraries FFI::cdef() tries, in order, as [description, path or soname].
+     * The source checkout's root when this binding is the checkout's own
+     * `<repo>/bindings/php/src` (with `<repo>/Cargo.toml` and
+     * `<repo>/crates/snapb2b-ffi`), else null: an installed copy never loads
+     * a library from a source tree.
+     */
+    public static function sourceCheckout(): ?string
+    {
+        $repo = dirname(__DIR__, 3);
+        $isCheckout = __DIR__ === $repo . '/bindings/php/src'
+            && is_file($repo . '/Cargo.toml')
+            && is_dir($repo . '/crates/snapb2b-ffi');
+        return $isCheckout ? $repo : null;
+    }
+
+    /**
+     * The libraries FFI::cdef() tries, in order (README.md, "Which library is
+     * loaded"), as [description, path or soname].
      *
      * @return list<array{0: string, 1: string}>
      */
@@ -108,9 +129,14 @@ final class Native
         if (is_string($env) && $env !== '') {
             $candidates[] = [self::LIB_ENV . '=' . $env, $env];
         }
-        $repo = self::repositoryLibraryPath();
-        $candidates[] = ['repository build ' . $repo, $repo];
+        $packaged = self::packagedLibraryPath();
+        $candidates[] = ['package library ' . $packaged, $packaged];
         $candidates[] = ['system loader (' . self::SONAME . ')', self::SONAME];
+        $repo = self::sourceCheckout();
+        if ($repo !== null) {
+            $build = $repo . '/target/release/libsnapb2b.so';
+            $candidates[] = ['source checkout build ' . $build, $build];
+        }
         return $candidates;
     }
 
@@ -136,17 +162,7 @@ final class Native
      */
     public static function sign(string $privateKey, string $clientId, string $timestamp): string
     {
-        self::assertNoNul($privateKey, 'private key');
-        self::assertNoNul($clientId, 'client id');
-        self::assertNoNul($timestamp, 'timestamp');
-        $ffi = self::ffi();
-        $out = $ffi->new('char*');
-        try {
-            $status = $ffi->b2b_sign($privateKey, $clientId, $timestamp, \FFI::addr($out));
-            return self::takeString($status, $out, 'b2b_sign');
-        } finally {
-            $ffi->b2b_free($out);
-        }
+        return self::stringCall('b2b_sign', ['private key' => $privateKey, 'client id' => $clientId, 'timestamp' => $timestamp]);
     }
 
     /**
@@ -156,19 +172,11 @@ final class Native
      */
     public static function getToken(string $configJson): string
     {
-        self::assertNoNul($configJson, 'config JSON');
-        $ffi = self::ffi();
-        $out = $ffi->new('char*');
-        try {
-            $status = $ffi->b2b_get_token($configJson, \FFI::addr($out));
-            return self::takeString($status, $out, 'b2b_get_token');
-        } finally {
-            $ffi->b2b_free($out);
-        }
+        return self::stringCall('b2b_get_token', ['config JSON' => $configJson]);
     }
 
     /**
-     * A new caching client handle (b2b_client_new); free it with clientFree().
+     * A new caching client handle (b2b_client_new); free it with b2b_client_free().
      *
      * @return \FFI\CData a `b2b_client *`
      *
@@ -179,10 +187,7 @@ final class Native
         self::assertNoNul($configJson, 'config JSON');
         $ffi = self::ffi();
         $handle = $ffi->new('b2b_client*');
-        $status = $ffi->b2b_client_new($configJson, \FFI::addr($handle));
-        if ($status !== Status::OK) {
-            throw self::lastError($status);
-        }
+        self::check($ffi->b2b_client_new($configJson, \FFI::addr($handle)));
         if (\FFI::isNull($handle)) {
             throw new InternalException('b2b_client_new reported success but returned no handle; please report it');
         }
@@ -202,19 +207,14 @@ final class Native
         ?string $body,
         string $timestamp
     ): string {
-        self::assertNoNul($clientSecret, 'client secret');
-        self::assertNoNul($method, 'method');
-        self::assertNoNul($path, 'path');
-        self::assertNoNul($accessToken, 'access token');
-        self::assertNoNul($timestamp, 'timestamp');
-        $ffi = self::ffi();
-        $out = $ffi->new('char*');
-        try {
-            $status = $ffi->b2b_service_signature($clientSecret, $method, $path, $accessToken, $body, $timestamp, \FFI::addr($out));
-            return self::takeString($status, $out, 'b2b_service_signature');
-        } finally {
-            $ffi->b2b_free($out);
-        }
+        return self::stringCall('b2b_service_signature', [
+            'client secret' => $clientSecret,
+            'method' => $method,
+            'path' => $path,
+            'access token' => $accessToken,
+            'body' => $body,
+            'timestamp' => $timestamp,
+        ]);
     }
 
     /**
@@ -224,18 +224,13 @@ final class Native
      */
     public static function serviceSignatureRsa(string $privateKey, string $method, string $path, ?string $body, string $timestamp): string
     {
-        self::assertNoNul($privateKey, 'private key');
-        self::assertNoNul($method, 'method');
-        self::assertNoNul($path, 'path');
-        self::assertNoNul($timestamp, 'timestamp');
-        $ffi = self::ffi();
-        $out = $ffi->new('char*');
-        try {
-            $status = $ffi->b2b_service_signature_rsa($privateKey, $method, $path, $body, $timestamp, \FFI::addr($out));
-            return self::takeString($status, $out, 'b2b_service_signature_rsa');
-        } finally {
-            $ffi->b2b_free($out);
-        }
+        return self::stringCall('b2b_service_signature_rsa', [
+            'private key' => $privateKey,
+            'method' => $method,
+            'path' => $path,
+            'body' => $body,
+            'timestamp' => $timestamp,
+        ]);
     }
 
     /**
@@ -245,15 +240,7 @@ final class Native
      */
     public static function minifyJson(string $json): string
     {
-        self::assertNoNul($json, 'JSON body');
-        $ffi = self::ffi();
-        $out = $ffi->new('char*');
-        try {
-            $status = $ffi->b2b_minify_json($json, \FFI::addr($out));
-            return self::takeString($status, $out, 'b2b_minify_json');
-        } finally {
-            $ffi->b2b_free($out);
-        }
+        return self::stringCall('b2b_minify_json', ['JSON body' => $json]);
     }
 
     /**
@@ -263,30 +250,22 @@ final class Native
      */
     public static function timestamp(string $style): string
     {
-        self::assertNoNul($style, 'timestamp style');
-        $ffi = self::ffi();
-        $out = $ffi->new('char*');
-        try {
-            $status = $ffi->b2b_timestamp($style, \FFI::addr($out));
-            return self::takeString($status, $out, 'b2b_timestamp');
-        } finally {
-            $ffi->b2b_free($out);
-        }
+        return self::stringCall('b2b_timestamp', ['timestamp style' => $style]);
     }
 
     /**
      * b2b_verify: true when valid, false on SIGNATURE_INVALID.
      *
-     * @throws SnapException any other failure (bad key, bad argument)
+     * @throws SnapException any other failure (bad key, bad argument, negative $maxSkewS)
      */
     public static function verify(string $publicKey, string $clientId, string $timestamp, string $signature, int $maxSkewS): bool
     {
-        self::assertNoNul($publicKey, 'public key');
-        self::assertNoNul($clientId, 'client id');
-        self::assertNoNul($timestamp, 'timestamp');
-        self::assertNoNul($signature, 'signature');
-        self::assertSkew($maxSkewS);
-        return self::verdict(self::ffi()->b2b_verify($publicKey, $clientId, $timestamp, $signature, $maxSkewS));
+        return self::verdictCall('b2b_verify', [
+            'public key' => $publicKey,
+            'client id' => $clientId,
+            'timestamp' => $timestamp,
+            'signature' => $signature,
+        ], $maxSkewS);
     }
 
     /**
@@ -303,21 +282,14 @@ final class Native
         string $signature,
         int $maxSkewS
     ): bool {
-        self::assertNoNul($publicKey, 'public key');
-        self::assertNoNul($method, 'method');
-        self::assertNoNul($path, 'path');
-        self::assertNoNul($timestamp, 'timestamp');
-        self::assertNoNul($signature, 'signature');
-        self::assertSkew($maxSkewS);
-        return self::verdict(self::ffi()->b2b_verify_service_signature_rsa(
-            $publicKey,
-            $method,
-            $path,
-            $body,
-            $timestamp,
-            $signature,
-            $maxSkewS
-        ));
+        return self::verdictCall('b2b_verify_service_signature_rsa', [
+            'public key' => $publicKey,
+            'method' => $method,
+            'path' => $path,
+            'body' => $body,
+            'timestamp' => $timestamp,
+            'signature' => $signature,
+        ], $maxSkewS);
     }
 
     /**
@@ -335,23 +307,15 @@ final class Native
         string $signature,
         int $maxSkewS
     ): bool {
-        self::assertNoNul($clientSecret, 'client secret');
-        self::assertNoNul($method, 'method');
-        self::assertNoNul($path, 'path');
-        self::assertNoNul($accessToken, 'access token');
-        self::assertNoNul($timestamp, 'timestamp');
-        self::assertNoNul($signature, 'signature');
-        self::assertSkew($maxSkewS);
-        return self::verdict(self::ffi()->b2b_verify_service_signature(
-            $clientSecret,
-            $method,
-            $path,
-            $accessToken,
-            $body,
-            $timestamp,
-            $signature,
-            $maxSkewS
-        ));
+        return self::verdictCall('b2b_verify_service_signature', [
+            'client secret' => $clientSecret,
+            'method' => $method,
+            'path' => $path,
+            'access token' => $accessToken,
+            'body' => $body,
+            'timestamp' => $timestamp,
+            'signature' => $signature,
+        ], $maxSkewS);
     }
 
     /**
@@ -385,12 +349,38 @@ final class Native
     }
 
     /**
-     * The exception for a status a b2b_* function returned, with the details
-     * of b2b_last_error_json() (read on the calling thread, right away).
+     * Throws the exception for a status other than OK, with the details of
+     * b2b_last_error_json() (read on the calling thread, right away).
+     *
+     * @throws SnapException
      */
-    public static function exception(int $status): SnapException
+    public static function check(int $status): void
     {
-        return self::lastError($status);
+        if ($status !== Status::OK) {
+            throw self::lastError($status);
+        }
+    }
+
+    /**
+     * The string a call wrote to $out, copied, then freed with b2b_free();
+     * or the call's exception. Outputs are written only on success, so a
+     * failed call leaves nothing to free (and a reused $out is not freed twice).
+     *
+     * @param \FFI\CData $out the `char *` whose address the call was given
+     *
+     * @throws SnapException
+     */
+    public static function takeString(int $status, \FFI\CData $out, string $function): string
+    {
+        self::check($status);
+        if (\FFI::isNull($out)) {
+            throw new InternalException($function . ' reported success but returned no string; please report it');
+        }
+        try {
+            return \FFI::string($out);
+        } finally {
+            self::ffi()->b2b_free($out);
+        }
     }
 
     /**
@@ -405,42 +395,66 @@ final class Native
         }
     }
 
-    /** max_skew_s is a C int: 0 (no check) up to INT_MAX. */
-    private static function assertSkew(int $maxSkewS): void
+    /**
+     * The shape of every b2b_* function with a string result: text arguments
+     * (checked for NUL bytes, named for the message; null is C NULL), then
+     * the `char **` out-parameter.
+     *
+     * @param array<string, ?string> $args what => value, in the C order
+     *
+     * @throws SnapException
+     */
+    private static function stringCall(string $function, array $args): string
     {
-        if ($maxSkewS < 0 || $maxSkewS > 2147483647) {
-            throw new InvalidArgumentException(
-                sprintf('maxSkewS must be 0 (no freshness check) or a positive number of seconds up to 2147483647, got %d', $maxSkewS),
-                Status::INVALID_ARGUMENT
-            );
-        }
-    }
-
-    /** OK => true, SIGNATURE_INVALID => false, anything else throws. */
-    private static function verdict(int $status): bool
-    {
-        if ($status === Status::OK) {
-            return true;
-        }
-        if ($status === Status::SIGNATURE_INVALID) {
-            return false;
-        }
-        throw self::lastError($status);
+        $values = self::textArguments($args);
+        $ffi = self::ffi();
+        $out = $ffi->new('char*');
+        $values[] = \FFI::addr($out);
+        return self::takeString($ffi->{$function}(...$values), $out, $function);
     }
 
     /**
-     * Copies the string out of a successful call, or turns the thread's last
-     * error into an exception. The caller frees $out.
+     * The b2b_verify* shape: text arguments, then max_skew_s (its range is
+     * the library's rule, not checked here); OK => true,
+     * SIGNATURE_INVALID => false, anything else throws.
+     *
+     * @param array<string, ?string> $args as for stringCall()
+     *
+     * @throws SnapException
      */
-    private static function takeString(int $status, \FFI\CData $out, string $function): string
+    private static function verdictCall(string $function, array $args, int $maxSkewS): bool
     {
-        if ($status !== Status::OK) {
-            throw self::lastError($status);
+        $values = self::textArguments($args);
+        // FFI passes only the low 32 bits of a larger PHP int (2**32 + 5 would
+        // arrive as 5): refuse what a C int cannot hold.
+        if ($maxSkewS < self::C_INT_MIN || $maxSkewS > self::C_INT_MAX) {
+            throw new InvalidArgumentException(
+                sprintf('maxSkewS does not fit a C int (at most %d seconds), got %d', self::C_INT_MAX, $maxSkewS),
+                Status::INVALID_ARGUMENT
+            );
         }
-        if (\FFI::isNull($out)) {
-            throw new InternalException($function . ' reported success but returned no string; please report it');
+        $values[] = $maxSkewS;
+        $status = self::ffi()->{$function}(...$values);
+        if ($status === Status::SIGNATURE_INVALID) {
+            return false;
         }
-        return \FFI::string($out);
+        self::check($status);
+        return true;
+    }
+
+    /**
+     * @param array<string, ?string> $args
+     *
+     * @return list<?string>
+     */
+    private static function textArguments(array $args): array
+    {
+        foreach ($args as $what => $value) {
+            if ($value !== null) {
+                self::assertNoNul($value, $what);
+            }
+        }
+        return array_values($args);
     }
 
     /** The exception for a failed call, from b2b_last_error_json(). */
@@ -455,7 +469,21 @@ final class Native
         return SnapException::fromErrorArray($status, $error);
     }
 
-    private static function load(): void
+    /**
+     * The library FFI::cdef() would load (the first candidate that loads and
+     * has a supported version): a path, or the soname. For preload.php, which
+     * names it in FFI_LIB.
+     *
+     * @throws LibraryException as ffi() does
+     */
+    public static function locateLibrary(): string
+    {
+        self::assertFfiUsable();
+        return self::openFirstLibrary([])[1];
+    }
+
+    /** @throws LibraryException when FFI is missing or ffi.enable is off */
+    private static function assertFfiUsable(): void
     {
         if (!extension_loaded('ffi') || !class_exists(\FFI::class, false)) {
             throw new LibraryException(sprintf(
@@ -482,6 +510,11 @@ final class Native
                 self::readme()
             ));
         }
+    }
+
+    private static function load(): void
+    {
+        self::assertFfiUsable();
 
         $tried = [];
         $restricted = false;
@@ -515,6 +548,21 @@ final class Native
         }
 
         // 2. FFI::cdef with the generated header and the first library that loads.
+        [self::$ffi, self::$source] = self::openFirstLibrary($tried);
+    }
+
+    /**
+     * FFI::cdef() with the generated header and the first candidate library
+     * that loads and reports a supported version.
+     *
+     * @param list<string> $tried what failed before, for the message
+     *
+     * @return array{0: \FFI, 1: string} the instance and the library path or soname
+     *
+     * @throws LibraryException naming every place tried (or only $SNAPB2B_LIB, when set)
+     */
+    private static function openFirstLibrary(array $tried): array
+    {
         $header = self::headerPath();
         $declarations = is_file($header) ? file_get_contents($header) : false;
         if ($declarations === false) {
@@ -543,9 +591,7 @@ final class Native
                 }
             }
             if ($problem === null && $ffi !== null) {
-                self::$ffi = $ffi;
-                self::$source = $library;
-                return;
+                return [$ffi, $library];
             }
             if (self::isFromEnvironment($label)) {
                 // Named explicitly: quietly using another library instead
@@ -563,8 +609,8 @@ final class Native
 
         throw new LibraryException(
             "snapb2b cannot load libsnapb2b. Tried, in order:\n  - " . implode("\n  - ", $tried)
-            . "\nBuild it (`cargo build --release` in the snapb2b repository), install it (`make install`, "
-            . 'then ldconfig), or point ' . self::LIB_ENV . ' at libsnapb2b.so.'
+            . "\nInstall it (`make install` in the snapb2b repository, then ldconfig), put it at "
+            . self::packagedLibraryPath() . ', or point ' . self::LIB_ENV . ' at libsnapb2b.so.'
         );
     }
 

@@ -34,7 +34,6 @@ class SnapException extends \RuntimeException
     ];
 
     private int $status;
-    private string $statusName;
     private ?int $httpStatus;
     private ?string $responseCode;
     private ?string $responseMessage;
@@ -52,7 +51,6 @@ class SnapException extends \RuntimeException
         $status = $status ?? static::DEFAULT_STATUS;
         parent::__construct($message, $status, $previous);
         $this->status = $status;
-        $this->statusName = Status::name($status);
         $this->httpStatus = $httpStatus;
         $this->responseCode = $responseCode;
         $this->responseMessage = $responseMessage;
@@ -130,10 +128,15 @@ class SnapException extends \RuntimeException
         return $this->status;
     }
 
-    /** The status name: "INVALID_ARGUMENT", "KEY", ..., "UNKNOWN". */
+    /**
+     * The status name: "INVALID_ARGUMENT", "KEY", ..., "UNKNOWN", as the
+     * library's b2b_status_name() spells it.
+     *
+     * @throws LibraryException the native library is unavailable
+     */
     public function getStatusName(): string
     {
-        return $this->statusName;
+        return Status::name($this->status);
     }
 
     /** The provider's HTTP status (PROVIDER errors), or null. */

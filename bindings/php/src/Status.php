@@ -8,7 +8,8 @@ namespace SnapB2B;
  * The status codes of the C library (`b2b_status` in snapb2b.h).
  *
  * The values are fixed forever; new codes may be added. Every status other
- * than OK has its own exception class (see {@see SnapException::fromStatus()}).
+ * than OK has its own exception class (see {@see SnapException::fromStatus()});
+ * names come from the library (name()).
  */
 final class Status
 {
@@ -23,40 +24,28 @@ final class Status
     public const SIGNATURE_INVALID = 8;
     public const INTERNAL = 99;
 
-    /** @var array<int, string> the same names as b2b_status_name() */
-    private const NAMES = [
-        self::OK => 'OK',
-        self::INVALID_ARGUMENT => 'INVALID_ARGUMENT',
-        self::KEY => 'KEY',
-        self::CRYPTO => 'CRYPTO',
-        self::TRANSPORT => 'TRANSPORT',
-        self::TIMEOUT => 'TIMEOUT',
-        self::PROVIDER => 'PROVIDER',
-        self::PROTOCOL => 'PROTOCOL',
-        self::SIGNATURE_INVALID => 'SIGNATURE_INVALID',
-        self::INTERNAL => 'INTERNAL',
-    ];
-
     private function __construct()
     {
     }
 
     /**
-     * The stable name of a status code ("KEY", "TIMEOUT", ...), or "UNKNOWN",
-     * exactly as b2b_status_name() spells it. Needs no native library.
+     * The name of a status code ("KEY", "TIMEOUT", ...; "UNKNOWN" for a code
+     * the library does not know): the library's b2b_status_name().
+     *
+     * @throws LibraryException the native library is unavailable
      */
     public static function name(int $status): string
     {
-        return self::NAMES[$status] ?? 'UNKNOWN';
+        return Native::statusName($status);
     }
 
     /**
-     * All known codes, name => code.
+     * All known codes, constant name => code.
      *
      * @return array<string, int>
      */
     public static function all(): array
     {
-        return array_flip(self::NAMES);
+        return (new \ReflectionClass(self::class))->getConstants();
     }
 }

@@ -66,7 +66,7 @@ final class Token
      * `{"provider","access_token","token_type","expires_in","expires_at","response_code","response_message"}`,
      * or b2b_client_token()'s, which adds `"cached": true|false`.
      *
-     * @throws ProtocolException when the JSON does not have that shape
+     * @throws InternalException when the JSON does not have that shape (a library bug)
      */
     public static function fromJson(string $json): self
     {
@@ -77,7 +77,8 @@ final class Token
             || !is_string($data['token_type'] ?? null)
             || !is_int($data['expires_in'] ?? null)
             || !is_int($data['expires_at'] ?? null)) {
-            throw new ProtocolException('snapb2b returned a token JSON this binding does not understand; please report it');
+            // The library's output, not the provider's answer: a bug, hence INTERNAL (as in Python).
+            throw new InternalException('snapb2b returned a token JSON this binding does not understand; please report it');
         }
         $code = $data['response_code'] ?? null;
         $message = $data['response_message'] ?? null;

@@ -139,12 +139,7 @@ final class TokenClient
     {
         // The hot path: one FFI call, one copy, one free, one json_decode.
         $status = $this->ffi->b2b_client_token($this->handle, $this->outAddress);
-        if ($status !== 0) {
-            throw Native::exception($status);
-        }
-        $json = \FFI::string($this->out);
-        $this->ffi->b2b_free($this->out);
-        return Token::fromJson($json);
+        return Token::fromJson(Native::takeString($status, $this->out, 'b2b_client_token'));
     }
 
     /**
@@ -156,10 +151,7 @@ final class TokenClient
      */
     public function invalidate(): void
     {
-        $status = $this->ffi->b2b_client_invalidate($this->handle);
-        if ($status !== 0) {
-            throw Native::exception($status);
-        }
+        Native::check($this->ffi->b2b_client_invalidate($this->handle));
     }
 
     /** @return array<string, mixed> the config without its secrets */

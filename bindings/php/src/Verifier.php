@@ -21,7 +21,11 @@ namespace SnapB2B;
  */
 final class Verifier
 {
-    /** The default freshness window, in seconds. */
+    /**
+     * The default freshness window, in seconds: the library's
+     * B2B_DEFAULT_MAX_SKEW_S (snapb2b.h). A #define is not visible through
+     * FFI, so it is repeated here; VerifierTest checks it against the header.
+     */
     public const DEFAULT_MAX_SKEW_S = 300;
 
     private function __construct()

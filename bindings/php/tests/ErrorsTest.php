@@ -122,7 +122,7 @@ final class ErrorsTest extends TestCase
         self::assertSame('4017300', $e->getResponseCode());
         self::assertNotNull($e->getResponseMessage());
         self::assertNotNull($e->getHint(), 'the library explains an unknown client id');
-        self::assertStringContainsString($e->getHint(), $e->getMessage());
+        self::assertStringEndsWith(' (hint: ' . $e->getHint() . ')', $e->getMessage());
     }
 
     public function testKeyTheProviderDoesNotKnowIsUnauthorized(): void

@@ -46,7 +46,8 @@ final class NativeTest extends TestCase
         [$code, $out, $err] = Php::snippet(self::probe(), ['-d', 'ffi.enable=preload']);
         self::assertSame(0, $code, $out . $err);
         $lines = explode("\n", trim($out));
-        self::assertSame(realpath(Native::repositoryLibraryPath()), realpath($lines[0]));
+        $expected = self::systemHasLibrary() ? Native::SONAME : realpath(self::repoLibrary());
+        self::assertSame($expected, realpath($lines[0]) ?: $lines[0]);
         self::assertSame('344', $lines[2], 'a base64 RSA-2048 signature');
     }
 
@@ -77,37 +78,100 @@ final class NativeTest extends TestCase
         $dir = Paths::tempDir('snapb2b-php-lib');
         $this->cleanup[] = $dir;
         $link = $dir . '/libsnapb2b-custom.so';
-        symlink(Native::repositoryLibraryPath(), $link);
+        symlink(self::repoLibrary(), $link);
         [$code, $out] = Php::snippet(self::probe(), ['-d', 'ffi.enable=1'], ['SNAPB2B_LIB' => $link]);
         self::assertSame(0, $code, $out);
         self::assertSame($link, explode("\n", $out)[0]);
     }
 
-    public function testEveryPlaceTriedIsNamed(): void
+    /** The checkout's build, which these tests run from. */
+    private static function repoLibrary(): string
     {
-        // A copy of the package outside the repository: no target/release beside it.
-        $dir = Paths::tempDir('snapb2b-php-copy');
-        $this->cleanup[] = $dir;
-        $package = $dir . '/a/b/php';
+        return Paths::repoRoot() . '/target/release/libsnapb2b.so';
+    }
+
+    private static function systemHasLibrary(): bool
+    {
+        [$code] = Php::run([PHP_BINARY, '-d', 'ffi.enable=1', '-r', 'FFI::cdef("", "libsnapb2b.so.0");'], ['LD_LIBRARY_PATH' => null]);
+        return $code === 0;
+    }
+
+    /**
+     * A copy of the package at $root/bindings/php beside a real library in
+     * $root/target/release; a source checkout only when $checkout (with
+     * Cargo.toml and crates/snapb2b-ffi). Returns the copy's autoload.php.
+     */
+    private function copyPackage(string $root, bool $checkout): string
+    {
+        $package = $root . '/bindings/php';
         mkdir($package . '/src', 0700, true);
         copy(Paths::packageDir() . '/autoload.php', $package . '/autoload.php');
         copy(Paths::packageDir() . '/snapb2b_ffi.h', $package . '/snapb2b_ffi.h');
         foreach (glob(Paths::packageDir() . '/src/*.php') ?: [] as $file) {
             copy($file, $package . '/src/' . basename($file));
         }
-        [$code, $out] = Php::snippet(
-            self::probe(),
-            ['-d', 'ffi.enable=1'],
-            ['SNAPB2B_LIB' => null, 'LD_LIBRARY_PATH' => null],
-            $package . '/autoload.php'
-        );
-        if ($code === 0) {
-            self::markTestSkipped('libsnapb2b.so.0 is installed system-wide, so the lookup cannot fail here');
+        mkdir($root . '/target/release', 0700, true);
+        copy(self::repoLibrary(), $root . '/target/release/libsnapb2b.so');
+        if ($checkout) {
+            file_put_contents($root . '/Cargo.toml', "[workspace]\n");
+            mkdir($root . '/crates/snapb2b-ffi', 0700, true);
+        }
+        return $package . '/autoload.php';
+    }
+
+    /** @return array{0: int, 1: string} */
+    private static function probeCopy(string $autoload, ?string $lib = null): array
+    {
+        [$code, $out] = Php::snippet(self::probe(), ['-d', 'ffi.enable=1'], ['SNAPB2B_LIB' => $lib, 'LD_LIBRARY_PATH' => null], $autoload);
+        return [$code, $out];
+    }
+
+    public function testAnInstalledCopyNeverLoadsASourceTreeBuild(): void
+    {
+        // target/release/libsnapb2b.so is right there, but this is no checkout.
+        $dir = Paths::tempDir('snapb2b-php-copy');
+        $this->cleanup[] = $dir;
+        $autoload = $this->copyPackage($dir, false);
+        [$code, $out] = self::probeCopy($autoload);
+        self::assertStringNotContainsString('target/release', $out);
+        if (self::systemHasLibrary()) {
+            self::assertSame(0, $code, $out);
+            self::assertSame(Native::SONAME, explode("\n", $out)[0]);
+            return;
         }
         self::assertSame(3, $code, $out);
         self::assertStringContainsString('SnapB2B\LibraryException', $out);
-        self::assertStringContainsString("Tried, in order:\n  - repository build " . $dir . '/a/target/release/libsnapb2b.so: no such file', $out);
-        self::assertStringContainsString('system loader (libsnapb2b.so.0)', $out);
+        self::assertStringContainsString(
+            "Tried, in order:\n  - package library " . $dir . "/bindings/php/lib/libsnapb2b.so: no such file\n"
+            . '  - system loader (libsnapb2b.so.0): ',
+            $out
+        );
+    }
+
+    public function testTheCheckoutBuildIsTheLastResort(): void
+    {
+        $dir = Paths::tempDir('snapb2b-php-checkout');
+        $this->cleanup[] = $dir;
+        [$code, $out] = self::probeCopy($this->copyPackage($dir, true));
+        self::assertSame(0, $code, $out);
+        $expected = self::systemHasLibrary() ? Native::SONAME : $dir . '/target/release/libsnapb2b.so';
+        self::assertSame($expected, explode("\n", $out)[0]);
+    }
+
+    public function testThePackagedLibraryComesBeforeTheSystemAndTheCheckout(): void
+    {
+        $dir = Paths::tempDir('snapb2b-php-packaged');
+        $this->cleanup[] = $dir;
+        $autoload = $this->copyPackage($dir, true);
+        mkdir($dir . '/bindings/php/lib');
+        copy(self::repoLibrary(), $dir . '/bindings/php/lib/libsnapb2b.so');
+        [$code, $out] = self::probeCopy($autoload);
+        self::assertSame(0, $code, $out);
+        self::assertSame($dir . '/bindings/php/lib/libsnapb2b.so', explode("\n", $out)[0]);
+        // ... and $SNAPB2B_LIB before all of them.
+        [$code, $out] = self::probeCopy($autoload, $dir . '/target/release/libsnapb2b.so');
+        self::assertSame(0, $code, $out);
+        self::assertSame($dir . '/target/release/libsnapb2b.so', explode("\n", $out)[0]);
     }
 
     /** @return array<string, array{0: string, 1: string}> */
@@ -127,7 +191,7 @@ final class NativeTest extends TestCase
      */
     public function testBrokenSnapb2bLibIsAnErrorNotAFallback(string $contents, string $reason): void
     {
-        self::assertFileExists(Native::repositoryLibraryPath());
+        self::assertFileExists(self::repoLibrary());
         $dir = Paths::tempDir('snapb2b-php-broken');
         $this->cleanup[] = $dir;
         $broken = $dir . '/libsnapb2b.so';
@@ -152,7 +216,7 @@ final class NativeTest extends TestCase
         );
         self::assertSame(1, $code, $header);
         self::assertSame('', $header, 'no header naming another library');
-        self::assertStringContainsString('SNAPB2B_LIB=' . $missing . ': no such file', $err);
+        self::assertStringContainsString('SNAPB2B_LIB names: ' . $missing . ': no such file', $err);
     }
 
     public function testALibraryOfAnotherMajorVersionIsRefused(): void

@@ -114,6 +114,12 @@ final class TokenClientCacheTest extends TestCase
             'bad refresh_margin_s' => [self::config(['refresh_margin_s' => -1]), InvalidArgumentException::class, 'refresh_margin_s'],
             'missing client_id' => [array_diff_key(self::config(), ['client_id' => 1]), InvalidArgumentException::class, 'client_id'],
             'missing key file' => [self::config(['private_key_file' => Sandbox::dir() . '/none.pem']), KeyException::class, 'none.pem'],
+            // A typo there would silently turn sharing off: refused up front (README, PHP-FPM).
+            'cache_file in a missing directory' => [
+                self::config(['cache_file' => Sandbox::dir() . '/no-such-dir/token.json']),
+                InvalidArgumentException::class,
+                'config key `cache_file`: directory ' . Sandbox::dir() . '/no-such-dir does not exist',
+            ],
             'public key' => [
                 array_merge(array_diff_key(self::config(), ['private_key_file' => 1]), ['private_key' => Keys::publicKey(Sandbox::privateKey())]),
                 KeyException::class,

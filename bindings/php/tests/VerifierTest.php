@@ -211,7 +211,7 @@ final class VerifierTest extends TestCase
         $public = Keys::publicKey(self::key());
         $timestamp = self::timestamp();
         $cases = [
-            'negative skew' => static fn () => Verifier::verify($public, 'C', $timestamp, 'c2ln', -1),
+            'negative skew (the library\'s rule)' => static fn () => Verifier::verify($public, 'C', $timestamp, 'c2ln', -1),
             'skew beyond a C int' => static fn () => Verifier::verifyServiceSignature('s', 'POST', '/p', 't', null, $timestamp, 'c2ln', 2147483648),
             'NUL in client id' => static fn () => Verifier::verify($public, "C\0D", $timestamp, 'c2ln'),
             'NUL in signature' => static fn () => Verifier::verifyServiceSignature('s', 'POST', '/p', 't', null, $timestamp, "c2ln\0"),

@@ -44,6 +44,7 @@ __all__ = [
     "minify_json",
     "timestamp",
     "library_version",
+    "DEFAULT_MAX_SKEW_S",
     "SnapError",
     "InvalidArgumentError",
     "ClientClosedError",
@@ -57,13 +58,20 @@ __all__ = [
     "InternalError",
 ]
 
-#: The native library's version (semver), e.g. ``"0.1.0"``.
-__version__ = _native.version  # type: str
+#: This package's version (as in pyproject.toml); the native library's is
+#: :func:`library_version`.
+__version__ = "0.1.0"
+
+#: The ``max_skew_s`` the ``verify*`` functions use when given none: the C
+#: header's ``B2B_DEFAULT_MAX_SKEW_S``. A ``#define`` is not a symbol ctypes
+#: can read, so it is repeated here; tests/test_library.py checks it against
+#: the header.
+DEFAULT_MAX_SKEW_S = 300
 
 
 def library_version() -> str:
-    """The native library's version (semver)."""
-    return _native.version
+    """The loaded native library's version (semver, ``b2b_version()``)."""
+    return _native.lib.b2b_version().decode("utf-8")  # type: ignore[no-any-return]
 
 
 def _mask(secret: str) -> str:
@@ -158,20 +166,40 @@ def _config_json(config: Optional[Mapping[str, Any]], options: Mapping[str, Any]
 
 
 def _token(raw: str) -> Token:
-    data = json.loads(raw)
+    """The library's token JSON as a Token. JSON this cannot read is a bug
+    in the library, hence INTERNAL (as PHP's Token::fromJson)."""
     try:
+        data = json.loads(raw)
+    except ValueError:
+        # Not the parser's message: it could quote the token.
+        data = None
+    try:
+        if not isinstance(data, dict):
+            raise TypeError("not a JSON object")
         return Token(
-            provider=data["provider"],
-            access_token=data["access_token"],
-            token_type=data["token_type"],
-            expires_in=int(data["expires_in"]),
-            expires_at=int(data["expires_at"]),
+            provider=_field(data, "provider", str),
+            access_token=_field(data, "access_token", str),
+            token_type=_field(data, "token_type", str),
+            expires_in=_field(data, "expires_in", int),
+            expires_at=_field(data, "expires_at", int),
             response_code=data.get("response_code"),
             response_message=data.get("response_message"),
-            cached=bool(data.get("cached", False)),
+            cached=data.get("cached") is True,
         )
-    except (KeyError, TypeError, ValueError) as e:
-        raise InternalError("unexpected token JSON from the library ({!r})".format(e)) from None
+    except KeyError as e:
+        problem = "no `{}`".format(e.args[0])
+    except TypeError as e:
+        problem = str(e)
+    raise InternalError(
+        "the library returned token JSON this binding cannot read ({}); please report it".format(problem)
+    )
+
+
+def _field(data: Dict[str, Any], key: str, kind: type) -> Any:
+    value = data[key]
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise TypeError("`{}` is not {}".format(key, kind.__name__))
+    return value
 
 
 def get_token(config: Optional[Mapping[str, Any]] = None, **options: Any) -> Token:
@@ -343,11 +371,17 @@ def _body(body: Body) -> Optional[bytes]:
     return _text(body, "body")
 
 
+_C_INT_MIN, _C_INT_MAX = -(2 ** 31), 2 ** 31 - 1
+
+
 def _skew(max_skew_s: int) -> int:
+    """``max_skew_s`` as a C int. Its range (no negative values) is the
+    library's rule, checked there; only a value ctypes cannot pass at all is
+    refused here."""
     if isinstance(max_skew_s, bool) or not isinstance(max_skew_s, int):
         raise TypeError("max_skew_s must be int, not {}".format(type(max_skew_s).__name__))
-    if not 0 <= max_skew_s <= 0x7FFFFFFF:
-        raise InvalidArgumentError("max_skew_s must be 0 (no check) or a positive number of seconds")
+    if not _C_INT_MIN <= max_skew_s <= _C_INT_MAX:
+        raise InvalidArgumentError("max_skew_s does not fit a C int (at most {} seconds)".format(_C_INT_MAX))
     return max_skew_s
 
 
@@ -393,7 +427,9 @@ def service_signature_rsa(private_key: str, method: str, path: str, body: Body, 
     return _native.take_string(out)
 
 
-def verify(public_key: str, client_id: str, timestamp: str, signature: str, max_skew_s: int = 300) -> bool:
+def verify(
+    public_key: str, client_id: str, timestamp: str, signature: str, max_skew_s: int = DEFAULT_MAX_SKEW_S
+) -> bool:
     """Checks a B2B token-request signature over ``client_id|timestamp``.
 
     ``public_key``: PEM SPKI (``PUBLIC KEY``), PEM PKCS#1 (``RSA PUBLIC
@@ -412,7 +448,13 @@ def verify(public_key: str, client_id: str, timestamp: str, signature: str, max_
 
 
 def verify_service_signature_rsa(
-    public_key: str, method: str, path: str, body: Body, timestamp: str, signature: str, max_skew_s: int = 300
+    public_key: str,
+    method: str,
+    path: str,
+    body: Body,
+    timestamp: str,
+    signature: str,
+    max_skew_s: int = DEFAULT_MAX_SKEW_S,
 ) -> bool:
     """Checks an asymmetric service or notification signature (see
     :func:`service_signature_rsa`); results and errors as :func:`verify`,
@@ -437,7 +479,7 @@ def verify_service_signature(
     body: Body,
     timestamp: str,
     signature: str,
-    max_skew_s: int = 300,
+    max_skew_s: int = DEFAULT_MAX_SKEW_S,
 ) -> bool:
     """Checks a symmetric (HMAC-SHA512) service signature in constant time
     (see :func:`service_signature`); results and errors as

@@ -1,4 +1,8 @@
-"""Exceptions: one base class, one subclass per C status code."""
+"""Exceptions: one base class, one subclass per C status code.
+
+Each class carries its status code (``ERROR_CLASSES`` maps codes to
+classes); the status *name* is always the library's ``b2b_status_name``.
+"""
 
 from typing import Any, Dict, Optional, Tuple, Type
 
@@ -6,19 +10,18 @@ from typing import Any, Dict, Optional, Tuple, Type
 class SnapError(Exception):
     """A failed snapb2b call.
 
-    ``str(error)`` is the message; the attributes mirror the C library's
+    ``str(error)`` is the message, with `` (hint: ...)`` appended when the
+    library gave a hint; the attributes mirror the C library's
     ``b2b_last_error_json``. Messages never contain keys, secrets or tokens.
     """
 
     status = 0  # type: int
-    name = "UNKNOWN"  # type: str
 
     def __init__(
         self,
         message: str,
         *,
         status: Optional[int] = None,
-        name: Optional[str] = None,
         http_status: Optional[int] = None,
         response_code: Optional[str] = None,
         response_message: Optional[str] = None,
@@ -28,17 +31,22 @@ class SnapError(Exception):
         self.message = message
         if status is not None:
             self.status = status
-        if name is not None:
-            self.name = name
         self.http_status = http_status
         self.response_code = response_code
         self.response_message = response_message
         self.hint = hint
 
+    @property
+    def name(self) -> str:
+        """The status name ("KEY", ...; "UNKNOWN" for a code the library
+        does not know), from the library's ``b2b_status_name``."""
+        from ._native import status_name  # _native imports this module
+
+        return status_name(self.status)
+
     def _fields(self) -> Dict[str, Any]:
         return {
             "status": self.status,
-            "name": self.name,
             "http_status": self.http_status,
             "response_code": self.response_code,
             "response_message": self.response_message,
@@ -49,9 +57,8 @@ class SnapError(Exception):
         return self.message
 
     def __repr__(self) -> str:
-        extra = "".join(
-            ", {}={!r}".format(k, v) for k, v in self._fields().items() if v is not None
-        )
+        fields = dict(self._fields(), name=self.name)
+        extra = "".join(", {}={!r}".format(k, v) for k, v in fields.items() if v is not None)
         return "{}({!r}{})".format(type(self).__name__, self.message, extra)
 
     def __reduce__(self) -> Tuple[Any, ...]:
@@ -67,7 +74,6 @@ class InvalidArgumentError(SnapError):
     """Bad argument or config (status 1, INVALID_ARGUMENT)."""
 
     status = 1
-    name = "INVALID_ARGUMENT"
 
 
 class ClientClosedError(InvalidArgumentError):
@@ -79,28 +85,24 @@ class KeyFormatError(SnapError):
     """Unusable private or public key (status 2, KEY)."""
 
     status = 2
-    name = "KEY"
 
 
 class CryptoError(SnapError):
     """OpenSSL failed while signing (status 3, CRYPTO)."""
 
     status = 3
-    name = "CRYPTO"
 
 
 class TransportError(SnapError):
     """DNS, connect, TLS or certificate failure (status 4, TRANSPORT)."""
 
     status = 4
-    name = "TRANSPORT"
 
 
 class RequestTimeoutError(SnapError):
     """No complete answer in time (status 5, TIMEOUT)."""
 
     status = 5
-    name = "TIMEOUT"
 
 
 class ProviderError(SnapError):
@@ -108,28 +110,24 @@ class ProviderError(SnapError):
     ``response_message`` (status 6, PROVIDER)."""
 
     status = 6
-    name = "PROVIDER"
 
 
 class ProtocolError(SnapError):
     """The answer is not the documented JSON (status 7, PROTOCOL)."""
 
     status = 7
-    name = "PROTOCOL"
 
 
 class SignatureInvalidError(SnapError):
     """A signature did not verify (status 8, SIGNATURE_INVALID)."""
 
     status = 8
-    name = "SIGNATURE_INVALID"
 
 
 class InternalError(SnapError):
     """A bug in snapb2b; please report it (status 99, INTERNAL)."""
 
     status = 99
-    name = "INTERNAL"
 
 
 ERROR_CLASSES = {

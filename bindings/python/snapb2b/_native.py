@@ -12,9 +12,9 @@ import json
 import os
 from ctypes import POINTER, c_char_p, c_int, c_void_p
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
-from ._errors import SnapError, error_class
+from ._errors import InternalError, SnapError, error_class
 
 ENV_VAR = "SNAPB2B_LIB"
 LIB_NAME = "libsnapb2b.so"
@@ -23,19 +23,34 @@ ABI_MAJOR = "0"
 SIGNATURE_INVALID = 8
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
-# bindings/python/snapb2b/_native.py -> the repository root is three levels up.
-_REPO_RELEASE_DIR = _PACKAGE_DIR.parent.parent.parent / "target" / "release"
+
+
+def _source_checkout() -> Optional[Path]:
+    """The repository root when this package is the checkout's own
+    ``<repo>/bindings/python/snapb2b``, else None: an installed copy never
+    loads a library from a source tree."""
+    repo = _PACKAGE_DIR.parent.parent.parent
+    if (
+        _PACKAGE_DIR == repo / "bindings" / "python" / "snapb2b"
+        and (repo / "Cargo.toml").is_file()
+        and (repo / "crates" / "snapb2b-ffi").is_dir()
+    ):
+        return repo
+    return None
 
 
 def _candidates() -> List[Tuple[str, str]]:
-    """(description, what to pass to dlopen) in lookup order."""
+    """(description, what to pass to dlopen) in lookup order (README.md,
+    "Which library is loaded")."""
     found = []
     env = os.environ.get(ENV_VAR)
     if env:
         found.append(("$" + ENV_VAR, os.path.abspath(env)))
     found.append(("package folder", str(_PACKAGE_DIR / LIB_NAME)))
-    found.append(("repository build", str(_REPO_RELEASE_DIR / LIB_NAME)))
     found.append(("system loader", SONAME))
+    repo = _source_checkout()
+    if repo is not None:
+        found.append(("source checkout build", str(repo / "target" / "release" / LIB_NAME)))
     return found
 
 
@@ -139,8 +154,8 @@ def _load() -> Tuple[ctypes.CDLL, str]:
             )
         tried.append("  {}: {}: {}".format(description, target, reason))
     raise ImportError(
-        "snapb2b: cannot load the native library {} (build it with `cargo build --release`, "
-        "or set {} to its path). Tried, in order:\n{}".format(SONAME, ENV_VAR, "\n".join(tried))
+        "snapb2b: cannot load the native library {} (install it with `make install` in the snapb2b "
+        "repository, or set {} to its path). Tried, in order:\n{}".format(SONAME, ENV_VAR, "\n".join(tried))
     )
 
 
@@ -153,15 +168,17 @@ def _last_error(status: int) -> SnapError:
             info = json.loads(raw.decode("utf-8", "replace"))
         except ValueError:
             info = {"message": raw.decode("utf-8", "replace")}
-    name = status_name(status)
+    message = info.get("message") or "{} (status {})".format(status_name(status), status)
+    hint = info.get("hint")
+    if hint:
+        message += " (hint: {})".format(hint)  # as PHP's SnapException
     return error_class(status)(
-        info.get("message") or "{} (status {})".format(name, status),
+        message,
         status=status,
-        name=name,
         http_status=info.get("http_status"),
         response_code=info.get("response_code"),
         response_message=info.get("response_message"),
-        hint=info.get("hint"),
+        hint=hint,
     )
 
 
@@ -187,7 +204,7 @@ def _verify_errcheck(result: int, func: Any, args: Tuple[Any, ...]) -> bool:
 def take_string(ptr: c_void_p) -> str:
     """Copies a string the library returned, then frees it."""
     if not ptr.value:
-        raise error_class(99)("library reported success but returned NULL", status=99, name="INTERNAL")
+        raise InternalError("the library reported success but returned NULL; please report it")
     try:
         return ctypes.string_at(ptr.value).decode("utf-8")
     finally:
@@ -201,4 +218,3 @@ def status_name(status: int) -> str:
 
 
 lib, path = _load()
-version = lib.b2b_version().decode("utf-8")  # type: str

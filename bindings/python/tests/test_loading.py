@@ -1,5 +1,5 @@
-"""Library lookup, in subprocesses with a copy of the package outside the
-repository (so that the repository's target/release is not found)."""
+"""Library lookup (README.md, "Which library is loaded"), in subprocesses
+with copies of the package outside the repository."""
 
 import os
 import shutil
@@ -41,10 +41,43 @@ def system_has_library(tmp_path):
     return run(tmp_path, code="import ctypes; ctypes.CDLL('libsnapb2b.so.0')").returncode == 0
 
 
-def test_loaded_from_the_repository_build():
+def test_loaded_from_the_repository_build(tmp_path):
     if os.environ.get("SNAPB2B_LIB"):
         pytest.skip("SNAPB2B_LIB is set")
+    if system_has_library(tmp_path):
+        pytest.skip("libsnapb2b.so.0 is installed system-wide, and comes before the checkout's build")
     assert LIB == BINDINGS.parent.parent / "target" / "release" / "libsnapb2b.so"
+
+
+def fake_checkout(root, complete):
+    """A copy of the package at root/bindings/python/snapb2b beside a real
+    library in root/target/release; a checkout only when `complete` (with
+    Cargo.toml and crates/snapb2b-ffi)."""
+    shutil.copytree(BINDINGS / "snapb2b", root / "bindings" / "python" / "snapb2b",
+                    ignore=shutil.ignore_patterns("*.so*", "__pycache__"))
+    (root / "target" / "release").mkdir(parents=True)
+    shutil.copy(LIB, root / "target" / "release" / "libsnapb2b.so")
+    if complete:
+        (root / "Cargo.toml").write_text("[workspace]\n")
+        (root / "crates" / "snapb2b-ffi").mkdir(parents=True)
+    return root / "bindings" / "python"
+
+
+def test_an_installed_copy_never_loads_a_source_tree_build(tmp_path):
+    # target/release/libsnapb2b.so is right there, but this is no checkout.
+    site = fake_checkout(tmp_path / "tree", complete=False)
+    result = run(site)
+    assert "target/release" not in result.stdout + result.stderr
+    if result.returncode == 0:  # the system's library
+        assert result.stdout.split()[0] == "libsnapb2b.so.0"
+
+
+def test_the_checkout_build_is_the_last_resort(tmp_path):
+    site = fake_checkout(tmp_path / "tree", complete=True)
+    result = run(site)
+    assert result.returncode == 0, result.stderr
+    if not system_has_library(tmp_path):
+        assert result.stdout.split()[0] == str(tmp_path / "tree" / "target" / "release" / "libsnapb2b.so")
 
 
 def test_env_var_wins(copy, tmp_path):
@@ -88,12 +121,9 @@ def test_nothing_found_names_every_place(copy):
     assert result.returncode != 0
     err = result.stderr
     assert "ImportError" in err
-    for place in (
-        str(copy / "snapb2b" / "libsnapb2b.so"),
-        str(copy.parent.parent / "target" / "release" / "libsnapb2b.so"),  # package/../../..
-        "libsnapb2b.so.0",
-    ):
-        assert place in err
+    assert "Tried, in order:\n  package folder: {}: not found\n  system loader: libsnapb2b.so.0: ".format(
+        copy / "snapb2b" / "libsnapb2b.so") in err
+    assert "target/release" not in err  # not a checkout: never tried
 
 
 FAKE = r"""

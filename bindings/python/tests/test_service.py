@@ -418,7 +418,7 @@ def test_bad_arguments_raise_instead_of_returning_false(public_forms):
             snapb2b.verify_service_signature_rsa(public, METHOD, "", "{}", when, "AAAA")
     with pytest.raises(snapb2b.InvalidArgumentError):
         snapb2b.verify_service_signature_rsa(public, "", PATH, "{}", ts, "AAAA")
-    for skew in (-1, 2 ** 31, -(2 ** 40)):
+    for skew in (-1, 2 ** 31, -(2 ** 40)):  # the library's range; then a C int's
         with pytest.raises(snapb2b.InvalidArgumentError):
             snapb2b.verify(public, "CID", ts, "AAAA", max_skew_s=skew)
     for skew in ("300", 1.5, None, True):

@@ -59,11 +59,15 @@ final class Php
     /** The php-cgi binary (a non-CLI SAPI), or null. */
     public static function cgiBinary(): ?string
     {
-        foreach (['php-cgi' . PHP_MAJOR_VERSION . '.' . PHP_MINOR_VERSION, 'php-cgi'] as $name) {
-            foreach (explode(PATH_SEPARATOR, (string) getenv('PATH')) as $dir) {
-                if ($dir !== '' && is_executable($dir . '/' . $name)) {
-                    return $dir . '/' . $name;
-                }
+        return self::which('php-cgi' . PHP_MAJOR_VERSION . '.' . PHP_MINOR_VERSION) ?? self::which('php-cgi');
+    }
+
+    /** A program's path on $PATH, or null. */
+    public static function which(string $name): ?string
+    {
+        foreach (explode(PATH_SEPARATOR, (string) getenv('PATH')) as $dir) {
+            if ($dir !== '' && is_executable($dir . '/' . $name)) {
+                return $dir . '/' . $name;
             }
         }
         return null;
