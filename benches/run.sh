@@ -23,7 +23,7 @@ export OUT=build/bench
 export FIGURES=$OUT/figures.txt   # "name value..." lines, rendered at the end
 REL=target/release
 PHP=(php -d ffi.enable=1)
-CFLAGS=(-O2 -g -Wall -Wextra -Werror -std=c11 -pthread -Iinclude)
+CFLAGS=(-O2 -g -Wall -Wextra -Werror -std=c11 -pthread -Icrates/snapb2b-ffi/include)
 
 mkdir -p "$OUT"
 : >"$FIGURES"
