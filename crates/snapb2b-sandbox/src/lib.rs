@@ -79,13 +79,15 @@
 
 mod cli;
 mod clients;
+pub mod conn;
+pub mod faults;
 mod files;
-mod http;
+pub mod http;
 pub mod notify;
 mod providers;
 mod server;
 mod stats;
-mod tls;
+pub mod tls;
 
 use std::fs;
 use std::io;
@@ -98,7 +100,7 @@ use serde_json::Value;
 
 pub use cli::{cli_main, USAGE};
 pub use clients::{KLIKOO_CLIENT_ID, KLIKOO_CLIENT_SECRET, MILLIS_CLIENT_ID, SANDBOX_CLIENT_ID};
-pub use tls::{generate_identity, ServerIdentity};
+pub use tls::{generate_identity, CertSpec, CertificateAuthority, ServerIdentity};
 
 use clients::Registry;
 use files::Layout;
