@@ -219,6 +219,7 @@ impl RequestReader {
         max: usize,
         too_long: HttpError,
     ) -> Result<Option<Vec<u8>>, HttpError> {
+        // `max + 1` below: the line's CR does not count against `max`.
         let mut scanned = 0;
         loop {
             if let Some(i) = self.buf[scanned..].iter().position(|b| *b == b'\n') {
