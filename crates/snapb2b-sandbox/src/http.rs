@@ -1,8 +1,11 @@
-//! Minimal HTTP/1.1: reading requests off a byte stream and writing responses.
+//! Minimal HTTP/1.1: reading requests off a byte stream ([`RequestReader`]) and
+//! writing responses ([`Response`]).
 //!
-//! Only what token clients send is supported: `Content-Length` bodies, persistent
-//! connections and `Expect: 100-continue`. Anything else is answered with a 4xx and
-//! the connection is closed; nothing a peer sends can panic the server.
+//! Request bodies are framed per RFC 9112 6.3: `Content-Length`, `Transfer-Encoding:
+//! chunked` (extensions ignored, trailer fields read and dropped), or neither (no
+//! body). Persistent connections, pipelining and `Expect: 100-continue` work.
+//! Anything else is refused with an [`HttpError`], which the caller answers before
+//! closing; nothing a peer sends can panic the server.
 
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
@@ -12,8 +15,13 @@ use serde_json::Value;
 
 /// Largest request head (request line + headers) accepted.
 pub const MAX_HEAD_BYTES: usize = 32 * 1024;
-/// Largest request body accepted.
+/// Largest request body accepted (decoded, for a chunked body).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Most bytes a chunked body may take on the wire, framing and trailers included,
+/// so tiny chunks with long extensions cannot stretch a request without bound.
+const MAX_CHUNKED_WIRE_BYTES: usize = 2 * MAX_BODY_BYTES;
+/// Longest chunk-size line (size and extensions).
+const MAX_CHUNK_LINE: usize = 4096;
 /// Most header lines accepted in one request.
 const MAX_HEADERS: usize = 100;
 /// A whole request must arrive within this time, so a peer trickling bytes
@@ -84,6 +92,19 @@ impl HttpError {
     }
 }
 
+/// How a request body is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Framing {
+    /// `Content-Length` bytes; 0 without any framing header.
+    Length(usize),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+}
+
+const BAD: HttpError = HttpError::new(400, "Bad Request");
+const TOO_LARGE: HttpError = HttpError::new(413, "Payload Too Large");
+const HEAD_TOO_LARGE: HttpError = HttpError::new(431, "Request Header Fields Too Large");
+
 /// Request head as parsed, before the body is read.
 #[derive(Debug)]
 struct Head {
@@ -91,7 +112,7 @@ struct Head {
     path: String,
     minor_version: u8,
     headers: Vec<(String, String)>,
-    content_length: usize,
+    framing: Framing,
     expect_continue: bool,
 }
 
@@ -131,22 +152,24 @@ impl RequestReader {
             // A terminator may straddle the next read.
             scanned = self.buf.len().saturating_sub(3);
             if self.buf.len() > MAX_HEAD_BYTES {
-                return Err(HttpError::new(431, "Request Header Fields Too Large"));
+                return Err(HEAD_TOO_LARGE);
             }
             if started.elapsed() > REQUEST_DEADLINE || !self.fill(stream) {
                 return Ok(None);
             }
         };
         if head_end.head_len > MAX_HEAD_BYTES {
-            return Err(HttpError::new(431, "Request Header Fields Too Large"));
+            return Err(HEAD_TOO_LARGE);
         }
         let head = parse_head(&self.buf[..head_end.head_len])?;
         self.buf.drain(..head_end.consumed);
 
-        if head.content_length > MAX_BODY_BYTES {
-            return Err(HttpError::new(413, "Payload Too Large"));
-        }
-        if head.expect_continue && head.content_length > self.buf.len() {
+        let body_pending = match head.framing {
+            Framing::Length(n) if n > MAX_BODY_BYTES => return Err(TOO_LARGE),
+            Framing::Length(n) => n > self.buf.len(),
+            Framing::Chunked => self.buf.is_empty(),
+        };
+        if head.expect_continue && body_pending {
             // The client waits for this before sending the body.
             if stream
                 .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
@@ -156,12 +179,13 @@ impl RequestReader {
                 return Ok(None);
             }
         }
-        while self.buf.len() < head.content_length {
-            if started.elapsed() > REQUEST_DEADLINE || !self.fill(stream) {
-                return Ok(None);
-            }
-        }
-        let body: Vec<u8> = self.buf.drain(..head.content_length).collect();
+        let body = match head.framing {
+            Framing::Length(n) => self.read_exact(stream, started, n),
+            Framing::Chunked => self.read_chunked(stream, started)?,
+        };
+        let Some(body) = body else {
+            return Ok(None);
+        };
         Ok(Some(Request {
             method: head.method,
             path: head.path,
@@ -169,6 +193,109 @@ impl RequestReader {
             headers: head.headers,
             body,
         }))
+    }
+
+    /// The next `n` bytes; `None` if the peer stops sending first.
+    fn read_exact<S: Read>(
+        &mut self,
+        stream: &mut S,
+        started: Instant,
+        n: usize,
+    ) -> Option<Vec<u8>> {
+        while self.buf.len() < n {
+            if started.elapsed() > REQUEST_DEADLINE || !self.fill(stream) {
+                return None;
+            }
+        }
+        Some(self.buf.drain(..n).collect())
+    }
+
+    /// The next line without its CRLF (or bare LF); `None` if the peer stops
+    /// sending first, `too_long` if more than `max` bytes come without a line end.
+    fn read_line<S: Read>(
+        &mut self,
+        stream: &mut S,
+        started: Instant,
+        max: usize,
+        too_long: HttpError,
+    ) -> Result<Option<Vec<u8>>, HttpError> {
+        // `max + 1` below: the line's CR does not count against `max`.
+        let mut scanned = 0;
+        loop {
+            if let Some(i) = self.buf[scanned..].iter().position(|b| *b == b'\n') {
+                let end = scanned + i;
+                if end > max + 1 {
+                    return Err(too_long);
+                }
+                let mut line: Vec<u8> = self.buf.drain(..=end).collect();
+                line.pop();
+                if line.last() == Some(&b'\r') {
+                    line.pop();
+                }
+                return Ok(Some(line));
+            }
+            scanned = self.buf.len();
+            if scanned > max + 1 {
+                return Err(too_long);
+            }
+            if started.elapsed() > REQUEST_DEADLINE || !self.fill(stream) {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// A chunked body, decoded (RFC 9112 7.1); `None` if the peer stops sending
+    /// first.
+    fn read_chunked<S: Read>(
+        &mut self,
+        stream: &mut S,
+        started: Instant,
+    ) -> Result<Option<Vec<u8>>, HttpError> {
+        let mut body = Vec::new();
+        let mut wire = 0;
+        let mut count = |line: &[u8], extra: usize| {
+            wire += line.len() + 2 + extra;
+            if wire > MAX_CHUNKED_WIRE_BYTES {
+                Err(TOO_LARGE)
+            } else {
+                Ok(())
+            }
+        };
+        loop {
+            let Some(line) = self.read_line(stream, started, MAX_CHUNK_LINE, BAD)? else {
+                return Ok(None);
+            };
+            let size = chunk_size(&line)?;
+            if size > MAX_BODY_BYTES - body.len() {
+                return Err(TOO_LARGE);
+            }
+            count(&line, size)?;
+            if size == 0 {
+                break;
+            }
+            let Some(data) = self.read_exact(stream, started, size) else {
+                return Ok(None);
+            };
+            body.extend_from_slice(&data);
+            // The chunk's data ends with a line end of its own.
+            match self.read_line(stream, started, 0, BAD)? {
+                None => return Ok(None),
+                Some(rest) if rest.is_empty() => count(&rest, 0)?,
+                Some(_) => return Err(BAD),
+            }
+        }
+        // Trailer fields, up to a blank line: checked for form, then dropped.
+        loop {
+            let Some(line) = self.read_line(stream, started, MAX_HEAD_BYTES, HEAD_TOO_LARGE)?
+            else {
+                return Ok(None);
+            };
+            if line.is_empty() {
+                return Ok(Some(body));
+            }
+            count(&line, 0).map_err(|_| HEAD_TOO_LARGE)?;
+            parse_field_line(&String::from_utf8_lossy(&line))?;
+        }
     }
 
     /// Appends one read's worth of bytes; false on EOF, timeout or error.
@@ -216,8 +343,39 @@ fn is_token_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
 }
 
+/// `name: value` (a header or trailer line) as (lower-case name, trimmed value).
+fn parse_field_line(line: &str) -> Result<(String, String), HttpError> {
+    if line.starts_with([' ', '\t']) {
+        // Obsolete line folding is a request-smuggling vector; refuse it.
+        return Err(BAD);
+    }
+    let (name, value) = line.split_once(':').ok_or(BAD)?;
+    if name.is_empty() || !name.chars().all(is_token_char) {
+        return Err(BAD);
+    }
+    Ok((
+        name.to_ascii_lowercase(),
+        value.trim_matches([' ', '\t']).to_string(),
+    ))
+}
+
+/// The size on a chunk-size line: `1*HEXDIG [ BWS ";" chunk-ext ]`, the
+/// extensions ignored.
+fn chunk_size(line: &[u8]) -> Result<usize, HttpError> {
+    let (hex, rest) = line.split_at(line.iter().take_while(|b| b.is_ascii_hexdigit()).count());
+    let ext = rest.trim_ascii_start();
+    let well_formed = !hex.is_empty()
+        && (rest.is_empty() || ext.first() == Some(&b';'))
+        && !ext.iter().any(|b| b.is_ascii_control() && *b != b'\t');
+    if !well_formed {
+        return Err(BAD);
+    }
+    let hex = std::str::from_utf8(hex).map_err(|_| BAD)?;
+    // Too many digits for usize: too large either way.
+    usize::from_str_radix(hex, 16).map_err(|_| TOO_LARGE)
+}
+
 fn parse_head(raw: &[u8]) -> Result<Head, HttpError> {
-    const BAD: HttpError = HttpError::new(400, "Bad Request");
     let text = String::from_utf8_lossy(raw);
     let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
 
@@ -249,46 +407,26 @@ fn parse_head(raw: &[u8]) -> Result<Head, HttpError> {
 
     let mut headers = Vec::new();
     for line in lines {
-        if line.starts_with([' ', '\t']) {
-            // Obsolete line folding is a request-smuggling vector; refuse it.
-            return Err(BAD);
-        }
-        let (name, value) = line.split_once(':').ok_or(BAD)?;
-        if name.is_empty() || !name.chars().all(is_token_char) {
-            return Err(BAD);
-        }
+        let field = parse_field_line(line)?;
         if headers.len() >= MAX_HEADERS {
-            return Err(HttpError::new(431, "Request Header Fields Too Large"));
+            return Err(HEAD_TOO_LARGE);
         }
-        headers.push((
-            name.to_ascii_lowercase(),
-            value.trim_matches([' ', '\t']).to_string(),
-        ));
+        headers.push(field);
     }
 
-    if headers.iter().any(|(n, _)| n == "transfer-encoding") {
-        // Chunked bodies are not supported: ask for a Content-Length instead.
-        return Err(HttpError::new(411, "Length Required"));
-    }
     let mut content_length: Option<usize> = None;
     for (_, v) in headers.iter().filter(|(n, _)| n == "content-length") {
         if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
             return Err(BAD);
         }
         // Too many digits to be a sane length: same as too large.
-        let n: usize = v
-            .parse()
-            .map_err(|_| HttpError::new(413, "Payload Too Large"))?;
+        let n: usize = v.parse().map_err(|_| TOO_LARGE)?;
         if content_length.is_some_and(|prev| prev != n) {
             return Err(BAD);
         }
         content_length = Some(n);
     }
-    let content_length = match (content_length, method) {
-        (Some(n), _) => n,
-        (None, "POST" | "PUT" | "PATCH") => return Err(HttpError::new(411, "Length Required")),
-        (None, _) => 0,
-    };
+    let framing = body_framing(&headers, content_length, minor_version)?;
     let expect_continue = headers
         .iter()
         .any(|(n, v)| n == "expect" && v.eq_ignore_ascii_case("100-continue"));
@@ -298,9 +436,41 @@ fn parse_head(raw: &[u8]) -> Result<Head, HttpError> {
         path,
         minor_version,
         headers,
-        content_length,
+        framing,
         expect_continue,
     })
+}
+
+/// RFC 9112 6.3: `Transfer-Encoding` (chunked only) or `Content-Length`, and
+/// without either, no body.
+fn body_framing(
+    headers: &[(String, String)],
+    content_length: Option<usize>,
+    minor_version: u8,
+) -> Result<Framing, HttpError> {
+    if !headers.iter().any(|(n, _)| n == "transfer-encoding") {
+        return Ok(Framing::Length(content_length.unwrap_or(0)));
+    }
+    // Both framings, or chunked from an HTTP/1.0 peer, leave the body's end in
+    // doubt (the stuff of request smuggling): refused, not guessed.
+    if content_length.is_some() || minor_version == 0 {
+        return Err(BAD);
+    }
+    let codings: Vec<String> = headers
+        .iter()
+        .filter(|(n, _)| n == "transfer-encoding")
+        .flat_map(|(_, v)| v.split(','))
+        .map(|c| c.trim_matches([' ', '\t']).to_ascii_lowercase())
+        .filter(|c| !c.is_empty())
+        .collect();
+    if codings.iter().any(|c| c != "chunked") {
+        return Err(HttpError::new(501, "Not Implemented"));
+    }
+    // Exactly once: chunked applied twice, or no coding at all, is malformed.
+    if codings.len() != 1 {
+        return Err(BAD);
+    }
+    Ok(Framing::Chunked)
 }
 
 /// A response to write; Content-Length, Date and Connection are added on write.
@@ -374,6 +544,7 @@ fn reason(status: u16) -> &'static str {
     match status {
         100 => "Continue",
         200 => "OK",
+        302 => "Found",
         400 => "Bad Request",
         401 => "Unauthorized",
         404 => "Not Found",
@@ -384,6 +555,7 @@ fn reason(status: u16) -> &'static str {
         429 => "Too Many Requests",
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
+        501 => "Not Implemented",
         503 => "Service Unavailable",
         505 => "HTTP Version Not Supported",
         _ => "Unknown",
@@ -452,10 +624,22 @@ mod tests {
             (b"GET / HTTP/2.0\r\n\r\n", 505),
             (b"GET / HTTP/1.1\r\nNoColon\r\n\r\n", 400),
             (b"GET / HTTP/1.1\r\nA: b\r\n folded\r\n\r\n", 400),
-            (b"POST / HTTP/1.1\r\n\r\n", 411),
             (
-                b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
-                411,
+                b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n",
+                400,
+            ),
+            (
+                b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                400,
+            ),
+            (
+                b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
+                400,
+            ),
+            (b"POST / HTTP/1.1\r\nTransfer-Encoding: \r\n\r\n", 400),
+            (
+                b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+                501,
             ),
             (b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400),
             (
@@ -480,6 +664,68 @@ mod tests {
             .read_request(&mut duplex(&huge))
             .unwrap_err();
         assert_eq!(err.status, 431);
+    }
+
+    #[test]
+    fn post_without_framing_has_an_empty_body() {
+        let mut d = duplex(b"POST /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n");
+        let mut r = RequestReader::default();
+        let a = r.read_request(&mut d).unwrap().unwrap();
+        assert_eq!((a.method.as_str(), a.body.len()), ("POST", 0));
+        let b = r.read_request(&mut d).unwrap().unwrap();
+        assert_eq!(b.path, "/b");
+    }
+
+    #[test]
+    fn reads_chunked_bodies_with_extensions_and_trailers() {
+        let mut d = duplex(
+            b"POST /a HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n\
+              5;name=value\r\nhello\r\n1 ; x\r\n \r\nA\r\n0123456789\r\n000\r\nX-Trailer: t\r\n\r\n\
+              GET /b HTTP/1.1\r\n\r\n",
+        );
+        let mut r = RequestReader::default();
+        let a = r.read_request(&mut d).unwrap().unwrap();
+        assert_eq!(a.body, b"hello 0123456789");
+        assert_eq!(a.header("x-trailer"), None, "trailers are dropped");
+        let b = r.read_request(&mut d).unwrap().unwrap();
+        assert_eq!(b.path, "/b");
+    }
+
+    #[test]
+    fn refuses_malformed_and_oversized_chunks() {
+        let head = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let big = format!("{:x}\r\n", MAX_BODY_BYTES + 1);
+        let half = format!(
+            "{:x}\r\n{}\r\n",
+            MAX_BODY_BYTES / 2,
+            "a".repeat(MAX_BODY_BYTES / 2)
+        );
+        let cases: Vec<(String, u16)> = vec![
+            ("zz\r\n".into(), 400),
+            ("\r\n".into(), 400),
+            ("5 x\r\nhello\r\n0\r\n\r\n".into(), 400),
+            ("5;\x01\r\nhello\r\n0\r\n\r\n".into(), 400),
+            ("3\r\nhelloXX\r\n0\r\n\r\n".into(), 400),
+            ("0\r\nno colon\r\n\r\n".into(), 400),
+            (format!("{}\r\n", "1".repeat(MAX_CHUNK_LINE + 10)), 400),
+            ("ffffffffffffffffffffffff\r\n".into(), 413),
+            (big, 413),
+            (format!("{half}{half}1\r\n"), 413),
+            (format!("1;{}\r\na\r\n", "e".repeat(4000)).repeat(40), 413),
+        ];
+        for (body, status) in cases {
+            let raw = format!("{head}{body}");
+            let err = RequestReader::default()
+                .read_request(&mut duplex(raw.as_bytes()))
+                .unwrap_err();
+            assert_eq!(err.status, status, "{}", &raw[..raw.len().min(120)]);
+        }
+        // Cut short: a close, not an error.
+        let raw = format!("{head}5\r\nhel");
+        assert!(RequestReader::default()
+            .read_request(&mut duplex(raw.as_bytes()))
+            .unwrap()
+            .is_none());
     }
 
     #[test]

@@ -43,9 +43,24 @@
 //! | 503 | `5037300` | `503012000` | `Service Unavailable` (FAULT-FLAKY) |
 //!
 //! SNAP errors are `{"responseCode","responseMessage"}`, Klikoo errors
-//! `{"response_code","response_message"}`. HTTP-level refusals (unknown path 404,
-//! malformed request 400, missing length 411, body over 64 KiB 413, head over
-//! 32 KiB 431) use `{"responseCode":"{status}0000","responseMessage":...}`.
+//! `{"response_code","response_message"}`.
+//!
+//! # HTTP-level refusals
+//! Answered with `{"responseCode":"{status}0000","responseMessage":...}`, then
+//! the connection is closed (unknown paths excepted: they keep it open).
+//! Request bodies are framed per RFC 9112 6.3: `Content-Length`, or
+//! `Transfer-Encoding: chunked` (chunk extensions ignored, trailer fields read
+//! and dropped), or neither: no body, so a bare `POST` reaches its endpoint with
+//! an empty body (a token endpoint then answers its own `Bad Request`).
+//!
+//! | HTTP | when |
+//! |---|---|
+//! | 400 | malformed request line, header or chunk; both `Content-Length` and `Transfer-Encoding`; `Transfer-Encoding` in HTTP/1.0 |
+//! | 404 | unknown path |
+//! | 413 | body over 64 KiB (a chunked one: decoded, or over 128 KiB on the wire) |
+//! | 431 | head over 32 KiB or over 100 header lines |
+//! | 501 | a transfer coding other than `chunked` |
+//! | 505 | an HTTP version other than 1.0 and 1.1 |
 //!
 //! # Clients
 //! All verified with the merchant public key; every client's Klikoo secret is
@@ -79,13 +94,15 @@
 
 mod cli;
 mod clients;
+pub mod conn;
+pub mod faults;
 mod files;
-mod http;
+pub mod http;
 pub mod notify;
 mod providers;
 mod server;
 mod stats;
-mod tls;
+pub mod tls;
 
 use std::fs;
 use std::io;
@@ -98,7 +115,7 @@ use serde_json::Value;
 
 pub use cli::{cli_main, USAGE};
 pub use clients::{KLIKOO_CLIENT_ID, KLIKOO_CLIENT_SECRET, MILLIS_CLIENT_ID, SANDBOX_CLIENT_ID};
-pub use tls::{generate_identity, ServerIdentity};
+pub use tls::{generate_identity, CertSpec, CertificateAuthority, ServerIdentity};
 
 use clients::Registry;
 use files::Layout;

@@ -2,16 +2,17 @@
 //! connection (capped), TLS or plain, keep-alive, routing, logging and counting.
 
 use std::collections::HashMap;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use openssl::ssl::{SslAcceptor, SslStream};
+use openssl::ssl::SslAcceptor;
 use serde_json::json;
 
+use super::conn::Conn;
 use super::http::{RequestReader, Response};
 use super::providers::{provider_for_path, Action, Endpoints, Handled};
 use super::stats::Stats;
@@ -186,81 +187,23 @@ impl Drop for ActiveGuard {
     }
 }
 
-/// A connection, TLS or plain.
-enum Conn {
-    Tls(Box<SslStream<TcpStream>>),
-    Plain(TcpStream),
-}
-
-impl Conn {
-    fn tcp(&self) -> &TcpStream {
-        match self {
-            Conn::Tls(s) => s.get_ref(),
-            Conn::Plain(s) => s,
-        }
-    }
-
-    /// Polite close: TLS close_notify, then FIN; drains what the peer still
-    /// sends so the kernel does not answer it with a RST that could destroy our
-    /// last response before the peer reads it.
-    fn close(mut self) {
-        if let Conn::Tls(s) = &mut self {
-            let _ = s.shutdown();
-        }
-        let tcp = self.tcp();
-        let _ = tcp.shutdown(Shutdown::Write);
-        let _ = tcp.set_read_timeout(Some(Duration::from_millis(200)));
-        let mut sink = [0u8; 4096];
-        let mut drained = 0;
-        while drained < 256 * 1024 {
-            match self.read(&mut sink) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => drained += n,
-            }
-        }
-    }
-}
-
-impl Read for Conn {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Conn::Tls(s) => s.read(buf),
-            Conn::Plain(s) => s.read(buf),
-        }
-    }
-}
-
-impl Write for Conn {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Conn::Tls(s) => s.write(buf),
-            Conn::Plain(s) => s.write(buf),
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Conn::Tls(s) => s.flush(),
-            Conn::Plain(s) => s.flush(),
-        }
-    }
-}
-
 fn serve_connection(state: &State, tcp: TcpStream, peer: SocketAddr, transport: &Transport) {
     // Small request/response exchanges: Nagle would add delayed-ACK stalls.
     let _ = tcp.set_nodelay(true);
     let _ = tcp.set_write_timeout(Some(WRITE_TIMEOUT));
-    let mut conn = match transport {
-        Transport::Plain => Conn::Plain(tcp),
+    let acceptor = match transport {
+        Transport::Plain => None,
         Transport::Tls(acceptor) => {
             let _ = tcp.set_read_timeout(Some(HANDSHAKE_TIMEOUT));
-            match acceptor.accept(tcp) {
-                Ok(s) => Conn::Tls(Box::new(s)),
-                Err(e) => {
-                    state.log(format_args!("{peer}: TLS handshake failed: {e}"));
-                    return;
-                }
-            }
+            Some(acceptor.as_ref())
+        }
+    };
+    // A handshake that times out is given up at once.
+    let mut conn = match Conn::accept(tcp, acceptor, || false) {
+        Ok(conn) => conn,
+        Err(e) => {
+            state.log(format_args!("{peer}: {e}"));
+            return;
         }
     };
     let _ = conn.tcp().set_read_timeout(Some(IDLE_TIMEOUT));
@@ -309,7 +252,7 @@ fn serve_connection(state: &State, tcp: TcpStream, peer: SocketAddr, transport: 
         match handled.action {
             // Just vanish: no close_notify, no response.
             Action::Drop => {
-                let _ = conn.tcp().shutdown(Shutdown::Both);
+                conn.hang_up();
                 return;
             }
             _ if !written => return,

@@ -1,8 +1,11 @@
-//! Keys and certificates: a throwaway CA and server certificate per start, the
+//! Keys and certificates: throwaway CAs and the server certificates they issue
+//! (the sandbox makes one CA and one certificate per start; test servers may
+//! issue several, e.g. expired or for another host), TLS acceptors, the
 //! reusable demo merchant key pair, and loading client public keys.
 
 use std::fs;
 use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 
 use openssl::asn1::Asn1Time;
@@ -28,11 +31,134 @@ const DAY_SECS: i64 = 24 * 3600;
 const VALID_BEFORE_SECS: i64 = DAY_SECS;
 const VALID_AFTER_SECS: i64 = 30 * DAY_SECS;
 
-/// The CA clients trust (`ca.pem`) and the server certificate it signed.
+/// The CA clients trust (`ca.pem`) and a server certificate it signed.
 pub struct ServerIdentity {
     pub ca_cert: X509,
     pub cert: X509,
     pub key: PKey<Private>,
+}
+
+/// What a server certificate says: its names and validity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertSpec {
+    pub common_name: String,
+    /// Subject alternative names of type DNS.
+    pub dns_names: Vec<String>,
+    /// Subject alternative names of type IP address.
+    pub ip_addresses: Vec<IpAddr>,
+    /// notBefore and notAfter, Unix seconds.
+    pub valid_from: i64,
+    pub valid_until: i64,
+}
+
+impl CertSpec {
+    /// The sandbox's own: 127.0.0.1, ::1 and localhost, valid from a day ago
+    /// for 30 days.
+    pub fn loopback() -> Self {
+        let now = chrono::Utc::now().timestamp();
+        CertSpec {
+            common_name: "localhost".into(),
+            dns_names: vec!["localhost".into()],
+            ip_addresses: vec![Ipv4Addr::LOCALHOST.into(), Ipv6Addr::LOCALHOST.into()],
+            valid_from: now - VALID_BEFORE_SECS,
+            valid_until: now + VALID_AFTER_SECS,
+        }
+    }
+}
+
+impl Default for CertSpec {
+    fn default() -> Self {
+        Self::loopback()
+    }
+}
+
+/// A self-signed CA (RSA 2048) that issues server certificates.
+pub struct CertificateAuthority {
+    pub cert: X509,
+    key: PKey<Private>,
+}
+
+impl CertificateAuthority {
+    /// A fresh CA named `common_name`, valid like [`CertSpec::loopback`].
+    pub fn generate(common_name: &str) -> io::Result<Self> {
+        Self::build(common_name).map_err(|e| other("generating a CA", e))
+    }
+
+    fn build(common_name: &str) -> Result<Self, ErrorStack> {
+        let validity = CertSpec::loopback();
+        let key = rsa_key()?;
+        let ca_name = name(common_name)?;
+        let mut ca = X509::builder()?;
+        ca.set_version(2)?;
+        ca.set_serial_number(&*serial()?)?;
+        ca.set_subject_name(&ca_name)?;
+        ca.set_issuer_name(&ca_name)?;
+        ca.set_pubkey(&key)?;
+        ca.set_not_before(&*Asn1Time::from_unix(validity.valid_from)?)?;
+        ca.set_not_after(&*Asn1Time::from_unix(validity.valid_until)?)?;
+        ca.append_extension(BasicConstraints::new().critical().ca().build()?)?;
+        ca.append_extension(
+            KeyUsage::new()
+                .critical()
+                .key_cert_sign()
+                .crl_sign()
+                .build()?,
+        )?;
+        let ski = SubjectKeyIdentifier::new().build(&ca.x509v3_context(None, None))?;
+        ca.append_extension(ski)?;
+        ca.sign(&key, MessageDigest::sha256())?;
+        Ok(CertificateAuthority {
+            cert: ca.build(),
+            key,
+        })
+    }
+
+    /// A server certificate (ECDSA P-256) for `spec`, signed by this CA.
+    pub fn issue(&self, spec: &CertSpec) -> io::Result<ServerIdentity> {
+        self.build_leaf(spec)
+            .map_err(|e| other("issuing a server certificate", e))
+    }
+
+    fn build_leaf(&self, spec: &CertSpec) -> Result<ServerIdentity, ErrorStack> {
+        let ca_cert = &self.cert;
+        // ECDSA P-256 for the server key: generating it is instant, where each
+        // RSA key costs up to a second on a slow machine (the CA already needs
+        // one), and every TLS 1.2+ client supports it.
+        let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1)?;
+        let key = PKey::from_ec_key(EcKey::generate(&group)?)?;
+        let mut leaf = X509::builder()?;
+        leaf.set_version(2)?;
+        leaf.set_serial_number(&*serial()?)?;
+        leaf.set_subject_name(&*name(&spec.common_name)?)?;
+        leaf.set_issuer_name(ca_cert.subject_name())?;
+        leaf.set_pubkey(&key)?;
+        leaf.set_not_before(&*Asn1Time::from_unix(spec.valid_from)?)?;
+        leaf.set_not_after(&*Asn1Time::from_unix(spec.valid_until)?)?;
+        leaf.append_extension(BasicConstraints::new().critical().build()?)?;
+        leaf.append_extension(KeyUsage::new().critical().digital_signature().build()?)?;
+        leaf.append_extension(ExtendedKeyUsage::new().server_auth().build()?)?;
+        let mut san = SubjectAlternativeName::new();
+        for ip in &spec.ip_addresses {
+            san.ip(&ip.to_string());
+        }
+        for dns in &spec.dns_names {
+            san.dns(dns);
+        }
+        let san = san.build(&leaf.x509v3_context(Some(ca_cert), None))?;
+        leaf.append_extension(san)?;
+        let ski = SubjectKeyIdentifier::new().build(&leaf.x509v3_context(Some(ca_cert), None))?;
+        leaf.append_extension(ski)?;
+        let aki = AuthorityKeyIdentifier::new()
+            .keyid(false)
+            .build(&leaf.x509v3_context(Some(ca_cert), None))?;
+        leaf.append_extension(aki)?;
+        leaf.sign(&self.key, MessageDigest::sha256())?;
+        Ok(ServerIdentity {
+            ca_cert: ca_cert.clone(),
+            cert: leaf.build(),
+            key,
+        })
+    }
 }
 
 fn other(context: &str, e: impl std::fmt::Display) -> io::Error {
@@ -56,82 +182,9 @@ fn serial() -> Result<openssl::asn1::Asn1Integer, ErrorStack> {
     bn.to_asn1_integer()
 }
 
-fn validity() -> Result<(Asn1Time, Asn1Time), ErrorStack> {
-    let now = chrono::Utc::now().timestamp();
-    Ok((
-        Asn1Time::from_unix(now - VALID_BEFORE_SECS)?,
-        Asn1Time::from_unix(now + VALID_AFTER_SECS)?,
-    ))
-}
-
-/// A fresh self-signed CA (RSA 2048) and a server certificate (ECDSA P-256) it
-/// signed for 127.0.0.1 / ::1 / localhost.
+/// A fresh CA and a [`CertSpec::loopback`] server certificate it signed.
 pub fn generate_identity() -> io::Result<ServerIdentity> {
-    build_identity().map_err(|e| other("generating sandbox certificates", e))
-}
-
-fn build_identity() -> Result<ServerIdentity, ErrorStack> {
-    let (not_before, not_after) = validity()?;
-
-    let ca_key = rsa_key()?;
-    let ca_name = name("snapb2b sandbox CA")?;
-    let mut ca = X509::builder()?;
-    ca.set_version(2)?;
-    ca.set_serial_number(&*serial()?)?;
-    ca.set_subject_name(&ca_name)?;
-    ca.set_issuer_name(&ca_name)?;
-    ca.set_pubkey(&ca_key)?;
-    ca.set_not_before(&not_before)?;
-    ca.set_not_after(&not_after)?;
-    ca.append_extension(BasicConstraints::new().critical().ca().build()?)?;
-    ca.append_extension(
-        KeyUsage::new()
-            .critical()
-            .key_cert_sign()
-            .crl_sign()
-            .build()?,
-    )?;
-    let ski = SubjectKeyIdentifier::new().build(&ca.x509v3_context(None, None))?;
-    ca.append_extension(ski)?;
-    ca.sign(&ca_key, MessageDigest::sha256())?;
-    let ca_cert = ca.build();
-
-    // ECDSA P-256 for the server key: generating it is instant, where each RSA
-    // key costs up to a second on a slow machine (the CA already needs one),
-    // and every TLS 1.2+ client supports it.
-    let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1)?;
-    let key = PKey::from_ec_key(EcKey::generate(&group)?)?;
-    let mut leaf = X509::builder()?;
-    leaf.set_version(2)?;
-    leaf.set_serial_number(&*serial()?)?;
-    let leaf_name = name("localhost")?;
-    leaf.set_subject_name(&leaf_name)?;
-    leaf.set_issuer_name(ca_cert.subject_name())?;
-    leaf.set_pubkey(&key)?;
-    leaf.set_not_before(&not_before)?;
-    leaf.set_not_after(&not_after)?;
-    leaf.append_extension(BasicConstraints::new().critical().build()?)?;
-    leaf.append_extension(KeyUsage::new().critical().digital_signature().build()?)?;
-    leaf.append_extension(ExtendedKeyUsage::new().server_auth().build()?)?;
-    let san = SubjectAlternativeName::new()
-        .ip("127.0.0.1")
-        .dns("localhost")
-        .ip("::1")
-        .build(&leaf.x509v3_context(Some(&ca_cert), None))?;
-    leaf.append_extension(san)?;
-    let ski = SubjectKeyIdentifier::new().build(&leaf.x509v3_context(Some(&ca_cert), None))?;
-    leaf.append_extension(ski)?;
-    let aki = AuthorityKeyIdentifier::new()
-        .keyid(false)
-        .build(&leaf.x509v3_context(Some(&ca_cert), None))?;
-    leaf.append_extension(aki)?;
-    leaf.sign(&ca_key, MessageDigest::sha256())?;
-
-    Ok(ServerIdentity {
-        ca_cert,
-        cert: leaf.build(),
-        key,
-    })
+    CertificateAuthority::generate("snapb2b sandbox CA")?.issue(&CertSpec::loopback())
 }
 
 /// TLS acceptor (Mozilla "intermediate" profile: TLS 1.2 and 1.3) for the identity.
@@ -149,7 +202,7 @@ pub fn acceptor(identity: &ServerIdentity) -> io::Result<SslAcceptor> {
 /// Loads `key_path` if it exists (any PEM private key form), otherwise creates an
 /// RSA 2048 key there as PKCS#8 PEM with mode 0600. Then (re)writes the SPKI
 /// public key to `public_path` so the pair always matches.
-pub fn load_or_create_merchant_key(
+pub(crate) fn load_or_create_merchant_key(
     key_path: &Path,
     public_path: &Path,
 ) -> io::Result<PKey<Private>> {
@@ -173,7 +226,7 @@ pub fn load_or_create_merchant_key(
 }
 
 /// The public half of a private key.
-pub fn public_of(key: &PKey<Private>) -> io::Result<PKey<Public>> {
+pub(crate) fn public_of(key: &PKey<Private>) -> io::Result<PKey<Public>> {
     key.public_key_to_der()
         .and_then(|der| PKey::public_key_from_der(&der))
         .map_err(|e| other("extracting public key", e))
@@ -182,7 +235,7 @@ pub fn public_of(key: &PKey<Private>) -> io::Result<PKey<Public>> {
 /// A client public key from a file: SPKI `PUBLIC KEY`, PKCS#1 `RSA PUBLIC KEY`,
 /// an X.509 certificate (PEM or DER), or a private key (its public half; handy
 /// for demo keys).
-pub fn load_public_key(path: &Path) -> io::Result<PKey<Public>> {
+pub(crate) fn load_public_key(path: &Path) -> io::Result<PKey<Public>> {
     let data = fs::read(path)
         .map_err(|e| io::Error::new(e.kind(), format!("reading {}: {e}", path.display())))?;
     parse_public_key(&data).ok_or_else(|| {
@@ -241,6 +294,32 @@ mod tests {
         assert!(sans.contains(&"localhost".to_string()));
         assert!(sans.contains(&format!("{:?}", [127u8, 0, 0, 1].as_slice())));
         acceptor(&id).unwrap();
+    }
+
+    #[test]
+    fn issued_certificates_follow_their_spec() {
+        let ca = CertificateAuthority::generate("test CA").unwrap();
+        let spec = CertSpec {
+            common_name: "other.example".into(),
+            dns_names: vec!["other.example".into()],
+            ip_addresses: Vec::new(),
+            valid_from: 1_000_000_000,
+            valid_until: 1_000_086_400,
+        };
+        let id = ca.issue(&spec).unwrap();
+        assert!(id.cert.verify(&ca.cert.public_key().unwrap()).unwrap());
+        let sans = id.cert.subject_alt_names().unwrap();
+        assert_eq!(sans.len(), 1);
+        assert_eq!(sans.get(0).unwrap().dnsname(), Some("other.example"));
+        let at = |t: i64| Asn1Time::from_unix(t).unwrap();
+        assert_eq!(
+            id.cert.not_before().compare(&at(spec.valid_from)).unwrap(),
+            std::cmp::Ordering::Equal
+        );
+        assert_eq!(
+            id.cert.not_after().compare(&at(spec.valid_until)).unwrap(),
+            std::cmp::Ordering::Equal
+        );
     }
 
     #[test]

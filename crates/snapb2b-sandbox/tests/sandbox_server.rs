@@ -870,15 +870,15 @@ fn malformed_requests_are_refused_without_hurting_the_server() {
         ),
         ("head too large", big_head, "HTTP/1.1 431 "),
         (
-            "POST without length",
-            b"POST /v1.0/access-token/b2b HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
-            "HTTP/1.1 411 ",
+            "both Content-Length and Transfer-Encoding",
+            b"POST /v1.0/access-token/b2b HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n"
+                .to_vec(),
+            "HTTP/1.1 400 ",
         ),
         (
-            "chunked",
-            b"POST /v1.0/access-token/b2b HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
-                .to_vec(),
-            "HTTP/1.1 411 ",
+            "unknown transfer coding",
+            b"POST /v1.0/access-token/b2b HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n".to_vec(),
+            "HTTP/1.1 501 ",
         ),
         (
             "body too large",
@@ -925,6 +925,102 @@ fn malformed_requests_are_refused_without_hurting_the_server() {
         snap_token(sb, &mut easy, SNAP, SANDBOX_CLIENT_ID).status,
         200
     );
+}
+
+/// `POST path` over a plain connection that the server closes after
+/// answering: `headers`, then `framing` header lines (each ending in CRLF),
+/// then `body` as it goes on the wire.
+fn raw_post(addr: &str, path: &str, headers: &Headers, framing: &str, body: &[u8]) -> Reply {
+    let mut bytes = format!("POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        bytes.push_str(&format!("{name}: {value}\r\n"));
+    }
+    bytes.push_str(framing);
+    bytes.push_str("\r\n");
+    let mut bytes = bytes.into_bytes();
+    bytes.extend_from_slice(body);
+    let reply = raw_exchange(addr, &bytes);
+    let (head, body) = reply
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no response head: {reply:?}"));
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line: {head:?}"));
+    Reply {
+        status,
+        headers: lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+            .collect(),
+        body: body.as_bytes().to_vec(),
+    }
+}
+
+/// `body` cut into chunks of `size` bytes, each with a chunk extension, then
+/// the last chunk and a trailer field.
+fn chunked(body: &[u8], size: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    for piece in body.chunks(size) {
+        out.extend_from_slice(format!("{:X};piece=\"yes\"\r\n", piece.len()).as_bytes());
+        out.extend_from_slice(piece);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"0\r\nX-Checksum: none\r\n\r\n");
+    out
+}
+
+#[test]
+fn request_bodies_are_framed_per_rfc_9112() {
+    // Its own sandbox: it resets the stats, which other tests' FAULT-FLAKY counts.
+    let sb = start_default();
+    let http = sb.http_base_url().expect("plain listener");
+    let addr = http.trim_start_matches("http://");
+    let key = merchant_key(&sb);
+    let chunk_head = "Transfer-Encoding: chunked\r\n";
+
+    // A chunked token request, with extensions and a trailer, is served.
+    let headers = snap_headers(&key, SANDBOX_CLIENT_ID, &timestamp(0));
+    let r = raw_post(addr, SNAP, &headers, chunk_head, &chunked(GRANT, 7));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_token(&r.json()["accessToken"]);
+    assert_eq!(sb.stats()["tokens_issued"], 1);
+
+    // No Content-Length, no Transfer-Encoding: an empty body, not a 411. The
+    // token endpoint answers it in its own words.
+    let r = raw_post(addr, SNAP, &headers, "", b"");
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.json(),
+        json!({"responseCode": "4007300", "responseMessage": "Bad Request"})
+    );
+    // And a control endpoint just does its job.
+    let r = raw_post(addr, "/sandbox/stats/reset", &vec![], "", b"");
+    assert_eq!((r.status, r.json()), (200, json!({"ok": true})));
+    assert_eq!(sb.stats()["tokens_issued"], 0, "{}", sb.stats());
+    assert_eq!(sb.stats()["token_requests"], 0, "{}", sb.stats());
+
+    // Over 64 KiB decoded: 413, before the rest is read.
+    let big = vec![b' '; 64 * 1024 + 1];
+    let r = raw_post(addr, SNAP, &headers, chunk_head, &chunked(&big, 16 * 1024));
+    assert_eq!(r.status, 413);
+    assert_eq!(r.json()["responseCode"], "4130000");
+    assert_eq!(r.header("Connection"), Some("close"));
+
+    // Malformed chunks: 400.
+    for (what, body) in [
+        ("size not hex", &b"zz\r\n{}\r\n0\r\n\r\n"[..]),
+        ("data longer than its size", b"2\r\n{}}\r\n0\r\n\r\n"),
+        ("junk after the size", b"2 x\r\n{}\r\n0\r\n\r\n"),
+    ] {
+        let r = raw_post(addr, SNAP, &headers, chunk_head, body);
+        assert_eq!(r.status, 400, "{what}");
+        assert_eq!(r.json()["responseCode"], "4000000", "{what}");
+    }
+    // None of the refused requests reached the token endpoint.
+    assert_eq!(sb.stats()["token_requests"], 0, "{}", sb.stats());
 }
 
 #[test]

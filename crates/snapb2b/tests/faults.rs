@@ -1,6 +1,7 @@
 //! Faults survived: every failure class provoked for real against a
-//! purpose-built server on 127.0.0.1 (see `support/fault_server.rs`), driven
-//! through the public API (`token::get_token` and `client::Client`). Each
+//! purpose-built server on 127.0.0.1 (`snapb2b_sandbox::faults`; CA and key
+//! files in `support/fault_server.rs`), driven through the public API
+//! (`token::get_token` and `client::Client`). Each
 //! case must end within its `timeout_ms` (plus [`MARGIN_MS`]) with the right
 //! status and a message that says what happened.
 
