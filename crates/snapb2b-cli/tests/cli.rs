@@ -1096,6 +1096,7 @@ fn every_help_exits_0_and_mistakes_exit_1() {
         "minify",
         "timestamp",
         "curl",
+        "completions",
     ];
     for args in [&["--help"][..], &["-h"], &["help"]] {
         let r = run(args).ok();
@@ -1143,6 +1144,10 @@ fn every_help_exits_0_and_mistakes_exit_1() {
         (
             &["curl", "--config"],
             "curl: --config needs a value (see snapb2b curl --help)",
+        ),
+        (
+            &["completions", "tcsh"],
+            "completions: unknown shell (not shown): choose bash, zsh or fish (see snapb2b completions --help)",
         ),
         (
             &["verify", "--service", "--hmac"],

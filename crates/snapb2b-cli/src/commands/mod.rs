@@ -1,6 +1,7 @@
 //! The subcommands. Each module holds one: its usage text, the options it
 //! accepts and a thin `run` over the library.
 
+pub mod completions;
 pub mod curl;
 pub mod minify;
 pub mod service_sign;
@@ -32,6 +33,7 @@ pub const COMMANDS: &[Command] = &[
     minify::COMMAND,
     timestamp::COMMAND,
     curl::COMMAND,
+    completions::COMMAND,
 ];
 
 pub fn find(name: &str) -> Option<&'static Command> {
