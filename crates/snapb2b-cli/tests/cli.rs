@@ -1097,6 +1097,7 @@ fn every_help_exits_0_and_mistakes_exit_1() {
         "timestamp",
         "curl",
         "completions",
+        "man",
     ];
     for args in [&["--help"][..], &["-h"], &["help"]] {
         let r = run(args).ok();
@@ -1505,4 +1506,74 @@ fn stdin_is_read_up_to_one_mib() {
         "{}",
         r.stderr
     );
+}
+
+// ------------------------------------------------------------------- man
+
+/// Options (`-h`, `--key`, ...) named in `text`.
+fn options_in(text: &str) -> std::collections::BTreeSet<String> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .filter(|w| {
+            let rest = w.trim_start_matches('-');
+            (1..=2).contains(&(w.len() - rest.len()))
+                && rest.starts_with(|c: char| c.is_ascii_alphabetic())
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_man_page_renders_and_matches_every_help_text() {
+    let dir = TempDir::new();
+    let page = dir.write("snapb2b.1", run(&["man"]).ok().stdout.as_bytes());
+    let rendered = match Command::new("man")
+        .args(["-l", &page])
+        .env("LC_ALL", "C")
+        .env("MANWIDTH", "200")
+        .output()
+    {
+        Ok(out) => {
+            assert!(out.status.success() && out.stderr.is_empty(), "{out:?}");
+            String::from_utf8(out.stdout).unwrap()
+        }
+        Err(_) => {
+            eprintln!("man is not installed (apt-get install man-db): rendering not checked");
+            return;
+        }
+    };
+    // No warnings at groff's strictest.
+    if let Ok(out) = Command::new("groff")
+        .args(["-man", "-ww", "-z", &page])
+        .output()
+    {
+        assert!(out.status.success() && out.stderr.is_empty(), "{out:?}");
+    }
+
+    let overview = run(&["--help"]).ok().stdout;
+    let commands: Vec<&str> = overview
+        .lines()
+        .skip_while(|l| *l != "commands:")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert!(commands.contains(&"man") && commands.contains(&"sandbox"));
+    let mut help = overview.clone();
+    for c in &commands {
+        let usage = run(&[c, "--help"]).ok().stdout;
+        assert!(
+            rendered.lines().any(|l| l.trim() == *c),
+            "no section for {c}"
+        );
+        // Each usage line is in the page as --help prints it.
+        for line in usage.lines().filter(|l| !l.trim().is_empty()) {
+            assert!(
+                rendered.contains(line.trim_end()),
+                "{c}: {line:?} not in the page"
+            );
+        }
+        help.push_str(&usage);
+    }
+    assert_eq!(options_in(&rendered), options_in(&help));
+    assert!(options_in(&help).contains("--passphrase-file"));
 }

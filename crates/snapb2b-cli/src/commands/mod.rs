@@ -3,6 +3,7 @@
 
 pub mod completions;
 pub mod curl;
+pub mod man;
 pub mod minify;
 pub mod service_sign;
 pub mod sign;
@@ -34,6 +35,7 @@ pub const COMMANDS: &[Command] = &[
     timestamp::COMMAND,
     curl::COMMAND,
     completions::COMMAND,
+    man::COMMAND,
 ];
 
 pub fn find(name: &str) -> Option<&'static Command> {
