@@ -50,11 +50,10 @@ fn run(args: &Parsed, _stdin: &Stdin) -> CliResult<i32> {
 }
 
 /// What a command's positional arguments are.
-#[derive(Clone, Copy)]
 enum Positional {
     None,
     Files,
-    Words(&'static [&'static str]),
+    Words(Vec<&'static str>),
 }
 
 /// One word after `snapb2b`, as the completers see it.
@@ -79,12 +78,6 @@ impl Sub {
 
 const HELP_FLAGS: &[&str] = &["-h", "--help"];
 
-fn command_names() -> &'static [&'static str] {
-    // Leaked once per run: the list is needed as a `'static` slice.
-    let names: Vec<&str> = COMMANDS.iter().map(|c| c.name).chain([SANDBOX]).collect();
-    Box::leak(names.into_boxed_slice())
-}
-
 /// The sandbox's options, read from its usage text (its parser is a crate of
 /// its own): `--opt WORD` takes a value, a file path for DIR, FILE and PEM.
 fn sandbox_sub() -> Sub {
@@ -97,7 +90,7 @@ fn sandbox_sub() -> Sub {
         summary: SANDBOX_SUMMARY,
         values: Vec::new(),
         flags: Vec::new(),
-        positional: Positional::Words(&["notify"]),
+        positional: Positional::Words(vec!["notify"]),
     };
     for (i, w) in words.iter().enumerate() {
         if !w.starts_with("--") || w.len() < 3 || sub.options().contains(w) {
@@ -128,7 +121,7 @@ fn subs() -> Vec<Sub> {
             flags: c.spec.flags.iter().chain(HELP_FLAGS).copied().collect(),
             positional: match c.spec.max_positional {
                 0 => Positional::None,
-                _ if c.name == COMMAND.name => Positional::Words(SHELLS),
+                _ if c.name == COMMAND.name => Positional::Words(SHELLS.to_vec()),
                 _ => Positional::Files,
             },
         })
@@ -139,7 +132,7 @@ fn subs() -> Vec<Sub> {
         summary: "the usage of a command",
         values: Vec::new(),
         flags: Vec::new(),
-        positional: Positional::Words(command_names()),
+        positional: Positional::Words(COMMANDS.iter().map(|c| c.name).chain([SANDBOX]).collect()),
     });
     subs.push(Sub {
         name: VERSION_WORD,
@@ -208,7 +201,7 @@ _snapb2b() {{
                 s.push_str(&format!("            {}) {then} ;;\n", names.join("|")));
             }
         }
-        let positional = match sub.positional {
+        let positional = match &sub.positional {
             Positional::None => None,
             Positional::Files => Some("files=1".to_string()),
             Positional::Words(w) => Some(format!("words={}", sq(&w.join(" ")))),
@@ -282,7 +275,7 @@ _snapb2b() {
             })
             .collect();
         specs.extend(sub.flags.iter().map(|f| sq(f)));
-        match sub.positional {
+        match &sub.positional {
             Positional::None => {}
             Positional::Files => specs.push(sq("1:file:_files")),
             Positional::Words(w) => specs.push(sq(&format!("1:word:({})", w.join(" ")))),
@@ -352,7 +345,7 @@ complete -c snapb2b -f
         for flag in &sub.flags {
             s.push_str(&format!("{when} {}\n", fish_option(flag)));
         }
-        match sub.positional {
+        match &sub.positional {
             Positional::None => {}
             Positional::Files => s.push_str(&format!("{when} -F\n")),
             Positional::Words(w) => s.push_str(&format!("{when} -x -a {}\n", fq(&w.join(" ")))),
