@@ -5,6 +5,9 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
+BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 REL := target/release
 LIB := $(REL)/libsnapb2b.so
@@ -109,7 +112,17 @@ test-php: build
 test-install: build
 	tests/install.sh
 
-install: build
+# What `make build` leaves and `install` copies. install never builds (so
+# `sudo make install` needs no cargo on root's PATH): a missing file stops it.
+BUILT := $(LIB) $(REL)/libsnapb2b.a $(REL)/snapb2b $(REL)/snapb2b-sandbox
+$(BUILT):
+	@echo 'make: $@ is missing: run `make build` first' >&2; exit 1
+
+# The man page and these completions are written by the built tool itself.
+COMPLETIONS := $(DATADIR)/bash-completion/completions/snapb2b $(DATADIR)/zsh/site-functions/_snapb2b \
+  $(DATADIR)/fish/vendor_completions.d/snapb2b.fish
+
+install: $(BUILT)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR)/pkgconfig
 	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/libsnapb2b.so.$(VERSION)
 	ln -sf libsnapb2b.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsnapb2b.so.0
@@ -119,10 +132,19 @@ install: build
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' \
 	  -e "s|@LIBS_PRIVATE@|$$(scripts/static-libs.sh $(REL)/libsnapb2b.a)|" \
 	  snapb2b.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/snapb2b.pc
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(foreach f,$(COMPLETIONS),$(DESTDIR)$(dir $(f)))
+	install -m 0755 $(REL)/snapb2b $(REL)/snapb2b-sandbox $(DESTDIR)$(BINDIR)/
+	$(REL)/snapb2b man > $(DESTDIR)$(MANDIR)/man1/snapb2b.1
+	$(REL)/snapb2b completions bash > $(DESTDIR)$(word 1,$(COMPLETIONS))
+	$(REL)/snapb2b completions zsh > $(DESTDIR)$(word 2,$(COMPLETIONS))
+	$(REL)/snapb2b completions fish > $(DESTDIR)$(word 3,$(COMPLETIONS))
+	chmod 0644 $(DESTDIR)$(MANDIR)/man1/snapb2b.1 $(addprefix $(DESTDIR),$(COMPLETIONS))
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libsnapb2b.so* $(DESTDIR)$(LIBDIR)/libsnapb2b.a \
-	  $(DESTDIR)$(INCLUDEDIR)/snapb2b.h $(DESTDIR)$(LIBDIR)/pkgconfig/snapb2b.pc
+	  $(DESTDIR)$(INCLUDEDIR)/snapb2b.h $(DESTDIR)$(LIBDIR)/pkgconfig/snapb2b.pc \
+	  $(DESTDIR)$(BINDIR)/snapb2b $(DESTDIR)$(BINDIR)/snapb2b-sandbox \
+	  $(DESTDIR)$(MANDIR)/man1/snapb2b.1 $(addprefix $(DESTDIR),$(COMPLETIONS))
 
 # Replays the committed fuzz corpus and fuzzes each target a few seconds.
 test-fuzz:

@@ -3,8 +3,28 @@
 //!
 //! Messages name options, never their values, unless a value is short and
 //! plain: an argument may be a secret pasted in the wrong place.
+//!
+//! Arguments are `OsString`s: file paths (the values of [`PATH_OPTIONS`] and
+//! positionals) are kept exactly as the OS gave them, UTF-8 or not; every
+//! other value must be UTF-8 text.
+
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
 use crate::cli::CliError;
+
+/// Options whose value is a file path, or `-` for stdin, in every command
+/// that takes them (completions offer file names for these).
+pub const PATH_OPTIONS: &[&str] = &[
+    "--key",
+    "--config",
+    "--public-key",
+    "--body-file",
+    "--secret-file",
+    "--access-token-file",
+    "--passphrase-file",
+];
 
 /// What one subcommand accepts.
 pub struct Spec {
@@ -18,14 +38,31 @@ pub struct Spec {
 
 #[derive(Debug, Default)]
 pub struct Parsed {
-    values: Vec<(&'static str, String)>,
+    values: Vec<(&'static str, OsString)>,
     flags: Vec<&'static str>,
-    positional: Vec<String>,
+    positional: Vec<OsString>,
 }
 
 pub enum Parse {
     Help,
     Args(Parsed),
+}
+
+/// Where an input comes from: `-` is stdin, anything else a file.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Input<'a> {
+    Stdin,
+    File(&'a Path),
+}
+
+impl<'a> Input<'a> {
+    pub fn from_arg(arg: &'a OsStr) -> Input<'a> {
+        if arg == "-" {
+            Input::Stdin
+        } else {
+            Input::File(Path::new(arg))
+        }
+    }
 }
 
 /// An argument as it may appear in a message.
@@ -41,14 +78,15 @@ pub fn shown(arg: &str) -> String {
     }
 }
 
-pub fn parse(spec: &Spec, args: &[String]) -> Result<Parse, CliError> {
+pub fn parse(spec: &Spec, args: &[OsString]) -> Result<Parse, CliError> {
     let mut out = Parsed::default();
     let mut i = 0;
     let mut options_done = false;
     while i < args.len() {
         let arg = &args[i];
+        let bytes = arg.as_bytes();
         i += 1;
-        if options_done || arg == "-" || !arg.starts_with('-') {
+        if options_done || bytes == b"-" || !bytes.starts_with(b"-") {
             if out.positional.len() >= spec.max_positional {
                 // Not echoed: a stray argument may be a misplaced secret.
                 return Err(CliError::usage(match spec.max_positional {
@@ -59,20 +97,24 @@ pub fn parse(spec: &Spec, args: &[String]) -> Result<Parse, CliError> {
             out.positional.push(arg.clone());
             continue;
         }
-        if arg == "--" {
+        if bytes == b"--" {
             options_done = true;
             continue;
         }
-        if arg == "-h" || arg == "--help" {
+        if bytes == b"-h" || bytes == b"--help" {
             return Ok(Parse::Help);
         }
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) => (n, Some(v)),
-            None => (arg.as_str(), None),
+        // Split at the first `=` (ASCII, so both halves stay valid OS strings).
+        let (name, inline) = match bytes.iter().position(|&b| b == b'=') {
+            Some(at) => (&bytes[..at], Some(OsStr::from_bytes(&bytes[at + 1..]))),
+            None => (bytes, None),
+        };
+        let Ok(name) = std::str::from_utf8(name) else {
+            return Err(CliError::usage("unknown option (not UTF-8; not shown)"));
         };
         if let Some(&known) = spec.values.iter().find(|v| **v == name) {
             let value = match inline {
-                Some(v) => v.to_string(),
+                Some(v) => v.to_os_string(),
                 None => {
                     let Some(v) = args.get(i) else {
                         return Err(CliError::usage(format!("{known} needs a value")));
@@ -83,6 +125,11 @@ pub fn parse(spec: &Spec, args: &[String]) -> Result<Parse, CliError> {
             };
             if out.values.iter().any(|(n, _)| *n == known) {
                 return Err(CliError::usage(format!("{known} is given more than once")));
+            }
+            if !PATH_OPTIONS.contains(&known) && value.to_str().is_none() {
+                return Err(CliError::usage(format!(
+                    "{known} needs UTF-8 text (value not shown)"
+                )));
             }
             out.values.push((known, value));
         } else if let Some(&known) = spec.flags.iter().find(|f| **f == name) {
@@ -100,11 +147,18 @@ pub fn parse(spec: &Spec, args: &[String]) -> Result<Parse, CliError> {
 }
 
 impl Parsed {
-    pub fn value(&self, name: &str) -> Option<&str> {
+    fn raw(&self, name: &str) -> Option<&OsStr> {
         self.values
             .iter()
             .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_os_str())
+    }
+
+    /// The text of a value option (UTF-8, checked by `parse`). Path options
+    /// are read with [`Parsed::input`].
+    pub fn value(&self, name: &str) -> Option<&str> {
+        debug_assert!(!PATH_OPTIONS.contains(&name), "{name} is a path option");
+        self.raw(name).and_then(OsStr::to_str)
     }
 
     pub fn required(&self, name: &str) -> Result<&str, CliError> {
@@ -112,11 +166,22 @@ impl Parsed {
             .ok_or_else(|| CliError::usage(format!("{name} is required")))
     }
 
+    /// A path option's value (one of [`PATH_OPTIONS`]).
+    pub fn input(&self, name: &str) -> Option<Input<'_>> {
+        debug_assert!(PATH_OPTIONS.contains(&name), "{name} is not a path option");
+        self.raw(name).map(Input::from_arg)
+    }
+
+    pub fn required_input(&self, name: &str) -> Result<Input<'_>, CliError> {
+        self.input(name)
+            .ok_or_else(|| CliError::usage(format!("{name} is required")))
+    }
+
     pub fn flag(&self, name: &str) -> bool {
         self.flags.contains(&name)
     }
 
-    pub fn positional(&self) -> &[String] {
+    pub fn positional(&self) -> &[OsString] {
         &self.positional
     }
 
@@ -125,7 +190,7 @@ impl Parsed {
         names
             .iter()
             .copied()
-            .filter(|n| self.value(n).is_some() || self.flag(n))
+            .filter(|n| self.raw(n).is_some() || self.flag(n))
             .collect()
     }
 
@@ -171,8 +236,8 @@ mod tests {
         max_positional: 1,
     };
 
-    fn args(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
+    fn args(list: &[&str]) -> Vec<OsString> {
+        list.iter().map(OsString::from).collect()
     }
 
     fn ok(list: &[&str]) -> Parsed {
@@ -186,7 +251,7 @@ mod tests {
     #[test]
     fn both_value_forms_flags_and_positionals() {
         let p = ok(&["--key", "-", "--client-id=A=B", "--headers", "file"]);
-        assert_eq!(p.value("--key"), Some("-"));
+        assert_eq!(p.input("--key"), Some(Input::Stdin));
         assert_eq!(p.value("--client-id"), Some("A=B"));
         assert!(p.flag("--headers"));
         assert_eq!(p.positional(), ["file"]);
@@ -196,6 +261,38 @@ mod tests {
             parse(&SPEC, &args(&["--key", "x", "-h"])),
             Ok(Parse::Help)
         ));
+    }
+
+    #[test]
+    fn paths_need_not_be_utf8_but_other_values_must() {
+        let raw = |b: &[u8]| OsStr::from_bytes(b).to_os_string();
+        for list in [
+            vec![raw(b"--key"), raw(b"\xffkey.pem"), raw(b"\xfe")],
+            vec![raw(b"--key=\xffkey.pem"), raw(b"\xfe")],
+        ] {
+            let Ok(Parse::Args(p)) = parse(&SPEC, &list) else {
+                panic!("refused")
+            };
+            assert_eq!(
+                p.input("--key"),
+                Some(Input::File(Path::new(OsStr::from_bytes(b"\xffkey.pem"))))
+            );
+            assert_eq!(p.positional(), [raw(b"\xfe")]);
+        }
+        for list in [
+            vec![raw(b"--client-id"), raw(b"\xffsecret")],
+            vec![raw(b"--client-id=\xffsecret")],
+            vec![raw(b"--\xffsecret")],
+        ] {
+            let Err(e) = parse(&SPEC, &list) else {
+                panic!("accepted")
+            };
+            let text = format!("{e:?}");
+            assert!(
+                text.contains("not shown") && !text.contains("secret"),
+                "{text}"
+            );
+        }
     }
 
     #[test]

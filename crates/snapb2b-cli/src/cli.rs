@@ -2,16 +2,21 @@
 //! (files, stdin, environment variables) without ever echoing a secret.
 
 use std::cell::Cell;
-use std::io::{Read, Write};
-use std::path::Path;
+use std::io::Write;
 
-use snapb2b::secret::{SecretBytes, SecretString};
+use snapb2b::secret::{SecretBuf, SecretString};
 use snapb2b::{Error, Status};
+
+use crate::args::Input;
+
+/// The most read from one file or stdin: far above any key, config, secret
+/// or body, and a bound on what a mistaken `--body-file /dev/zero` costs.
+pub const MAX_INPUT_BYTES: usize = 1 << 20;
 
 /// Why a subcommand stopped.
 #[derive(Debug)]
 pub enum CliError {
-    /// Bad command line: printed with the subcommand's usage, exit 1.
+    /// Bad command line: one line pointing to --help, exit 1.
     Usage(String),
     /// A library failure: printed as `snapb2b: NAME: message`, exit = status.
     Lib(Error),
@@ -44,7 +49,7 @@ pub fn print_line(text: &str) -> CliResult<()> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(CliError::Lib(Error::new(
             Status::B2B_INTERNAL,
-            format!("cannot write to stdout: {}", e.kind()),
+            format!("cannot write to stdout: {}", io_reason(&e)),
         ))),
     }
 }
@@ -52,6 +57,31 @@ pub fn print_line(text: &str) -> CliResult<()> {
 /// One line to stderr, prefixed `snapb2b: `.
 pub fn note(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "snapb2b: {text}");
+}
+
+/// An I/O error as the OS words it ("No such file or directory"), without
+/// the " (os error 2)" Rust appends; `ErrorKind`'s Display ("entity not
+/// found") is not what users see elsewhere.
+pub fn io_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match (e.raw_os_error(), text.rfind(" (os error ")) {
+        (Some(_), Some(at)) => text[..at].to_string(),
+        _ => text,
+    }
+}
+
+/// Everything `reader` yields, in a buffer that is wiped when it grows or
+/// is dropped (inputs may be secrets); over [`MAX_INPUT_BYTES`] is an error.
+fn read_bounded(reader: &mut impl std::io::Read) -> Result<SecretBuf, String> {
+    let mut buf = SecretBuf::new();
+    match buf.read_from(reader, MAX_INPUT_BYTES) {
+        Ok(()) => Ok(buf),
+        Err(_) if buf.len() > MAX_INPUT_BYTES => Err(format!(
+            "larger than {} MiB, more than any input here",
+            MAX_INPUT_BYTES >> 20
+        )),
+        Err(e) => Err(io_reason(&e)),
+    }
 }
 
 /// Hands out stdin at most once per invocation.
@@ -62,27 +92,44 @@ pub struct Stdin {
 
 impl Stdin {
     /// All of stdin, for the input named `what` (an option name).
-    pub fn read(&self, what: &'static str) -> CliResult<SecretBytes> {
+    pub fn read(&self, what: &'static str) -> CliResult<SecretBuf> {
         if let Some(first) = self.used.get() {
             return Err(CliError::usage(format!(
                 "{first} and {what} both read stdin: only one input can come from stdin"
             )));
         }
         self.used.set(Some(what));
-        let mut buf = Vec::new();
-        let result = std::io::stdin().lock().read_to_end(&mut buf);
-        let buf = SecretBytes::new(buf);
-        result.map_err(|e| {
+        read_bounded(&mut std::io::stdin().lock()).map_err(|why| {
             CliError::Lib(Error::invalid_argument(format!(
-                "{what}: cannot read stdin: {}",
-                e.kind()
+                "{what}: cannot read stdin: {why}"
             )))
-        })?;
-        Ok(buf)
+        })
+    }
+
+    /// The input `what` (an option name) from stdin or its file. The path is
+    /// not shown: a secret may have been passed where its path belongs.
+    pub fn read_input(
+        &self,
+        what: &'static str,
+        input: Input,
+        status: Status,
+    ) -> CliResult<SecretBuf> {
+        match input {
+            Input::Stdin => self.read(what),
+            Input::File(path) => std::fs::File::open(path)
+                .map_err(|e| io_reason(&e))
+                .and_then(|mut f| read_bounded(&mut f))
+                .map_err(|why| {
+                    CliError::Lib(Error::new(
+                        status,
+                        format!("{what}: cannot read the file (path not shown): {why}"),
+                    ))
+                }),
+        }
     }
 }
 
-fn utf8(bytes: &SecretBytes, status: Status, what: &str) -> CliResult<SecretString> {
+pub fn utf8(bytes: &[u8], status: Status, what: &str) -> CliResult<SecretString> {
     std::str::from_utf8(bytes)
         .map(SecretString::from)
         .map_err(|_| CliError::Lib(Error::new(status, format!("{what} is not UTF-8 text"))))
@@ -119,21 +166,6 @@ pub fn env_secret(option: &str, name: &str, status: Status) -> CliResult<SecretS
     }
 }
 
-/// Reads a file holding a secret. The path is not shown in messages: the
-/// secret itself may have been passed where its path belongs.
-pub fn file_secret(option: &str, path: &str, status: Status) -> CliResult<SecretString> {
-    let bytes = std::fs::read(Path::new(path)).map_err(|e| {
-        CliError::Lib(Error::new(
-            status,
-            format!(
-                "{option}: cannot read the file (path not shown): {}",
-                e.kind()
-            ),
-        ))
-    })?;
-    utf8(&SecretBytes::new(bytes), status, option)
-}
-
 /// A short secret (client secret, access token, passphrase) with the line
 /// end a file or `echo` leaves behind removed.
 pub fn trim_line_end(s: SecretString) -> SecretString {
@@ -166,10 +198,11 @@ pub fn short_secret(
             args.value(opt).unwrap_or(""),
             Status::B2B_INVALID_ARGUMENT,
         )?,
-        Some(opt) => match args.value(opt).unwrap_or("") {
-            "-" => utf8(&stdin.read(file_option)?, Status::B2B_INVALID_ARGUMENT, opt)?,
-            path => file_secret(opt, path, Status::B2B_INVALID_ARGUMENT)?,
-        },
+        Some(opt) => {
+            let input = args.required_input(opt)?;
+            let bytes = stdin.read_input(file_option, input, Status::B2B_INVALID_ARGUMENT)?;
+            utf8(&bytes, Status::B2B_INVALID_ARGUMENT, opt)?
+        }
     };
     let value = trim_line_end(value);
     if value.expose().is_empty() {
@@ -209,16 +242,18 @@ pub fn private_key(
             args.value("--key-env").unwrap_or(""),
             Status::B2B_KEY,
         )?,
-        _ => match args.value("--key").unwrap_or("") {
-            "-" => utf8(&stdin.read("--key")?, Status::B2B_KEY, "the key on stdin")?,
-            path if looks_like_key_text(path) => {
-                return Err(CliError::usage(
-                    "--key takes a file path, and this looks like key text (not shown): \
-                     pass the key on stdin with `--key -` or in a variable with `--key-env VAR`",
-                ))
+        _ => {
+            let input = args.required_input("--key")?;
+            if let Input::File(path) = input {
+                if looks_like_key_text(path) {
+                    return Err(CliError::usage(
+                        "--key takes a file path, and this looks like key text (not shown): \
+                         pass the key on stdin with `--key -` or in a variable with `--key-env VAR`",
+                    ));
+                }
             }
-            path => snapb2b::keys::read_key_file(Path::new(path))?,
-        },
+            key_text(&stdin.read_input("--key", input, Status::B2B_KEY)?, "--key")?
+        }
     };
     let passphrase = short_secret(args, "--passphrase-env", "--passphrase-file", stdin, false)?;
     Ok(snapb2b::keys::PrivateKey::parse(
@@ -227,9 +262,23 @@ pub fn private_key(
     )?)
 }
 
-/// Key text where a path belongs (it would otherwise end up in a message).
-fn looks_like_key_text(path: &str) -> bool {
-    path.len() > 1024 || path.contains("-----") || path.chars().any(char::is_control)
+/// Key text where a path belongs (refused before it is used as a path).
+fn looks_like_key_text(path: &std::path::Path) -> bool {
+    let path = path.as_os_str().as_encoded_bytes();
+    path.len() > 1024
+        || path.windows(5).any(|w| w == b"-----")
+        || path.iter().any(u8::is_ascii_control)
+}
+
+/// A key read from a file or stdin, as text.
+fn key_text(bytes: &[u8], what: &str) -> CliResult<SecretString> {
+    std::str::from_utf8(bytes)
+        .map(SecretString::from)
+        .map_err(|_| {
+            CliError::Lib(Error::key(format!(
+            "{what}: the key is not text (a DER file? convert it with `openssl pkey -inform DER`)"
+        )))
+        })
 }
 
 /// A public key from `--public-key FILE|-`.
@@ -237,27 +286,11 @@ pub fn public_key(
     args: &crate::args::Parsed,
     stdin: &Stdin,
 ) -> CliResult<snapb2b::keys::PublicKey> {
-    let text = match args.required("--public-key")? {
-        "-" => utf8(
-            &stdin.read("--public-key")?,
-            Status::B2B_KEY,
-            "the key on stdin",
-        )?,
-        path => {
-            let bytes = std::fs::read(path).map_err(|e| {
-                CliError::Lib(Error::key(format!(
-                    "cannot read --public-key file {}: {}",
-                    crate::args::shown(path),
-                    e.kind()
-                )))
-            })?;
-            utf8(
-                &SecretBytes::new(bytes),
-                Status::B2B_KEY,
-                "--public-key file",
-            )?
-        }
-    };
+    let input = args.required_input("--public-key")?;
+    let text = key_text(
+        &stdin.read_input("--public-key", input, Status::B2B_KEY)?,
+        "--public-key",
+    )?;
     Ok(snapb2b::keys::PublicKey::parse(text.expose())?)
 }
 
@@ -269,19 +302,9 @@ pub fn body(args: &crate::args::Parsed, stdin: &Stdin) -> CliResult<Option<Strin
         Some("--body-stdin") => stdin.read("--body-stdin")?,
         Some("--body") if args.value("--body") == Some("-") => stdin.read("--body")?,
         Some("--body") => return Ok(args.value("--body").map(str::to_string)),
-        Some(opt) => {
-            let path = args.value(opt).unwrap_or("");
-            if path == "-" {
-                stdin.read("--body-file")?
-            } else {
-                SecretBytes::new(std::fs::read(path).map_err(|e| {
-                    CliError::Lib(Error::invalid_argument(format!(
-                        "cannot read --body-file {}: {}",
-                        crate::args::shown(path),
-                        e.kind()
-                    )))
-                })?)
-            }
+        Some(_) => {
+            let input = args.required_input("--body-file")?;
+            stdin.read_input("--body-file", input, Status::B2B_INVALID_ARGUMENT)?
         }
     };
     std::str::from_utf8(&bytes)

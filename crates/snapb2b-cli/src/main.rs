@@ -10,119 +10,94 @@
 mod args;
 mod cli;
 mod commands;
+mod help;
 
+use std::ffi::OsString;
 use std::io::Write;
 
 use snapb2b::{Error, Status};
 
 use crate::args::Parse;
 use crate::cli::{CliError, Stdin};
+use crate::help::{HELP_WORD, SANDBOX, VERSION_WORD};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-fn usage() -> String {
-    let mut s = String::from(
-        "\
-usage: snapb2b <command> [options]     (snapb2b <command> --help for each)
-
-SNAP (Bank Indonesia Open API) B2B signing and access tokens on the command line.
-
-commands:
-",
-    );
-    for c in commands::COMMANDS {
-        s.push_str(&format!("  {:<14}{}\n", c.name, c.summary));
-    }
-    s.push_str(&format!(
-        "  {:<14}{}\n",
-        "sandbox", "run the local sandbox provider (snapb2b sandbox --help)"
-    ));
-    s.push_str(
-        "
-options:
-  -h, --help      this text
-  -V, --version   print the version
-
-Secrets (private keys, passphrases, client secrets, access tokens) are read
-from files, stdin (`-`) or environment variables (--key-env, --passphrase-env,
---secret-env, --access-token-env), never from plain arguments, and are never
-echoed in messages.
-
-Exit status: 0 OK, 1 INVALID_ARGUMENT (also usage errors), 2 KEY, 3 CRYPTO,
-4 TRANSPORT, 5 TIMEOUT, 6 PROVIDER, 7 PROTOCOL, 8 SIGNATURE_INVALID,
-99 INTERNAL. Errors are printed to stderr as `snapb2b: NAME: message`.
-",
-    );
-    s
-}
 
 fn print_stdout(text: &str) {
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
-/// `snapb2b: NAME: message`, plus the usage text for command-line mistakes;
-/// returns the exit code.
-fn fail(err: CliError, usage_text: &str) -> i32 {
-    let mut stderr = std::io::stderr().lock();
-    match err {
-        CliError::Usage(message) => {
-            let e = Error::invalid_argument(message);
-            let _ = writeln!(stderr, "snapb2b: {e}\n\n{usage_text}");
-            e.status.code()
-        }
-        CliError::Lib(e) => {
-            let _ = writeln!(stderr, "snapb2b: {e}");
-            e.status.code()
-        }
-    }
+/// `snapb2b: NAME: message` on one line; a command-line mistake names the
+/// command and points to its --help. Returns the exit code.
+fn fail(err: CliError, command: Option<&str>) -> i32 {
+    let e = match err {
+        CliError::Usage(message) => Error::invalid_argument(match command {
+            Some(c) => format!("{c}: {message} (see snapb2b {c} --help)"),
+            None => format!("{message} (see snapb2b --help)"),
+        }),
+        CliError::Lib(e) => e,
+    };
+    let _ = writeln!(std::io::stderr().lock(), "snapb2b: {e}");
+    e.status.code()
 }
 
 /// The sandbox's own command line; its exit code 2 (bad arguments) becomes
 /// INVALID_ARGUMENT like every other usage error here.
-fn sandbox(rest: Vec<String>) -> i32 {
+fn sandbox(rest: Vec<OsString>) -> i32 {
+    // Its parser takes text; refused here rather than altered by a lossy
+    // conversion (a changed --dir would write somewhere unexpected).
+    let Some(rest) = rest
+        .into_iter()
+        .map(OsString::into_string)
+        .collect::<Result<Vec<String>, _>>()
+        .ok()
+    else {
+        return fail(
+            CliError::usage("arguments must be UTF-8 text (not shown)"),
+            Some(SANDBOX),
+        );
+    };
     match snapb2b_sandbox::cli_main(rest) {
         2 => Status::B2B_INVALID_ARGUMENT.code(),
         code => code,
     }
 }
 
-fn run(argv: Vec<String>) -> i32 {
-    let top = usage();
+fn unknown_command(name: &std::ffi::OsStr) -> i32 {
+    let shown = name
+        .to_str()
+        .map_or_else(|| "(not UTF-8; not shown)".to_string(), args::shown);
+    fail(CliError::usage(format!("unknown command {shown}")), None)
+}
+
+fn run(argv: Vec<OsString>) -> i32 {
     let mut argv = argv.into_iter();
     let Some(name) = argv.next() else {
-        return fail(CliError::usage("a command is required"), &top);
+        return fail(CliError::usage("a command is required"), None);
     };
-    let rest: Vec<String> = argv.collect();
-    match name.as_str() {
-        "-h" | "--help" | "help" => {
+    let rest: Vec<OsString> = argv.collect();
+    match name.to_str().unwrap_or("") {
+        "-h" | "--help" | HELP_WORD => {
             // `snapb2b help sign` is `snapb2b sign --help`.
-            match rest.first().map(String::as_str) {
-                None => print_stdout(&top),
-                Some("sandbox") => return sandbox(vec!["--help".into()]),
-                Some(c) => match commands::find(c) {
+            match rest.first() {
+                None => print_stdout(&help::overview()),
+                Some(c) if c == SANDBOX => return sandbox(vec!["--help".into()]),
+                Some(c) => match c.to_str().and_then(commands::find) {
                     Some(cmd) => print_stdout(cmd.usage),
-                    None => {
-                        return fail(
-                            CliError::usage(format!("unknown command {}", args::shown(c))),
-                            &top,
-                        )
-                    }
+                    None => return unknown_command(c),
                 },
             }
             return 0;
         }
-        "-V" | "--version" | "version" => {
+        "-V" | "--version" | VERSION_WORD => {
             print_stdout(&format!("snapb2b {VERSION}\n"));
             return 0;
         }
-        "sandbox" => return sandbox(rest),
+        SANDBOX => return sandbox(rest),
         _ => {}
     }
-    let Some(cmd) = commands::find(&name) else {
-        return fail(
-            CliError::usage(format!("unknown command {}", args::shown(&name))),
-            &top,
-        );
+    let Some(cmd) = name.to_str().and_then(commands::find) else {
+        return unknown_command(&name);
     };
     let parsed = match args::parse(&cmd.spec, &rest) {
         Ok(Parse::Help) => {
@@ -130,12 +105,12 @@ fn run(argv: Vec<String>) -> i32 {
             return 0;
         }
         Ok(Parse::Args(p)) => p,
-        Err(e) => return fail(e, cmd.usage),
+        Err(e) => return fail(e, Some(cmd.name)),
     };
     let stdin = Stdin::default();
     match (cmd.run)(&parsed, &stdin) {
         Ok(code) => code,
-        Err(e) => fail(e, cmd.usage),
+        Err(e) => fail(e, Some(cmd.name)),
     }
 }
 
@@ -152,11 +127,9 @@ fn main() {
             "snapb2b: INTERNAL: unexpected failure{at} (a bug; please report it)"
         );
     }));
-    // Lossy rather than `env::args()`, which panics on non-UTF-8 arguments.
-    let argv: Vec<String> = std::env::args_os()
-        .skip(1)
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
+    // OS strings, not `env::args()` (which panics on non-UTF-8): file paths
+    // need not be UTF-8, and the parser checks the rest.
+    let argv: Vec<OsString> = std::env::args_os().skip(1).collect();
     let code = std::panic::catch_unwind(|| run(argv)).unwrap_or(Status::B2B_INTERNAL.code());
     std::process::exit(code);
 }

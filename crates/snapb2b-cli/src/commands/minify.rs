@@ -1,7 +1,9 @@
 //! `snapb2b minify`: JSON minified as SNAP signatures hash it.
 
+use snapb2b::Status;
+
 use super::Command;
-use crate::args::{Parsed, Spec};
+use crate::args::{Input, Parsed, Spec};
 use crate::cli::{print_line, CliError, CliResult, Stdin};
 
 pub const COMMAND: Command = Command {
@@ -27,16 +29,11 @@ options:
 };
 
 fn run(args: &Parsed, stdin: &Stdin) -> CliResult<i32> {
-    let bytes = match args.positional().first().map(String::as_str) {
-        None | Some("-") => stdin.read("stdin")?,
-        Some(path) => snapb2b::secret::SecretBytes::new(std::fs::read(path).map_err(|e| {
-            CliError::Lib(snapb2b::Error::invalid_argument(format!(
-                "cannot read {}: {}",
-                crate::args::shown(path),
-                e.kind()
-            )))
-        })?),
-    };
+    let input = args
+        .positional()
+        .first()
+        .map_or(Input::Stdin, |a| Input::from_arg(a));
+    let bytes = stdin.read_input("the JSON input", input, Status::B2B_INVALID_ARGUMENT)?;
     let text = std::str::from_utf8(&bytes).map_err(|_| {
         CliError::Lib(snapb2b::Error::invalid_argument(
             "the input is not UTF-8 text",

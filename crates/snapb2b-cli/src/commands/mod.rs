@@ -1,7 +1,9 @@
 //! The subcommands. Each module holds one: its usage text, the options it
 //! accepts and a thin `run` over the library.
 
+pub mod completions;
 pub mod curl;
+pub mod man;
 pub mod minify;
 pub mod service_sign;
 pub mod sign;
@@ -32,6 +34,8 @@ pub const COMMANDS: &[Command] = &[
     minify::COMMAND,
     timestamp::COMMAND,
     curl::COMMAND,
+    completions::COMMAND,
+    man::COMMAND,
 ];
 
 pub fn find(name: &str) -> Option<&'static Command> {

@@ -1,7 +1,7 @@
 //! `snapb2b token`: one access-token request (or the caching client's token).
 
 use snapb2b::secret::SecretString;
-use snapb2b::Error;
+use snapb2b::{Error, Status};
 
 use super::Command;
 use crate::args::{Parsed, Spec};
@@ -45,16 +45,8 @@ options:
 
 /// The config JSON from `--config FILE|-`.
 pub fn read_config(args: &Parsed, stdin: &Stdin) -> CliResult<SecretString> {
-    let bytes = match args.required("--config")? {
-        "-" => stdin.read("--config")?,
-        path => snapb2b::secret::SecretBytes::new(std::fs::read(path).map_err(|e| {
-            CliError::Lib(Error::invalid_argument(format!(
-                "cannot read --config file {}: {}",
-                crate::args::shown(path),
-                e.kind()
-            )))
-        })?),
-    };
+    let input = args.required_input("--config")?;
+    let bytes = stdin.read_input("--config", input, Status::B2B_INVALID_ARGUMENT)?;
     std::str::from_utf8(&bytes)
         .map(SecretString::from)
         .map_err(|_| CliError::Lib(Error::invalid_argument("the config is not UTF-8 text")))
