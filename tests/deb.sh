@@ -32,9 +32,21 @@ if ldconfig -p | grep snapb2b >/dev/null; then
   exit 1
 fi
 
+# dpkg takes the system-wide lock that apt-get holds: wait for another
+# install to finish (up to 2 min) rather than fail.
+dpkg_waiting() {
+  local out
+  for _ in $(seq 1 60); do
+    out=$(dpkg "$@" 2>&1) && { echo "$out"; return 0; }
+    grep -q 'lock' <<<"$out" || { echo "$out"; return 1; }
+    sleep 2
+  done
+  echo "$out"; return 1
+}
+
 tmp=$(mktemp -d)
 cleanup() {
-  dpkg -P "${packages[@]}" >/dev/null 2>&1 || true
+  dpkg_waiting -P "${packages[@]}" >/dev/null 2>&1 || true
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -45,7 +57,7 @@ check() { # DESCRIPTION COMMAND...
 }
 
 # --- install ---------------------------------------------------------------
-out=$(dpkg -i "${debs[@]}" 2>&1)
+out=$(dpkg_waiting -i "${debs[@]}")
 check "dpkg -i succeeds ($out)" test $? -eq 0
 for pkg in "${packages[@]}"; do
   check "$pkg is installed" installed "$pkg"
@@ -130,14 +142,14 @@ else
 fi
 
 # --- removal ---------------------------------------------------------------
-out=$(dpkg -r "${packages[@]}" 2>&1)
+out=$(dpkg_waiting -r "${packages[@]}")
 check "dpkg -r succeeds ($out)" test $? -eq 0
 for pkg in "${packages[@]}"; do
   # Folders may be shared with other packages (/usr/lib/...): only files count.
   left=$(while read -r f; do [[ -e $f && ! -d $f ]] || [[ -L $f ]] && echo "$f"; done <"$tmp/$pkg.list")
   check "dpkg -r $pkg: none of its files left ($left)" test -z "$left"
 done
-out=$(dpkg -P "${packages[@]}" 2>&1)
+out=$(dpkg_waiting -P "${packages[@]}")
 check "dpkg -P succeeds ($out)" test $? -eq 0
 for pkg in "${packages[@]}"; do
   check "dpkg -P $pkg: dpkg keeps no record of it" bash -c '! dpkg-query -W -f="\${db:Status-Status}" "$0" 2>/dev/null | grep -qv not-installed' "$pkg"

@@ -75,9 +75,15 @@ depends() { # BINARY...: the Depends line dpkg-shlibdeps computes
   (cd "$stage" && dpkg-shlibdeps -O "${args[@]}" | sed -n 's/^shlibs:Depends=//p')
 }
 
-control() { # PACKAGE ...fields: DEBIAN/control, copyright, md5sums, then the .deb
+# The changelog's date is the last commit's, so that a rebuild of the same
+# commit gives the same files.
+changelog_date=$(git log -1 --format=%cD 2>/dev/null || date -R)
+control() { # PACKAGE ...fields: DEBIAN/control, copyright, changelog, md5sums, then the .deb
   local pkg=$1 root=$work/$1; shift
   install -D -m 0644 packaging/deb/copyright "$root/usr/share/doc/$pkg/copyright"
+  printf '%s (%s) unstable; urgency=medium\n\n  * Built from the snapb2b repository by packaging/deb/build.sh.\n\n -- %s  %s\n' \
+    snapb2b "$version" "$maintainer" "$changelog_date" | gzip -9n >"$root/usr/share/doc/$pkg/changelog.Debian.gz"
+  chmod 0644 "$root/usr/share/doc/$pkg/changelog.Debian.gz"
   mkdir -p "$root/DEBIAN"
   {
     echo "Package: $pkg"
