@@ -88,6 +88,12 @@ check "the C example builds against /usr/include and $libdir" test -x "$tmp/c/ge
 check "the C example loads the packaged libsnapb2b.so.0" \
   is_packaged_lib "$(env -u LD_LIBRARY_PATH ldd "$tmp/c/get_token" | sed -n 's/^\s*libsnapb2b\.so\.0 => \(\S*\) .*/\1/p')"
 
+# Static: the packaged archive (debug info stripped) still links and runs.
+static_libs=$(env -u PKG_CONFIG_PATH pkg-config --static --libs-only-l snapb2b | sed 's/-lsnapb2b//')
+(cd "$tmp/c" && cc -Wall -Werror get_token.c "$libdir/libsnapb2b.a" $static_libs -o get_token_static 2>&1)
+check "the C example links statically with $libdir/libsnapb2b.a" test -x "$tmp/c/get_token_static"
+check "the static example needs no libsnapb2b.so" bash -c '! ldd "$0" | grep -q snapb2b' "$tmp/c/get_token_static"
+
 # Each language's example against the packaged sandbox, from $tmp.
 export SNAPB2B_SANDBOX_BIN=/usr/bin/snapb2b-sandbox
 unset SNAPB2B_LIB LD_LIBRARY_PATH PYTHONPATH
@@ -95,8 +101,10 @@ sandbox=$tmp/sandbox
 token_ok() { # OUTPUT: a masked token for provider doku
   grep -q '^provider:   doku$' <<<"$1" && grep -Eq '^token:      [^ ]{6}\.\.\.[^ ]{4} \(Bearer\)$' <<<"$1"
 }
-out=$(cd "$tmp" && "$repo/scripts/with-sandbox.sh" "$sandbox" -- bash -c '"$0" "$SNAPB2B_SANDBOX_DIR/config-doku.json"' "$tmp/c/get_token" 2>&1)
-check "C example: a token from the packaged sandbox ($out)" token_ok "$out"
+for bin in get_token get_token_static; do
+  out=$(cd "$tmp" && "$repo/scripts/with-sandbox.sh" "$sandbox" -- bash -c '"$0" "$SNAPB2B_SANDBOX_DIR/config-doku.json"' "$tmp/c/$bin" 2>&1)
+  check "C example ($bin): a token from the packaged sandbox ($out)" token_ok "$out"
+done
 
 # --- Python: the package copied out, no library of its own ------------------
 mkdir -p "$tmp/py"
