@@ -70,7 +70,15 @@ def _prebuilt():
     if (HERE / "rust").is_dir():
         return None  # an sdist: whatever lies two folders up is not its checkout
     repo = CHECKOUT / "target" / "release" / LIB_NAME
-    return repo.resolve() if repo.is_file() else None
+    if not repo.is_file():
+        return None
+    # Taken as built: say so when the Rust sources changed since.
+    built = repo.stat().st_mtime
+    newer = [p for p in (CHECKOUT / "crates").glob("*/src/**/*.rs") if p.stat().st_mtime > built]
+    if newer:
+        print("snapb2b: warning: {} is older than {} (and {} more): run `make build` for a current "
+              "library".format(repo, newer[0], len(newer) - 1), file=sys.stderr)
+    return repo.resolve()
 
 
 BUNDLE = os.environ.get("SNAPB2B_BUNDLE", "1") != "0"
@@ -145,6 +153,7 @@ class build_py_with_library(build_py):
                       "repository or an sdist (which carry the Rust sources), or set "
                       "SNAPB2B_BUNDLE=0 to use the system's libsnapb2b.so.0")
             library = _cargo_build(workspace)
+        print("snapb2b: bundling {}".format(library), file=sys.stderr)
         target.parent.mkdir(parents=True, exist_ok=True)
         # copyfile follows symlinks (libsnapb2b.so -> .so.0 -> .so.0.1.0).
         shutil.copyfile(str(library), str(target))
