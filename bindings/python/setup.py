@@ -100,9 +100,11 @@ def _cargo_build(workspace):
     # what the standard library brings.
     env["CARGO_PROFILE_RELEASE_DEBUG"] = "0"
     env["CARGO_PROFILE_RELEASE_STRIP"] = "debuginfo"
-    # An sdist's rust/target would be thrown away with the unpacked sdist;
-    # CARGO_TARGET_DIR (when set) keeps builds between installs.
-    env.setdefault("CARGO_TARGET_DIR", str(workspace / "target"))
+    # CARGO_TARGET_DIR (when set) keeps builds between sdist installs. In a
+    # checkout, a folder of its own: these profile settings differ from
+    # `make build`'s and would make each rebuild the other's target/release.
+    default_target = workspace / "target" if workspace == HERE / "rust" else CHECKOUT / "build" / "cargo-python"
+    env.setdefault("CARGO_TARGET_DIR", str(default_target))
     cmd = [cargo, "build", "--release", "--locked", "-p", "snapb2b-ffi", "--lib",
            "--message-format=json-render-diagnostics"]
     print("snapb2b: building libsnapb2b.so: {} (in {})".format(" ".join(cmd), workspace), file=sys.stderr)
