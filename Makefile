@@ -22,7 +22,7 @@ PYTHON ?= $(abspath $(VENV))/bin/python
 VECTORS ?= $(abspath tests/vectors)
 export SNAPB2B_VECTORS := $(VECTORS)
 
-.PHONY: all build header demo check lint test test-deps test-rust test-c test-asan test-soak soak test-fuzz fuzz test-crosscheck test-python test-php test-install bench install uninstall clean
+.PHONY: all build header demo check lint test test-deps test-rust test-c test-asan test-soak soak test-fuzz fuzz test-crosscheck test-python test-php test-install test-python-package deb test-deb bench install uninstall clean
 
 all: build
 
@@ -69,7 +69,7 @@ lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --release --workspace --all-targets --quiet -- -D warnings
 
-test: test-deps lint build test-rust test-c test-asan test-soak test-crosscheck test-python test-php test-install test-fuzz
+test: test-deps lint build test-rust test-c test-asan test-soak test-crosscheck test-python test-php test-install test-python-package test-deb test-fuzz
 	@echo "make test: all suites passed"
 
 test-deps:
@@ -111,6 +111,19 @@ test-php: build
 # Installs into a temporary prefix and builds the C example with pkg-config.
 test-install: build
 	tests/install.sh
+
+# sdist + wheel built, installed into fresh venvs, run outside the checkout.
+test-python-package: build
+	tests/python_package.sh
+
+# libsnapb2b0, libsnapb2b-dev and snapb2b .debs in build/deb/ (dpkg-deb).
+deb: build
+	packaging/deb/build.sh $(BUILD)/deb
+
+# Installs the .debs for real (root), uses them, purges them.
+test-deb: deb
+	tests/deb.sh $(BUILD)/deb
+
 
 # What `make build` leaves and `install` copies. install never builds (so
 # `sudo make install` needs no cargo on root's PATH): a missing file stops it.

@@ -49,7 +49,8 @@ fi
 # system interpreter): pytest, cryptography, and what the packaging tests
 # build with. The venv is made once and topped up when a tool is missing.
 VENV=${SNAPB2B_VENV:-build/venv}
-PY_TOOLS=(pytest cryptography build setuptools setuptools-rust auditwheel)
+# setuptools 77+: bindings/python's SPDX license string (a new venv has 65).
+PY_TOOLS=(pytest cryptography build "setuptools>=77" setuptools-rust auditwheel)
 PY_MODULES=(pytest cryptography build setuptools setuptools_rust auditwheel)
 if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
   echo "installing python3-venv"
@@ -58,7 +59,8 @@ fi
 if [[ ! -x $VENV/bin/python ]]; then
   python3 -m venv "$VENV"
 fi
-if ! "$VENV/bin/python" -c "import $(IFS=,; echo "${PY_MODULES[*]}")" 2>/dev/null; then
+if ! "$VENV/bin/python" -c "import $(IFS=,; echo "${PY_MODULES[*]}")" 2>/dev/null ||
+  ! "$VENV/bin/python" -c 'import setuptools, sys; sys.exit(int(setuptools.__version__.split(".")[0]) < 77)'; then
   echo "installing Python test tools into $VENV: ${PY_TOOLS[*]}"
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${PY_TOOLS[@]}"
   "$VENV/bin/python" -c "import $(IFS=,; echo "${PY_MODULES[*]}")"

@@ -1,5 +1,6 @@
 """`pip install bindings/python` gives a package that works away from the
-repository: setup.py ships libsnapb2b.so inside it."""
+repository: setup.py ships libsnapb2b.so inside it, its debug info stripped.
+(tests/python_package.sh covers the sdist and wheel end to end.)"""
 
 import base64
 import importlib.util
@@ -34,15 +35,38 @@ print("\n".join(sys.path))
 
 def clean_env():
     # The child must find the library on its own: nothing pointing at the repository.
-    return {k: v for k, v in os.environ.items() if k not in ("SNAPB2B_LIB", "PYTHONPATH", "LD_LIBRARY_PATH")}
+    drop = ("SNAPB2B_LIB", "SNAPB2B_BUNDLE", "PYTHONPATH", "LD_LIBRARY_PATH")
+    return {k: v for k, v in os.environ.items() if k not in drop}
+
+
+def build_id(path):
+    """The GNU build id: the same for a library and its stripped copy."""
+    if shutil.which("readelf") is None:
+        pytest.skip("readelf (binutils) is not installed")
+    notes = subprocess.run(["readelf", "-n", str(path)], capture_output=True, text=True, check=True).stdout
+    ids = [line.split(":", 1)[1].strip() for line in notes.splitlines() if "Build ID:" in line]
+    assert len(ids) == 1, notes
+    return ids[0]
+
+
+def assert_stripped_copy_of(bundled, original):
+    assert build_id(bundled) == build_id(original)
+    sections = subprocess.run(["readelf", "-S", str(bundled)], capture_output=True, text=True, check=True).stdout
+    assert ".debug_" not in sections
+    assert bundled.stat().st_size < original.stat().st_size
 
 
 def require_build_tools():
     if subprocess.run([sys.executable, "-m", "pip", "--version"], capture_output=True).returncode != 0:
         pytest.skip("pip is not installed for {}".format(sys.executable))
-    for module in ("setuptools", "wheel"):
-        if importlib.util.find_spec(module) is None:
-            pytest.skip("{} is not installed, and --no-build-isolation cannot fetch it offline".format(module))
+    # setuptools 70.1+ builds wheels itself (no `wheel` package); 77 reads
+    # pyproject.toml's SPDX `license` string.
+    if importlib.util.find_spec("setuptools") is None:
+        pytest.skip("setuptools is not installed, and --no-build-isolation cannot fetch it offline")
+    import setuptools
+
+    if int(setuptools.__version__.split(".")[0]) < 77:
+        pytest.skip("setuptools {} < 77 (scripts/install-test-deps.sh upgrades it)".format(setuptools.__version__))
 
 
 def pip_install(source, target, env):
@@ -70,7 +94,7 @@ def test_installed_package_signs_with_its_bundled_library(tmp_path, rsa_keys, pe
     result = pip_install(BINDINGS, target, clean_env())
     assert result.returncode == 0, result.stdout + result.stderr
     bundled = target / "snapb2b" / "libsnapb2b.so"
-    assert bundled.read_bytes() == REPO_LIB.read_bytes()
+    assert_stripped_copy_of(bundled, REPO_LIB)
 
     key = rsa_keys[0]
     key_file = tmp_path / "key.pem"
@@ -99,10 +123,22 @@ def outside_copy(tmp_path):
     return source
 
 
-def test_without_a_library_the_package_is_pure(tmp_path, outside_copy):
+def test_without_library_or_sources_the_build_says_what_to_do(tmp_path, outside_copy):
     require_build_tools()
+    result = pip_install(outside_copy, tmp_path / "site", clean_env())
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "no libsnapb2b.so to bundle" in output
+    assert "SNAPB2B_LIB" in output and "SNAPB2B_BUNDLE=0" in output
+
+
+def test_snapb2b_bundle_0_builds_a_pure_package(tmp_path, outside_copy):
+    """For a system that has libsnapb2b0 (the .deb): nothing bundled."""
+    require_build_tools()
+    env = clean_env()
+    env["SNAPB2B_BUNDLE"] = "0"
     target = tmp_path / "site"
-    result = pip_install(outside_copy, target, clean_env())
+    result = pip_install(outside_copy, target, env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (target / "snapb2b" / "_native.py").is_file()
     assert not (target / "snapb2b" / "libsnapb2b.so").exists()
@@ -116,7 +152,7 @@ def test_snapb2b_lib_is_bundled_and_a_missing_one_fails_the_build(tmp_path, outs
     env["SNAPB2B_LIB"] = str(REPO_LIB)
     result = pip_install(outside_copy, tmp_path / "site", env)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert (tmp_path / "site" / "snapb2b" / "libsnapb2b.so").read_bytes() == REPO_LIB.read_bytes()
+    assert_stripped_copy_of(tmp_path / "site" / "snapb2b" / "libsnapb2b.so", REPO_LIB)
 
     env["SNAPB2B_LIB"] = str(tmp_path / "nowhere" / "libsnapb2b.so")
     result = pip_install(outside_copy, tmp_path / "site2", env)
