@@ -4,6 +4,8 @@
 //! Messages name options, never their values, unless a value is short and
 //! plain: an argument may be a secret pasted in the wrong place.
 
+use snapb2b::redact;
+
 use crate::cli::CliError;
 
 /// What one subcommand accepts.
@@ -26,19 +28,6 @@ pub struct Parsed {
 pub enum Parse {
     Help,
     Args(Parsed),
-}
-
-/// An argument as it may appear in a message.
-pub fn shown(arg: &str) -> String {
-    let plain = arg.len() <= 40
-        && arg
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '=' | '/'));
-    if plain {
-        format!("`{arg}`")
-    } else {
-        "(value not shown)".to_string()
-    }
 }
 
 pub fn parse(spec: &Spec, args: &[String]) -> Result<Parse, CliError> {
@@ -93,7 +82,10 @@ pub fn parse(spec: &Spec, args: &[String]) -> Result<Parse, CliError> {
                 out.flags.push(known);
             }
         } else {
-            return Err(CliError::usage(format!("unknown option {}", shown(name))));
+            return Err(CliError::usage(format!(
+                "unknown option {}",
+                redact::value(name)
+            )));
         }
     }
     Ok(Parse::Args(out))
@@ -154,7 +146,7 @@ impl Parsed {
             Some(v) => v.parse::<u64>().map(Some).map_err(|_| {
                 CliError::usage(format!(
                     "{name} needs a non-negative integer, got {}",
-                    shown(v)
+                    redact::value(v)
                 ))
             }),
         }
@@ -226,7 +218,9 @@ mod tests {
                 "{text}"
             );
         }
-        assert_eq!(shown("--kye"), "`--kye`");
-        assert_eq!(shown("a b"), "(value not shown)");
+        // Unknown options go through the library's one redaction rule.
+        let unknown = |a: &str| format!("{:?}", parse(&SPEC, &args(&[a])).err().unwrap());
+        assert!(unknown("--kye").contains("`--kye`"));
+        assert!(unknown("--a b").contains("(value not shown)"));
     }
 }

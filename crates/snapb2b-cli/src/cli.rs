@@ -247,7 +247,7 @@ pub fn public_key(
             let bytes = std::fs::read(path).map_err(|e| {
                 CliError::Lib(Error::key(format!(
                     "cannot read --public-key file {}: {}",
-                    crate::args::shown(path),
+                    snapb2b::redact::path(std::path::Path::new(path)),
                     e.kind()
                 )))
             })?;
@@ -277,7 +277,7 @@ pub fn body(args: &crate::args::Parsed, stdin: &Stdin) -> CliResult<Option<Strin
                 SecretBytes::new(std::fs::read(path).map_err(|e| {
                     CliError::Lib(Error::invalid_argument(format!(
                         "cannot read --body-file {}: {}",
-                        crate::args::shown(path),
+                        snapb2b::redact::path(std::path::Path::new(path)),
                         e.kind()
                     )))
                 })?)

@@ -103,7 +103,10 @@ fn run(argv: Vec<String>) -> i32 {
                     Some(cmd) => print_stdout(cmd.usage),
                     None => {
                         return fail(
-                            CliError::usage(format!("unknown command {}", args::shown(c))),
+                            CliError::usage(format!(
+                                "unknown command {}",
+                                snapb2b::redact::value(c)
+                            )),
                             &top,
                         )
                     }
@@ -120,7 +123,7 @@ fn run(argv: Vec<String>) -> i32 {
     }
     let Some(cmd) = commands::find(&name) else {
         return fail(
-            CliError::usage(format!("unknown command {}", args::shown(&name))),
+            CliError::usage(format!("unknown command {}", snapb2b::redact::value(&name))),
             &top,
         );
     };

@@ -14,7 +14,8 @@ use openssl::pkey::{Id, PKey, Private, Public};
 use openssl::rsa::Rsa;
 use openssl::x509::X509;
 
-use crate::error::{openssl_reason, shown_path, shown_word, Error, Result};
+use crate::error::{openssl_reason, Error, Result};
+use crate::redact;
 use crate::secret::{SecretBytes, SecretString};
 
 /// SNAP requires RSA keys of at least this many bits.
@@ -84,17 +85,22 @@ impl PrivateKey {
 /// Reads a key file as text, wiping the raw bytes afterwards.
 pub fn read_key_file(path: &std::path::Path) -> Result<SecretString> {
     let bytes = std::fs::read(path).map_err(|e| {
-        Error::key(format!(
+        let err = Error::key(format!(
             "cannot read private_key_file {}: {}",
-            shown_path(path),
+            redact::path(path),
             e.kind()
-        ))
+        ));
+        if redact::path_is_shown(path) {
+            err
+        } else {
+            err.with_hint("put inline key text in `private_key`, not `private_key_file`")
+        }
     })?;
     let bytes = SecretBytes::new(bytes);
     let text = std::str::from_utf8(&bytes).map_err(|_| {
         Error::key(format!(
             "private_key_file {} is not text (a DER file? convert it with `openssl pkey -inform DER`)",
-            shown_path(path)
+            redact::path(path)
         ))
     })?;
     Ok(SecretString::from(text))
@@ -167,7 +173,7 @@ fn next_pem_block(text: &str) -> Result<Option<(PemBlock<'_>, &str)>> {
     let end = rest.find("-----END ").ok_or_else(|| {
         Error::key(format!(
             "PEM block {} has no END line (is the key truncated?)",
-            shown_word(label)
+            redact::value(label)
         ))
     })?;
     let after_end = &rest[end + "-----END ".len()..];
@@ -226,7 +232,7 @@ fn wrong_passphrase(err: &openssl::error::ErrorStack, what: &str) -> Error {
 
 fn parse_pem(text: &str, passphrase: Option<&str>) -> Result<PKey<Private>> {
     let block = pem_block(text, PRIVATE_LABELS)?;
-    let what = format!("PEM {}", shown_word(block.label));
+    let what = format!("PEM {}", redact::value(block.label));
     match block.label {
         "PRIVATE KEY" => {
             let der = decode_base64(block.body, &what)?;
@@ -279,7 +285,7 @@ fn parse_pem(text: &str, passphrase: Option<&str>) -> Result<PKey<Private>> {
         )),
         other => Err(Error::key(format!(
             "unsupported PEM block {}: expected PRIVATE KEY, RSA PRIVATE KEY or ENCRYPTED PRIVATE KEY",
-            shown_word(other)
+            redact::value(other)
         ))),
     }
 }
@@ -427,7 +433,7 @@ impl PublicKey {
         let normalized = normalized.expose();
         let pkey = if normalized.contains("-----BEGIN") {
             let block = pem_block(normalized, PUBLIC_LABELS)?;
-            let what = format!("PEM {}", shown_word(block.label));
+            let what = format!("PEM {}", redact::value(block.label));
             let der = decode_base64(block.body, &what)?;
             let bad = |e: openssl::error::ErrorStack| {
                 Error::key(format!(
@@ -452,7 +458,7 @@ impl PublicKey {
                 other => {
                     return Err(Error::key(format!(
                     "unsupported PEM block {}: expected PUBLIC KEY, RSA PUBLIC KEY or CERTIFICATE",
-                    shown_word(other)
+                    redact::value(other)
                 )))
                 }
             }

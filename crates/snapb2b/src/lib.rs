@@ -10,6 +10,7 @@ pub mod error;
 pub mod keys;
 pub mod minify;
 pub mod provider;
+pub mod redact;
 pub mod secret;
 pub mod service;
 pub mod sign;

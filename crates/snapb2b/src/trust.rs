@@ -24,7 +24,8 @@ use openssl::ssl::SslContextRef;
 use openssl::x509::store::X509StoreBuilderRef;
 use openssl::x509::X509;
 
-use crate::error::{openssl_reason, shown_path, Error, Result};
+use crate::error::{openssl_reason, Error, Result};
+use crate::redact;
 
 /// How long the parsed system bundle is reused (libcurl's own CA cache
 /// default is the same day).
@@ -48,7 +49,10 @@ impl TrustAnchors {
     /// skipped, and a file without any certificate is refused.
     pub fn load(path: PathBuf) -> Result<TrustAnchors> {
         let refuse = |why: String| {
-            Error::invalid_argument(format!("config key `ca_file`: {} {why}", shown_path(&path)))
+            Error::invalid_argument(format!(
+                "config key `ca_file`: {} {why}",
+                redact::path(&path)
+            ))
         };
         let mut pem = Vec::new();
         std::fs::File::open(&path)
@@ -101,7 +105,7 @@ impl TrustAnchors {
 impl fmt::Debug for TrustAnchors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TrustAnchors")
-            .field("path", &shown_path(&self.path))
+            .field("path", &redact::path(&self.path))
             .field("certificates", &self.certs.len())
             .finish()
     }

@@ -32,7 +32,7 @@ fn run(args: &Parsed, stdin: &Stdin) -> CliResult<i32> {
         Some(path) => snapb2b::secret::SecretBytes::new(std::fs::read(path).map_err(|e| {
             CliError::Lib(snapb2b::Error::invalid_argument(format!(
                 "cannot read {}: {}",
-                crate::args::shown(path),
+                snapb2b::redact::path(std::path::Path::new(path)),
                 e.kind()
             )))
         })?),

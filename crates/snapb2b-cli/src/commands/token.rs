@@ -50,7 +50,7 @@ pub fn read_config(args: &Parsed, stdin: &Stdin) -> CliResult<SecretString> {
         path => snapb2b::secret::SecretBytes::new(std::fs::read(path).map_err(|e| {
             CliError::Lib(Error::invalid_argument(format!(
                 "cannot read --config file {}: {}",
-                crate::args::shown(path),
+                snapb2b::redact::path(std::path::Path::new(path)),
                 e.kind()
             )))
         })?),
