@@ -275,13 +275,6 @@ fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(base / 2 + jitter)
 }
 
-/// Result JSON of `b2b_client_token`: the token fields plus `cached`.
-pub fn token_json(token: &Token, source: Source) -> serde_json::Value {
-    let mut v = token.to_json();
-    v["cached"] = serde_json::Value::Bool(source == Source::Cached);
-    v
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 //! and reading the provider's answer into one normalised [`Token`].
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::config::{Config, ConfigKind};
@@ -31,66 +32,42 @@ pub struct Token {
     pub response_message: Option<String>,
 }
 
-impl Token {
-    pub fn to_json(&self) -> Value {
-        json!({
-            "provider": self.provider,
-            "access_token": self.access_token.expose(),
-            "token_type": self.token_type,
-            "expires_in": self.expires_in,
-            "expires_at": self.expires_at,
-            "response_code": self.response_code,
-            "response_message": self.response_message,
-        })
-    }
+/// The result JSON as `b2b_get_token`, `b2b_client_token` and `snapb2b
+/// token` hand it out: these fields, in this order.
+#[derive(Serialize)]
+struct ResultJson<'a> {
+    provider: &'a str,
+    access_token: &'a str,
+    token_type: &'a str,
+    expires_in: u64,
+    expires_at: i64,
+    response_code: Option<&'a str>,
+    response_message: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cached: Option<bool>,
+}
 
-    /// The same object as [`Token::to_json`] (plus `cached` when given),
-    /// serialised straight into one wiped-on-drop buffer sized up front, so
-    /// no reallocation leaves a copy of the token in freed memory.
+impl Token {
+    /// The result JSON (with `cached` when given), serialised straight into
+    /// a buffer that wipes every allocation it outgrows and, when dropped,
+    /// its last one: the only form in which the token leaves as JSON.
     pub fn to_json_secret(&self, cached: Option<bool>) -> SecretBytes {
-        let strings = [
-            self.provider,
-            self.access_token.expose(),
-            &self.token_type,
-            self.response_code.as_deref().unwrap_or(""),
-            self.response_message.as_deref().unwrap_or(""),
-        ];
-        // Worst case every byte becomes a 6-byte \u escape.
-        let capacity = 256 + strings.iter().map(|s| 6 * s.len() + 2).sum::<usize>();
-        let mut out = Vec::with_capacity(capacity);
-        out.extend_from_slice(b"{\"provider\":");
-        push_json_str(&mut out, self.provider);
-        out.extend_from_slice(b",\"access_token\":");
-        push_json_str(&mut out, self.access_token.expose());
-        out.extend_from_slice(b",\"token_type\":");
-        push_json_str(&mut out, &self.token_type);
-        out.extend_from_slice(
-            format!(
-                ",\"expires_in\":{},\"expires_at\":{}",
-                self.expires_in, self.expires_at
-            )
-            .as_bytes(),
-        );
-        for (name, value) in [
-            ("response_code", &self.response_code),
-            ("response_message", &self.response_message),
-        ] {
-            out.extend_from_slice(format!(",\"{name}\":").as_bytes());
-            match value {
-                Some(v) => push_json_str(&mut out, v),
-                None => out.extend_from_slice(b"null"),
-            }
-        }
-        if let Some(c) = cached {
-            out.extend_from_slice(if c {
-                b",\"cached\":true"
-            } else {
-                b",\"cached\":false"
-            });
-        }
-        out.push(b'}');
-        debug_assert!(out.len() <= capacity);
-        SecretBytes::new(out)
+        let view = ResultJson {
+            provider: self.provider,
+            access_token: self.access_token.expose(),
+            token_type: &self.token_type,
+            expires_in: self.expires_in,
+            expires_at: self.expires_at,
+            response_code: self.response_code.as_deref(),
+            response_message: self.response_message.as_deref(),
+            cached,
+        };
+        // Room for a token sent without escapes, as providers send them;
+        // escapes only make the buffer grow, which still leaves no copy.
+        let mut out = SecretBuf::with_capacity(256 + view.access_token.len());
+        serde_json::to_writer(&mut out, &view)
+            .expect("strings and integers always serialise, and SecretBuf never fails a write");
+        SecretBytes::from(out)
     }
 
     /// Seconds of validity left at `now` (negative once expired).
@@ -286,25 +263,6 @@ pub fn read_response(
         response_code: code,
         response_message: message,
     })
-}
-
-/// Appends `s` as a JSON string literal.
-fn push_json_str(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
-    for c in s.chars() {
-        match c {
-            '"' => out.extend_from_slice(b"\\\""),
-            '\\' => out.extend_from_slice(b"\\\\"),
-            c if (c as u32) < 0x20 => {
-                out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes())
-            }
-            c => {
-                let mut buf = [0u8; 4];
-                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-            }
-        }
-    }
-    out.push(b'"');
 }
 
 /// `expiresIn` arrives as a number (DOKU, Klikoo) or a string (SNAP, NICEPAY).
@@ -592,15 +550,26 @@ mod tests {
     }
 
     #[test]
-    fn secret_json_equals_the_value_form() {
-        let mut t = read_response(&NICEPAY, &resp(200, r#"{"responseCode":"2007300","responseMessage":"Succ\"ess\\ful\n","accessToken":"tok-1","tokenType":"Bearer","expiresIn":"900"}"#), t0()).unwrap();
-        let parsed: Value = serde_json::from_slice(&t.to_json_secret(None)).unwrap();
-        assert_eq!(parsed, t.to_json());
+    fn result_json_keeps_its_field_order_and_escapes_what_it_must() {
+        let mut t = read_response(&NICEPAY, &resp(200, r#"{"responseCode":"2007300","responseMessage":"Succ\"ess\\ful\n\u0001","accessToken":"tok-1","tokenType":"Bearer","expiresIn":"900"}"#), t0()).unwrap();
+        // read_response refuses control characters in a token; a Token
+        // built in Rust may still hold them.
+        t.access_token = SecretString::from("a\"b\\c\t\u{1f}");
+        assert_eq!(
+            std::str::from_utf8(&t.to_json_secret(None)).unwrap(),
+            r#"{"provider":"nicepay","access_token":"a\"b\\c\t\u001f","token_type":"Bearer","expires_in":900,"expires_at":1700000900,"response_code":"2007300","response_message":"Succ\"ess\\ful\n\u0001"}"#
+        );
         t.response_code = None;
-        let mut want = t.to_json();
-        want["cached"] = json!(true);
-        let parsed: Value = serde_json::from_slice(&t.to_json_secret(Some(true))).unwrap();
-        assert_eq!(parsed, want);
+        let bytes = t.to_json_secret(Some(true));
+        assert!(bytes.ends_with(
+            br#","response_code":null,"response_message":"Succ\"ess\\ful\n\u0001","cached":true}"#
+        ));
+        let back: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(back["access_token"], "a\"b\\c\t\u{1f}");
+        assert_eq!(back["response_message"], "Succ\"ess\\ful\n\u{1}");
+        assert_eq!(back["cached"], true);
+        let b: Value = serde_json::from_slice(&t.to_json_secret(Some(false))).unwrap();
+        assert_eq!(b["cached"], false);
     }
 
     fn hint(
