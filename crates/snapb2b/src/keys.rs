@@ -16,7 +16,7 @@ use openssl::x509::X509;
 
 use crate::error::{openssl_reason, Error, Result};
 use crate::redact;
-use crate::secret::{SecretBytes, SecretString};
+use crate::secret::{SecretBuf, SecretBytes, SecretString};
 
 /// SNAP requires RSA keys of at least this many bits.
 pub const MIN_RSA_BITS: u32 = 2048;
@@ -82,21 +82,34 @@ impl PrivateKey {
     }
 }
 
+/// Key files are a few KiB; a larger one is not a key (and is not read
+/// whole into memory).
+const MAX_KEY_FILE_BYTES: usize = 1 << 20;
+
 /// Reads a key file as text, wiping the raw bytes afterwards.
 pub fn read_key_file(path: &std::path::Path) -> Result<SecretString> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        let err = Error::key(format!(
-            "cannot read private_key_file {}: {}",
-            redact::path(path),
-            e.kind()
-        ));
-        if redact::path_is_shown(path) {
-            err
-        } else {
-            err.with_hint("put inline key text in `private_key`, not `private_key_file`")
-        }
-    })?;
-    let bytes = SecretBytes::new(bytes);
+    // Read into a wiping buffer: a Vec growing as it reads would leave
+    // copies of the key in freed memory.
+    let mut bytes = SecretBuf::new();
+    std::fs::File::open(path)
+        .and_then(|mut file| bytes.read_from(&mut file, MAX_KEY_FILE_BYTES))
+        .map_err(|e| {
+            let why = match e.kind() {
+                std::io::ErrorKind::InvalidData => {
+                    format!("larger than {MAX_KEY_FILE_BYTES} bytes, not a key file")
+                }
+                kind => kind.to_string(),
+            };
+            let err = Error::key(format!(
+                "cannot read private_key_file {}: {why}",
+                redact::path(path)
+            ));
+            if redact::path_is_shown(path) {
+                err
+            } else {
+                err.with_hint("put inline key text in `private_key`, not `private_key_file`")
+            }
+        })?;
     let text = std::str::from_utf8(&bytes).map_err(|_| {
         Error::key(format!(
             "private_key_file {} is not text (a DER file? convert it with `openssl pkey -inform DER`)",
@@ -203,15 +216,23 @@ fn pem_block<'a>(text: &'a str, wanted: &[&str]) -> Result<PemBlock<'a>> {
 }
 
 fn decode_base64(body: &str, what: &str) -> Result<SecretBytes> {
-    let compact: SecretString =
-        SecretString::new(body.chars().filter(|c| !c.is_whitespace()).collect());
-    if compact.expose().is_empty() {
+    // Both copies go into wiping buffers sized up front (the compact text is
+    // never longer than the body, the DER never longer than the estimate),
+    // so no reallocation leaves key material in freed memory, and a body
+    // that fails to decode half-way is wiped too.
+    let mut compact = SecretBuf::with_capacity(body.len());
+    for c in body.chars().filter(|c| !c.is_whitespace()) {
+        compact.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+    }
+    if compact.is_empty() {
         return Err(Error::key(format!("{what}: the key body is empty")));
     }
-    base64::engine::general_purpose::STANDARD
-        .decode(compact.expose())
-        .map(SecretBytes::new)
-        .map_err(|_| Error::key(format!("{what}: the key body is not valid base64")))
+    let mut der = SecretBytes::zeroed(base64::decoded_len_estimate(compact.len()));
+    let len = base64::engine::general_purpose::STANDARD
+        .decode_slice(&compact[..], &mut der)
+        .map_err(|_| Error::key(format!("{what}: the key body is not valid base64")))?;
+    der.truncate(len);
+    Ok(der)
 }
 
 fn need_passphrase(passphrase: Option<&str>, what: &str) -> Result<()> {
@@ -629,6 +650,27 @@ mod tests {
             b64(pkcs1)
         );
         assert_eq!(PrivateKey::parse(&relabelled, None).unwrap().bits(), 2048);
+    }
+
+    #[test]
+    fn key_files_are_read_whole_but_bounded() {
+        let dir = std::env::temp_dir().join(format!("snapb2b-keys-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (pem, _) = rsa_pem(2048);
+        let path = dir.join("key.pem");
+        std::fs::write(&path, &pem).unwrap();
+        assert_eq!(read_key_file(&path).unwrap().expose(), pem);
+        std::fs::write(&path, vec![b'A'; MAX_KEY_FILE_BYTES + 1]).unwrap();
+        let err = read_key_file(&path).unwrap_err();
+        assert_eq!(err.status, crate::Status::B2B_KEY);
+        assert!(err.message.contains("not a key file"), "{}", err.message);
+        let err = read_key_file(&dir.join("missing.pem")).unwrap_err();
+        assert!(
+            err.message.contains("missing.pem: entity not found"),
+            "{}",
+            err.message
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

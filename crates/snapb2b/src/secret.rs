@@ -35,6 +35,22 @@ impl SecretBytes {
     pub fn new(bytes: Vec<u8>) -> SecretBytes {
         SecretBytes(bytes)
     }
+
+    /// `len` zero bytes, to be filled in place (e.g. by a decoder).
+    pub fn zeroed(len: usize) -> SecretBytes {
+        SecretBytes(vec![0; len])
+    }
+
+    /// Shortens to `len` bytes; the allocation, wiped whole on drop, stays.
+    pub fn truncate(&mut self, len: usize) {
+        self.0.truncate(len);
+    }
+}
+
+impl DerefMut for SecretBytes {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        &mut self.0
+    }
 }
 
 impl Deref for SecretBytes {
