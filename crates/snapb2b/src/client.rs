@@ -13,7 +13,7 @@ use crate::config::{Config, ConfigKind};
 use crate::error::{Error, Result, Status};
 use crate::keys::PrivateKey;
 use crate::token::{self, Token};
-use crate::token_cache::TokenFile;
+use crate::token_file::TokenFile;
 use crate::transport::Transport;
 
 /// A failed renewal still returns the old token when at least this much of

@@ -1,8 +1,9 @@
 //! The JSON configuration shared by `b2b_get_token` and `b2b_client_new`.
 //!
 //! Parsed by hand from a `serde_json::Value` rather than derived, so that
-//! every message names the offending key but never echoes a value (a
-//! misplaced private key must not end up in a log).
+//! every message names the offending key and echoes a value or an unknown
+//! key name only as `redact` allows (a misplaced private key must not end up
+//! in a log).
 
 use std::path::PathBuf;
 use std::time::Duration;
