@@ -59,16 +59,8 @@ pub fn note(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "snapb2b: {text}");
 }
 
-/// An I/O error as the OS words it ("No such file or directory"), without
-/// the " (os error 2)" Rust appends; `ErrorKind`'s Display ("entity not
-/// found") is not what users see elsewhere.
-pub fn io_reason(e: &std::io::Error) -> String {
-    let text = e.to_string();
-    match (e.raw_os_error(), text.rfind(" (os error ")) {
-        (Some(_), Some(at)) => text[..at].to_string(),
-        _ => text,
-    }
-}
+/// One wording of I/O failures for the library and the CLI.
+pub use snapb2b::error::io_reason;
 
 /// Everything `reader` yields, in a buffer that is wiped when it grows or
 /// is dropped (inputs may be secrets); over [`MAX_INPUT_BYTES`] is an error.

@@ -64,9 +64,10 @@ fn sandbox(rest: Vec<OsString>) -> i32 {
 }
 
 fn unknown_command(name: &std::ffi::OsStr) -> i32 {
-    let shown = name
-        .to_str()
-        .map_or_else(|| "(not UTF-8; not shown)".to_string(), args::shown);
+    let shown = name.to_str().map_or_else(
+        || "(not UTF-8; not shown)".to_string(),
+        snapb2b::redact::value,
+    );
     fail(CliError::usage(format!("unknown command {shown}")), None)
 }
 

@@ -13,7 +13,7 @@ use crate::config::{Config, ConfigKind};
 use crate::error::{Error, Result, Status};
 use crate::keys::PrivateKey;
 use crate::token::{self, Token};
-use crate::token_cache::TokenFile;
+use crate::token_file::TokenFile;
 use crate::transport::Transport;
 
 /// A failed renewal still returns the old token when at least this much of
@@ -273,13 +273,6 @@ fn backoff(attempt: u32) -> Duration {
     let _ = openssl::rand::rand_bytes(&mut r);
     let jitter = u16::from_le_bytes(r) as u64 % (base + 1);
     Duration::from_millis(base / 2 + jitter)
-}
-
-/// Result JSON of `b2b_client_token`: the token fields plus `cached`.
-pub fn token_json(token: &Token, source: Source) -> serde_json::Value {
-    let mut v = token.to_json();
-    v["cached"] = serde_json::Value::Bool(source == Source::Cached);
-    v
 }
 
 #[cfg(test)]

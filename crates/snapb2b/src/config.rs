@@ -1,18 +1,20 @@
 //! The JSON configuration shared by `b2b_get_token` and `b2b_client_new`.
 //!
 //! Parsed by hand from a `serde_json::Value` rather than derived, so that
-//! every message names the offending key but never echoes a value (a
-//! misplaced private key must not end up in a log).
+//! every message names the offending key and echoes a value or an unknown
+//! key name only as `redact` allows (a misplaced private key must not end up
+//! in a log).
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::error::{shown_path, shown_word, Error, Result};
+use crate::error::{Error, Result};
 use crate::keys::{read_key_file, PrivateKey, ONE_SHOT_KEYS};
 use crate::provider::{self, Profile};
-use crate::secret::SecretString;
+use crate::redact;
+use crate::secret::{SecretJson, SecretString};
 use crate::timestamp::TimestampStyle;
 use crate::trust::TrustAnchors;
 
@@ -20,6 +22,9 @@ pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
 pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 5_000;
 pub const DEFAULT_REFRESH_MARGIN_S: u64 = 60;
 pub const DEFAULT_MAX_RETRIES: u32 = 2;
+/// More retries than this cannot fit in any sensible `timeout_ms`; a larger
+/// number is a mistake to report, not to clamp silently.
+pub const MAX_RETRIES: u32 = 10;
 /// Upper bound for any configured timeout: a payment call that waits longer
 /// than this is a configuration mistake.
 const MAX_TIMEOUT_MS: u64 = 300_000;
@@ -57,7 +62,7 @@ impl std::fmt::Debug for KeySource {
         match self {
             KeySource::Inline(_) => f.write_str("Inline(***)"),
             // A "path" can be key text pasted into the wrong setting.
-            KeySource::File(p) => write!(f, "File({})", shown_path(p)),
+            KeySource::File(p) => write!(f, "File({})", redact::path(p)),
         }
     }
 }
@@ -111,7 +116,10 @@ impl Config {
     pub fn parse(json: &str, kind: ConfigKind) -> Result<Config> {
         let value: Value = serde_json::from_str(json)
             .map_err(|e| Error::invalid_argument(format!("config is not valid JSON: {e}")))?;
-        let Value::Object(mut map) = value else {
+        // The tree holds copies of the secrets: from here on it is wiped on
+        // every return path, errors included.
+        let tree = SecretJson(value);
+        let Value::Object(map) = &*tree else {
             return Err(Error::invalid_argument("config must be a JSON object"));
         };
         // serde_json keeps the last of duplicate keys; a config saying
@@ -119,17 +127,10 @@ impl Config {
         if let Some(key) = first_duplicate_key(json) {
             return Err(Error::invalid_argument(format!(
                 "config key {} appears more than once",
-                shown_word(&key)
+                redact::key_name(&key)
             )));
         }
-        let config = Config::from_map(&map, kind);
-        // The parsed tree holds copies of the secrets: wipe them.
-        for key in ["private_key", "private_key_passphrase", "client_secret"] {
-            if let Some(Value::String(s)) = map.get_mut(key) {
-                crate::secret::wipe_string(s);
-            }
-        }
-        config
+        Config::from_map(map, kind)
     }
 
     pub fn from_map(map: &Map<String, Value>, kind: ConfigKind) -> Result<Config> {
@@ -141,7 +142,7 @@ impl Config {
                 return Err(Error::invalid_argument(if only_client {
                     format!("config key `{key}` is only for b2b_client_new (the caching client)")
                 } else {
-                    format!("unknown config key `{key}`")
+                    format!("unknown config key {}", redact::key_name(key))
                 }));
             }
         }
@@ -151,7 +152,7 @@ impl Config {
         let profile = provider::by_name(provider_name).ok_or_else(|| {
             Error::invalid_argument(format!(
                 "unknown provider {}: expected one of {}",
-                shown_word(provider_name),
+                redact::value(provider_name),
                 provider::names()
             ))
         })?;
@@ -240,7 +241,14 @@ impl Config {
                 client.refresh_margin_s = m;
             }
             if let Some(r) = c.uint("max_retries")? {
-                client.max_retries = u32::try_from(r.min(10)).unwrap_or(10);
+                client.max_retries = u32::try_from(r)
+                    .ok()
+                    .filter(|r| *r <= MAX_RETRIES)
+                    .ok_or_else(|| {
+                        Error::invalid_argument(format!(
+                            "config key `max_retries` must be at most {MAX_RETRIES}"
+                        ))
+                    })?;
             }
             client.cache_file = c
                 .str("cache_file")?
@@ -299,7 +307,7 @@ fn check_environment(environment: &str) -> Result<()> {
         "sandbox" | "production" => Ok(()),
         other => Err(Error::invalid_argument(format!(
             "unknown environment {}: expected sandbox or production",
-            shown_word(other)
+            redact::value(other)
         ))),
     }
 }
@@ -317,8 +325,6 @@ fn preset_url(profile: &Profile, environment: &str) -> Result<&'static str> {
     })
 }
 
-/// A missing CA bundle is a configuration mistake, reported as such rather
-/// than as a TLS failure later.
 /// The cache file itself may be missing, corrupt or unwritable later (that
 /// only costs a request), but a directory that does not exist is a typo that
 /// would silently disable sharing: refuse it up front.
@@ -332,7 +338,7 @@ fn check_cache_file(path: PathBuf) -> Result<PathBuf> {
     } else {
         Err(Error::invalid_argument(format!(
             "config key `cache_file`: directory {} does not exist",
-            shown_path(&dir)
+            redact::path(&dir)
         )))
     }
 }
@@ -579,6 +585,73 @@ mod tests {
         assert_eq!(c.client.refresh_margin_s, 30);
         assert_eq!(c.client.max_retries, 0);
         assert_eq!(c.client.cache_file, Some(PathBuf::from("/tmp/t")));
+    }
+}
+
+#[cfg(test)]
+mod key_name_tests {
+    use super::*;
+
+    const BASE: &str =
+        r#""provider":"snap","base_url":"https://x","client_id":"c","private_key":"k""#;
+
+    fn message(extra_key: &str) -> String {
+        let json = format!("{{{BASE},{}:1}}", Value::String(extra_key.to_string()));
+        let err = Config::parse(&json, ConfigKind::OneShot).unwrap_err();
+        assert_eq!(err.status, crate::Status::B2B_INVALID_ARGUMENT);
+        err.message
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_when_short_and_printable() {
+        assert_eq!(message("timeuot_ms"), "unknown config key `timeuot_ms`");
+    }
+
+    #[test]
+    fn an_unknown_key_cannot_forge_a_log_line() {
+        let m = message("x\nsnapb2b: OK: token issued");
+        assert_eq!(m, "unknown config key (key name not shown)");
+    }
+
+    #[test]
+    fn a_pasted_private_key_as_key_name_is_not_shown() {
+        let pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----";
+        let m = message(pem);
+        assert!(!m.contains("MIIEvQ") && !m.contains("BEGIN"), "{m}");
+        // Even collapsed onto one line.
+        let m = message(&pem.replace('\n', ""));
+        assert!(!m.contains("MIIEvQ"), "{m}");
+    }
+
+    #[test]
+    fn a_5_mb_key_name_gives_a_short_message() {
+        let m = message(&"k".repeat(5 << 20));
+        assert_eq!(m, "unknown config key (key name not shown)");
+    }
+
+    #[test]
+    fn a_duplicate_key_is_redacted_alike() {
+        let json = format!(r#"{{{BASE},"a\nb":1,"a\nb":2}}"#);
+        let err = Config::parse(&json, ConfigKind::OneShot).unwrap_err();
+        assert_eq!(
+            err.message,
+            "config key (key name not shown) appears more than once"
+        );
+    }
+
+    #[test]
+    fn max_retries_above_the_cap_is_refused_naming_it() {
+        for (retries, ok) in [(10u64, true), (11, false), (u64::MAX, false)] {
+            let json = format!(r#"{{{BASE},"max_retries":{retries}}}"#);
+            match Config::parse(&json, ConfigKind::Client) {
+                Ok(c) => assert!(ok && c.client.max_retries == 10, "{retries}"),
+                Err(e) => {
+                    assert!(!ok, "{retries}: {e}");
+                    assert_eq!(e.status, crate::Status::B2B_INVALID_ARGUMENT);
+                    assert_eq!(e.message, "config key `max_retries` must be at most 10");
+                }
+            }
+        }
     }
 }
 

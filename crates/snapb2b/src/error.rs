@@ -180,34 +180,13 @@ pub(crate) fn openssl_reason(err: &openssl::error::ErrorStack) -> String {
     }
 }
 
-/// A configured word (provider, environment, style, PEM label) as it may
-/// appear in a message: echoed only when it is short and plain, since a
-/// misplaced secret must never reach a log.
-pub(crate) fn shown_word(s: &str) -> String {
-    // Words like `ovo`, `staging`, `EC PRIVATE KEY`; mixed case, digits
-    // next to letters of both cases or punctuation look more like a secret.
-    let lower = s
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    let upper = s
-        .chars()
-        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == ' ' || c == '_');
-    if !s.is_empty() && s.len() <= 24 && (lower || upper) {
-        format!("`{s}`")
-    } else {
-        "(value not shown)".to_string()
-    }
-}
-
-/// A configured path as it may appear in a message: shown unless it looks
-/// like key text pasted into a path setting.
-pub(crate) fn shown_path(p: &std::path::Path) -> String {
-    let s = p.to_string_lossy();
-    let looks_secret = s.len() > 1024 || s.contains("-----") || s.chars().any(|c| c.is_control());
-    if looks_secret {
-        "(value not shown: it looks like key text, not a path; put inline keys in `private_key`)"
-            .to_string()
-    } else {
-        s.into_owned()
+/// An I/O failure in the operating system's words ("No such file or
+/// directory"), without Rust's " (os error N)" suffix; `ErrorKind`'s own
+/// Display ("entity not found") reads like a bug to an operator.
+pub fn io_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match (e.raw_os_error(), text.rfind(" (os error ")) {
+        (Some(_), Some(at)) => text[..at].to_string(),
+        _ => text,
     }
 }

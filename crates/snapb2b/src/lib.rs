@@ -1,8 +1,8 @@
 //! snapb2b: SNAP (Bank Indonesia's Standar Nasional Open API Pembayaran) B2B
 //! access tokens, signed and fetched once, correctly, behind a stable C ABI.
 //!
-//! The Rust modules hold the logic and are usable directly; [`ffi`] is the
-//! thin C layer over them.
+//! This crate holds the logic and is usable from Rust directly; the C ABI is
+//! the separate `snapb2b-ffi` crate, a thin layer over it.
 
 pub mod client;
 pub mod config;
@@ -11,12 +11,13 @@ pub mod external_id;
 pub mod keys;
 pub mod minify;
 pub mod provider;
+pub mod redact;
 pub mod secret;
 pub mod service;
 pub mod sign;
 pub mod timestamp;
 pub mod token;
-pub mod token_cache;
+pub mod token_file;
 pub mod transport;
 pub mod trust;
 

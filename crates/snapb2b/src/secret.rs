@@ -35,6 +35,22 @@ impl SecretBytes {
     pub fn new(bytes: Vec<u8>) -> SecretBytes {
         SecretBytes(bytes)
     }
+
+    /// `len` zero bytes, to be filled in place (e.g. by a decoder).
+    pub fn zeroed(len: usize) -> SecretBytes {
+        SecretBytes(vec![0; len])
+    }
+
+    /// Shortens to `len` bytes; the allocation, wiped whole on drop, stays.
+    pub fn truncate(&mut self, len: usize) {
+        self.0.truncate(len);
+    }
+}
+
+impl DerefMut for SecretBytes {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        &mut self.0
+    }
 }
 
 impl Deref for SecretBytes {
@@ -50,6 +66,15 @@ impl Drop for SecretBytes {
         let cap = self.0.capacity();
         self.0.resize(cap, 0);
         wipe_bytes(&mut self.0);
+    }
+}
+
+impl From<SecretBuf> for SecretBytes {
+    /// Takes the buffer's allocation over without copying it.
+    fn from(mut buf: SecretBuf) -> SecretBytes {
+        let mut storage = std::mem::take(&mut buf.storage);
+        storage.truncate(buf.len);
+        SecretBytes(storage)
     }
 }
 
@@ -346,6 +371,23 @@ mod tests {
         let b = SecretBuf::from(v);
         assert_eq!((&b[..], b.capacity()), (&b"abc"[..], 64));
         assert_eq!(format!("{b:?}"), "SecretBuf(3 bytes)");
+    }
+
+    #[test]
+    fn serde_writes_into_a_secret_buf_wipe_what_it_outgrows() {
+        take_retired();
+        let mut buf = SecretBuf::with_capacity(16);
+        let token = "t".repeat(3000);
+        serde_json::to_writer(&mut buf, &serde_json::json!({ "access_token": token })).unwrap();
+        let retired = take_retired();
+        assert!(!retired.is_empty());
+        assert!(retired.iter().all(|r| r.iter().all(|&b| b == 0)));
+        // Handed over as SecretBytes without a copy: nothing more retired,
+        // and the allocation is the buffer's own (wiped whole when dropped).
+        let capacity = buf.capacity();
+        let bytes = SecretBytes::from(buf);
+        assert!(take_retired().iter().all(Vec::is_empty));
+        assert_eq!((bytes.len(), bytes.0.capacity()), (3000 + 19, capacity));
     }
 
     #[test]

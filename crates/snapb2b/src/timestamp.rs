@@ -33,7 +33,7 @@ impl TimestampStyle {
             "wib_ms" => Ok(TimestampStyle::WibMs),
             other => Err(Error::invalid_argument(format!(
                 "unknown timestamp style {}: expected wib, utc, utc_ms or wib_ms",
-                crate::error::shown_word(other)
+                crate::redact::value(other)
             ))),
         }
     }

@@ -24,7 +24,8 @@ use openssl::ssl::SslContextRef;
 use openssl::x509::store::X509StoreBuilderRef;
 use openssl::x509::X509;
 
-use crate::error::{openssl_reason, shown_path, Error, Result};
+use crate::error::{openssl_reason, Error, Result};
+use crate::redact;
 
 /// How long the parsed system bundle is reused (libcurl's own CA cache
 /// default is the same day).
@@ -48,12 +49,15 @@ impl TrustAnchors {
     /// skipped, and a file without any certificate is refused.
     pub fn load(path: PathBuf) -> Result<TrustAnchors> {
         let refuse = |why: String| {
-            Error::invalid_argument(format!("config key `ca_file`: {} {why}", shown_path(&path)))
+            Error::invalid_argument(format!(
+                "config key `ca_file`: {} {why}",
+                redact::path(&path)
+            ))
         };
         let mut pem = Vec::new();
         std::fs::File::open(&path)
             .and_then(|f| f.take(MAX_CA_FILE_BYTES + 1).read_to_end(&mut pem))
-            .map_err(|e| refuse(format!("cannot be read: {}", e.kind())))?;
+            .map_err(|e| refuse(format!("cannot be read: {}", crate::error::io_reason(&e))))?;
         if pem.len() as u64 > MAX_CA_FILE_BYTES {
             return Err(refuse(format!(
                 "is over {} MiB: not a CA bundle",
@@ -101,7 +105,7 @@ impl TrustAnchors {
 impl fmt::Debug for TrustAnchors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TrustAnchors")
-            .field("path", &shown_path(&self.path))
+            .field("path", &redact::path(&self.path))
             .field("certificates", &self.certs.len())
             .finish()
     }

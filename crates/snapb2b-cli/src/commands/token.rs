@@ -1,5 +1,6 @@
 //! `snapb2b token`: one access-token request (or the caching client's token).
 
+use snapb2b::client::Source;
 use snapb2b::secret::SecretString;
 use snapb2b::{Error, Status};
 
@@ -57,16 +58,20 @@ fn run(args: &Parsed, stdin: &Stdin) -> CliResult<i32> {
     let result = if args.flag("--client") {
         snapb2b::client::Client::new(config.expose())
             .and_then(|c| c.token())
-            .map(|(t, source)| snapb2b::client::token_json(&t, source))
+            .map(|(t, source)| t.to_json_secret(Some(source == Source::Cached)))
     } else {
-        snapb2b::token::get_token(config.expose()).map(|t| t.to_json())
+        snapb2b::token::get_token(config.expose()).map(|t| t.to_json_secret(None))
     };
     match result {
         Ok(json) => {
-            // The JSON holds the token: wiped once printed.
-            let text = SecretString::new(json.to_string());
-            drop(json);
-            print_line(text.expose())?;
+            // The library's one result JSON, in a buffer wiped when dropped.
+            let text = std::str::from_utf8(&json).map_err(|_| {
+                CliError::Lib(Error::new(
+                    Status::B2B_INTERNAL,
+                    "the result JSON is not UTF-8",
+                ))
+            })?;
+            print_line(text)?;
             Ok(0)
         }
         Err(e) => {

@@ -1,4 +1,4 @@
-//! The cross-process token cache (`cache_file`).
+//! The token file (`cache_file`): the cross-process token cache.
 //!
 //! Under PHP-FPM or CGI each request is a fresh process, so an in-memory
 //! cache alone still fetches once per request. The file lets every process

@@ -1,0 +1,247 @@
+//! Hints for the operator, drawn from a provider's refusal: the common field
+//! mistakes, rate limits, and how far the provider's clock is from ours.
+
+use chrono::{DateTime, Utc};
+
+use super::response::printable;
+use crate::transport::Response;
+
+/// The most common field mistakes, recognised from the provider's answer.
+pub(super) fn hint_for(
+    code: Option<&str>,
+    message: Option<&str>,
+    response: &Response,
+    requested_at: DateTime<Utc>,
+) -> Option<String> {
+    let message = message.unwrap_or("").to_ascii_lowercase();
+    if response.status == 429 {
+        let after = response
+            .header("Retry-After")
+            .map(printable)
+            .filter(|s| !s.is_empty() && s.len() <= 40);
+        return Some(match after {
+            Some(a) if a.chars().all(|c| c.is_ascii_digit()) => format!(
+                "rate limited: the provider asks to wait {a} s (Retry-After); reuse tokens with b2b_client_* instead of fetching per request"
+            ),
+            Some(a) => format!(
+                "rate limited: the provider asks to wait until {a} (Retry-After); reuse tokens with b2b_client_* instead of fetching per request"
+            ),
+            None => "rate limited: reuse tokens with b2b_client_* instead of fetching one per request".to_string(),
+        });
+    }
+    let code = code.unwrap_or("");
+    let unauthorized = code.starts_with("401");
+    // 4007301 (SNAP) / 400012001 (Klikoo): invalid field format.
+    let bad_timestamp_format =
+        code.starts_with("400") && code.ends_with("01") && message.contains("timestamp");
+    let specific = if unauthorized && message.contains("unknown client") {
+        Some("client_id is not registered with this provider in this environment (sandbox and production ids differ)")
+    } else if unauthorized && message.contains("signature") {
+        Some("the provider could not verify X-SIGNATURE: check that the public key registered with it matches private_key")
+    } else if unauthorized && message.contains("timestamp") {
+        Some("the provider rejected the timestamp: check the server clock and timezone")
+    } else if bad_timestamp_format {
+        Some("the provider could not read the timestamp: check timestamp_style")
+    } else {
+        None
+    };
+    // The clock matters only where a refusal could come from it: elsewhere
+    // (an unknown client, a 500) an offset would be a false lead.
+    let clock_related = bad_timestamp_format
+        || (unauthorized && (message.contains("signature") || message.contains("timestamp")));
+    let offset = clock_related
+        .then(|| provider_clock_offset(response, requested_at))
+        .flatten();
+    match (specific, offset) {
+        (specific, None) => specific.map(str::to_string),
+        (None, Some(offset)) => Some(clock_hint(offset)),
+        // The likelier cause first: a large offset, else the provider's reason.
+        (Some(s), Some(offset)) if offset.abs() >= CLOCK_OFF_S => {
+            Some(format!("{}; {s}", clock_hint(offset)))
+        }
+        (Some(s), Some(offset)) => Some(format!("{s}; {}", clock_hint(offset))),
+    }
+}
+
+/// An offset from the provider's clock this large is a clock or timezone
+/// error, not network delay.
+const CLOCK_OFF_S: i64 = 120;
+/// Offsets up to this are delay and header rounding; no provider refuses them.
+const CLOCK_FINE_S: i64 = 30;
+
+/// What the measured offset (provider minus ours, in seconds) means.
+fn clock_hint(offset: i64) -> String {
+    let abs = offset.abs();
+    let direction = if offset < 0 { "ahead of" } else { "behind" };
+    if abs <= CLOCK_FINE_S {
+        format!("provider clock offset {offset:+} s: not the cause")
+    } else if abs < CLOCK_OFF_S {
+        format!("your clock is {abs} s {direction} the provider's (check NTP)")
+    } else {
+        let hours = abs as f64 / 3600.0;
+        let amount = if hours >= 1.0 {
+            format!("{:.0} h", hours)
+        } else {
+            format!("{} min", abs / 60)
+        };
+        format!("your clock is {amount} {direction} the provider's (check the timezone and NTP)")
+    }
+}
+
+/// Provider clock minus ours, in seconds, from `X-TIMESTAMP` or `Date`.
+fn provider_clock_offset(response: &Response, requested_at: DateTime<Utc>) -> Option<i64> {
+    let theirs = response
+        .header("X-TIMESTAMP")
+        .and_then(crate::timestamp::parse)
+        .or_else(|| {
+            response
+                .header("Date")
+                .and_then(|d| DateTime::parse_from_rfc2822(d).ok())
+        })?;
+    Some(theirs.timestamp() - requested_at.timestamp())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::provider::{DOKU, KLIKOO};
+    use crate::token::read_response;
+    use crate::token::tests::{resp, t0};
+    use crate::Status;
+
+    #[test]
+    fn rate_limits_name_retry_after() {
+        let mut r = resp(
+            429,
+            r#"{"responseCode":"4297300","responseMessage":"Too Many Requests"}"#,
+        );
+        r.headers.push(("Retry-After".into(), "7".into()));
+        let e = read_response(&DOKU, &r, t0()).unwrap_err();
+        assert_eq!((e.status, e.http_status), (Status::B2B_PROVIDER, Some(429)));
+        assert!(
+            e.hint.as_deref().unwrap().contains("wait 7 s"),
+            "{:?}",
+            e.hint
+        );
+    }
+
+    fn hint(
+        status: u32,
+        code: &str,
+        message: &str,
+        header: Option<(&str, String)>,
+    ) -> Option<String> {
+        let mut r = resp(
+            status,
+            &json!({"responseCode": code, "responseMessage": message}).to_string(),
+        );
+        r.headers.extend(header.map(|(n, v)| (n.to_string(), v)));
+        read_response(&DOKU, &r, t0()).unwrap_err().hint
+    }
+
+    /// `X-TIMESTAMP` for the provider's clock at t0 + `offset_s`, in WIB.
+    fn their_clock(offset_s: i64) -> Option<(&'static str, String)> {
+        let at = t0() + chrono::Duration::seconds(offset_s);
+        Some((
+            "X-TIMESTAMP",
+            crate::timestamp::TimestampStyle::Wib.format(at),
+        ))
+    }
+
+    const SIGNATURE_HINT: &str = "the provider could not verify X-SIGNATURE: check that the public key registered with it matches private_key";
+    const TIMESTAMP_HINT: &str =
+        "the provider rejected the timestamp: check the server clock and timezone";
+
+    #[test]
+    fn large_clock_offset_leads_a_timestamp_refusal_hint() {
+        let mut r = resp(
+            401,
+            r#"{"responseCode":"4017300","responseMessage":"Unauthorized. Stale Timestamp"}"#,
+        );
+        r.headers
+            .push(("X-TIMESTAMP".into(), "2023-11-14T22:13:20+07:00".into())); // provider is t0 - 7 h
+        let e = read_response(&DOKU, &r, t0()).unwrap_err();
+        assert_eq!(
+            e.hint.as_deref(),
+            Some(
+                "your clock is 7 h ahead of the provider's (check the timezone and NTP); \
+                 the provider rejected the timestamp: check the server clock and timezone"
+            )
+        );
+        // From `Date` too, and in minutes under an hour.
+        let date = (t0() + chrono::Duration::minutes(5)).to_rfc2822();
+        assert_eq!(
+            hint(401, "4017300", "Unauthorized. Signature", Some(("Date", date))).as_deref(),
+            Some(format!("your clock is 5 min behind the provider's (check the timezone and NTP); {SIGNATURE_HINT}").as_str())
+        );
+    }
+
+    #[test]
+    fn small_clock_offset_is_stated_after_the_refusals_hint() {
+        assert_eq!(
+            hint(401, "4017300", "Unauthorized. Signature", their_clock(3)).as_deref(),
+            Some(format!("{SIGNATURE_HINT}; provider clock offset +3 s: not the cause").as_str())
+        );
+        assert_eq!(
+            hint(
+                401,
+                "4017300",
+                "Unauthorized. Stale Timestamp",
+                their_clock(-75)
+            )
+            .as_deref(),
+            Some(
+                format!("{TIMESTAMP_HINT}; your clock is 75 s ahead of the provider's (check NTP)")
+                    .as_str()
+            )
+        );
+        // Without a Date or X-TIMESTAMP header nothing is measured.
+        assert_eq!(
+            hint(401, "4017300", "Unauthorized. Signature", None).as_deref(),
+            Some(SIGNATURE_HINT)
+        );
+    }
+
+    #[test]
+    fn invalid_timestamp_format_gets_a_format_and_clock_hint() {
+        assert_eq!(
+            hint(400, "4007301", "Invalid Field Format X-TIMESTAMP", their_clock(0)).as_deref(),
+            Some("the provider could not read the timestamp: check timestamp_style; provider clock offset +0 s: not the cause")
+        );
+        let e = read_response(
+            &KLIKOO,
+            &resp(
+                400,
+                r#"{"response_code":"400012001","response_message":"Invalid Field Format Open-Api-Timestamp"}"#,
+            ),
+            t0(),
+        )
+        .unwrap_err();
+        assert!(e.hint.unwrap().contains("timestamp_style"));
+        // Another field's format says nothing about clocks.
+        assert_eq!(
+            hint(
+                400,
+                "4007301",
+                "Invalid Field Format grantType",
+                their_clock(7 * 3600)
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn clock_offset_is_left_out_where_it_cannot_be_the_cause() {
+        let far = || their_clock(-7 * 3600);
+        assert_eq!(
+            hint(401, "4017300", "Unauthorized. Unknown Client", far()).as_deref(),
+            Some("client_id is not registered with this provider in this environment (sandbox and production ids differ)")
+        );
+        assert_eq!(hint(500, "5007300", "General Error", far()), None);
+        assert_eq!(hint(401, "4017300", "Unauthorized", far()), None);
+        // A 429 keeps its Retry-After hint alone.
+        let h = hint(429, "4297300", "Too Many Requests", far()).unwrap();
+        assert!(h.starts_with("rate limited") && !h.contains("clock"), "{h}");
+    }
+}

@@ -1,0 +1,288 @@
+//! Reading the provider's answer into a [`Token`] or a PROVIDER/PROTOCOL
+//! error.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+use super::hint::hint_for;
+use super::Token;
+use crate::error::{Error, Result, Status};
+use crate::provider::Profile;
+use crate::secret::{SecretJson, SecretString};
+use crate::transport::Response;
+
+/// Token lifetimes outside this range are not believable.
+const MAX_EXPIRES_IN_S: u64 = 366 * 24 * 3600;
+/// Used when a provider omits `expiresIn` (SNAP's standard lifetime).
+pub const DEFAULT_EXPIRES_IN_S: u64 = 900;
+
+/// Turns an HTTP answer into a token or a PROVIDER/PROTOCOL error.
+pub fn read_response(
+    profile: &Profile,
+    response: &Response,
+    requested_at: DateTime<Utc>,
+) -> Result<Token> {
+    let fields = &profile.response;
+    // The tree holds the token; the guard wipes it on every return path.
+    let tree = SecretJson::parse(&response.body).unwrap_or_default();
+    let parsed: Option<&Map<String, Value>> = tree.as_object();
+    let code = parsed.and_then(|m| scalar_string(m.get(fields.response_code)));
+    let message = parsed.and_then(|m| scalar_string(m.get(fields.response_message)));
+
+    if !response.is_success() {
+        return Err(provider_error(
+            profile,
+            response,
+            code,
+            message,
+            requested_at,
+        ));
+    }
+    let protocol = |message: String| {
+        let mut e = Error::protocol(message);
+        e.http_status = Some(response.status);
+        e
+    };
+    let Some(root) = parsed else {
+        return Err(protocol(format!(
+            "{} answered HTTP {} but the body is not a JSON object ({} bytes)",
+            profile.name,
+            response.status,
+            response.body.len()
+        )));
+    };
+    if let Some(c) = &code {
+        if !c.starts_with(profile.success_code_prefix) {
+            return Err(provider_error(
+                profile,
+                response,
+                code,
+                message,
+                requested_at,
+            ));
+        }
+    }
+    let data = match fields.data {
+        None => root,
+        Some(name) => match root.get(name) {
+            Some(Value::Object(d)) => d,
+            _ => {
+                return Err(protocol(format!(
+                    "{} answered success but without the `{name}` object holding the token",
+                    profile.name
+                )))
+            }
+        },
+    };
+    let token_field = match fields.data {
+        Some(d) => format!("{d}.{}", fields.access_token),
+        None => fields.access_token.to_string(),
+    };
+    let access_token = match data.get(fields.access_token) {
+        Some(Value::String(t)) if !t.is_empty() => t,
+        Some(Value::String(_)) | None | Some(Value::Null) => {
+            return Err(protocol(format!(
+                "{} answered success but the response lacks `{token_field}`",
+                profile.name
+            )))
+        }
+        Some(_) => {
+            return Err(protocol(format!(
+                "`{token_field}` in {}'s response is not a string",
+                profile.name
+            )))
+        }
+    };
+    if access_token
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(protocol(format!(
+            "`{token_field}` in {}'s response contains whitespace or control characters",
+            profile.name
+        )));
+    }
+    let token_type =
+        scalar_string(data.get(fields.token_type)).unwrap_or_else(|| "Bearer".to_string());
+    let expires_in = match data.get(fields.expires_in) {
+        None | Some(Value::Null) => DEFAULT_EXPIRES_IN_S,
+        Some(v) => parse_expires_in(v).ok_or_else(|| {
+            protocol(format!(
+                "`{}` in {}'s response is not a number of seconds between 1 and {MAX_EXPIRES_IN_S}",
+                fields.expires_in, profile.name
+            ))
+        })?,
+    };
+    Ok(Token {
+        provider: profile.name,
+        access_token: SecretString::from(access_token.as_str()),
+        token_type,
+        expires_in,
+        expires_at: requested_at.timestamp() + expires_in as i64,
+        response_code: code,
+        response_message: message,
+    })
+}
+
+/// `expiresIn` arrives as a number (DOKU, Klikoo) or a string (SNAP, NICEPAY).
+fn parse_expires_in(v: &Value) -> Option<u64> {
+    let secs = match v {
+        Value::Number(n) => n.as_u64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.is_finite() && *f >= 0.0 && f.fract() == 0.0)
+                .map(|f| f as u64)
+        })?,
+        Value::String(s) => s.trim().parse::<u64>().ok()?,
+        _ => return None,
+    };
+    (1..=MAX_EXPIRES_IN_S).contains(&secs).then_some(secs)
+}
+
+fn scalar_string(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn provider_error(
+    profile: &Profile,
+    response: &Response,
+    code: Option<String>,
+    message: Option<String>,
+    requested_at: DateTime<Utc>,
+) -> Error {
+    let said = match (&code, &message) {
+        (Some(c), Some(m)) => format!(" {} \"{}\"", printable(c), printable(m)),
+        (Some(c), None) => format!(" {}", printable(c)),
+        (None, Some(m)) => format!(" \"{}\"", printable(m)),
+        (None, None) => String::new(),
+    };
+    let mut err = if (300..400).contains(&response.status) {
+        // Redirects are never followed: a token request must not be replayed
+        // to wherever a server points.
+        let target = response
+            .header("Location")
+            .map(printable)
+            .unwrap_or_default();
+        Error::new(
+            Status::B2B_PROVIDER,
+            format!(
+                "{} answered HTTP {} redirect to `{target}`; redirects are not followed",
+                profile.name, response.status
+            ),
+        )
+        .with_hint("check base_url and token_path (http vs https, a missing path prefix)")
+    } else {
+        Error::new(
+            Status::B2B_PROVIDER,
+            format!(
+                "{} refused the token request: HTTP {}{said}",
+                profile.name, response.status
+            ),
+        )
+    };
+    err.http_status = Some(response.status);
+    if err.hint.is_none() {
+        err.hint = hint_for(code.as_deref(), message.as_deref(), response, requested_at);
+    }
+    err.response_code = code;
+    err.response_message = message;
+    err
+}
+
+/// Provider text in a one-line message: control characters dropped, length
+/// bounded.
+pub(super) fn printable(s: &str) -> String {
+    s.chars().filter(|c| !c.is_control()).take(200).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::{DOKU, KLIKOO, NICEPAY};
+    use crate::token::tests::{resp, t0};
+
+    #[test]
+    fn normalises_each_documented_success_shape() {
+        let doku = read_response(&DOKU, &resp(200, r#"{"responseCode":"2007300","responseMessage":"Successful","accessToken":"abc","tokenType":"Bearer","expiresIn":900,"additionalInfo":""}"#), t0()).unwrap();
+        assert_eq!((doku.expires_in, doku.expires_at), (900, 1_700_000_900));
+        assert_eq!(doku.access_token.expose(), "abc");
+        let nice = read_response(&NICEPAY, &resp(200, r#"{"responseCode":"2007300","responseMessage":"Successful","accessToken":"xyz","tokenType":"Bearer","expiresIn":"900"}"#), t0()).unwrap();
+        assert_eq!(nice.expires_in, 900);
+        let kl = read_response(&KLIKOO, &resp(200, r#"{"response_code":"200012000","response_message":"Sukses","data":{"access_token":"jwt","token_type":"Bearer","expires_in":900}}"#), t0()).unwrap();
+        assert_eq!(
+            (kl.access_token.expose(), kl.response_code.as_deref()),
+            ("jwt", Some("200012000"))
+        );
+    }
+
+    #[test]
+    fn classifies_failures() {
+        let e = read_response(
+            &DOKU,
+            &resp(
+                401,
+                r#"{"responseCode":"4017300","responseMessage":"Unauthorized. Signature"}"#,
+            ),
+            t0(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.status, e.http_status, e.response_code.as_deref()),
+            (Status::B2B_PROVIDER, Some(401), Some("4017300"))
+        );
+        assert!(e.hint.unwrap().contains("public key"));
+        let e = read_response(
+            &DOKU,
+            &resp(
+                200,
+                r#"{"responseCode":"4017300","responseMessage":"Unauthorized. Signature"}"#,
+            ),
+            t0(),
+        )
+        .unwrap_err();
+        assert_eq!(e.status, Status::B2B_PROVIDER);
+        for body in [
+            "<html>",
+            r#"{"responseCode":"2007300"}"#,
+            r#"{"accessToken":"a","expiresIn":"soon"}"#,
+            r#"{"accessToken":"a","expiresIn":-5}"#,
+            r#"{"accessToken":12}"#,
+        ] {
+            assert_eq!(
+                read_response(&DOKU, &resp(200, body), t0())
+                    .unwrap_err()
+                    .status,
+                Status::B2B_PROTOCOL,
+                "{body}"
+            );
+        }
+        let e = read_response(
+            &KLIKOO,
+            &resp(200, r#"{"response_code":"200012000","data":null}"#),
+            t0(),
+        )
+        .unwrap_err();
+        assert_eq!(e.status, Status::B2B_PROTOCOL);
+        let e = read_response(&DOKU, &resp(502, "Bad Gateway"), t0()).unwrap_err();
+        assert_eq!((e.status, e.response_code), (Status::B2B_PROVIDER, None));
+    }
+
+    #[test]
+    fn provider_response_code_cannot_break_the_one_line_message() {
+        // Regression from fuzzing (token_response target).
+        let e = read_response(
+            &DOKU,
+            &resp(401, r#"{"responseCode":"4017300\nX-Injected: 1","responseMessage":"Unauth\u007forized"}"#),
+            t0(),
+        )
+        .unwrap_err();
+        assert!(
+            !e.to_string().chars().any(|c| c.is_control()),
+            "{:?}",
+            e.message
+        );
+    }
+}
