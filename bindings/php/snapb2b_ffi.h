@@ -31,6 +31,18 @@ int b2b_client_token(struct b2b_client *client,
 
 int b2b_client_invalidate(struct b2b_client *client);
 
+int b2b_client_headers(struct b2b_client *client,
+                       const char *method,
+                       const char *path,
+                       const char *body,
+                       char **headers_json_out);
+
+int b2b_client_request(struct b2b_client *client,
+                       const char *request_json,
+                       char **response_json_out);
+
+int b2b_external_id(char **external_id_out);
+
 void b2b_client_free(struct b2b_client *client);
 
 int b2b_service_signature(const char *client_secret,

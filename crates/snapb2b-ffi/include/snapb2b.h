@@ -126,7 +126,9 @@ const char *b2b_status_name(int status);
 
 /**
  * Creates a token client from `config_json` (the `b2b_get_token` keys plus
- * `refresh_margin_s`, `cache_file` and `max_retries`). The key is parsed
+ * `refresh_margin_s`, `cache_file`, `max_retries`, and for service calls
+ * `partner_id`, `channel_id`, `service_signature`, `external_id_length`,
+ * `max_response_bytes`). The key is parsed
  * once, here. Writes the handle to `*client_out`; free it with
  * `b2b_client_free`.
  *
@@ -160,6 +162,74 @@ int b2b_client_token(struct b2b_client *client,
  * `client` must be NULL or a live handle.
  */
 int b2b_client_invalidate(struct b2b_client *client);
+
+/**
+ * Writes the headers of one SNAP service call as a JSON object to
+ * `*headers_json_out` (free it with `b2b_free`), in this order:
+ * `Content-Type`, `Authorization` (the token's type and a fresh token
+ * through the client's cache), `X-TIMESTAMP` (read once: the same string
+ * is signed and sent), `X-SIGNATURE` (HMAC-SHA512 with `client_secret`, or
+ * SHA256withRSA with the key when `service_signature` is `rsa`),
+ * `X-PARTNER-ID`, `X-EXTERNAL-ID` (new, from the OS's CSPRNG), `CHANNEL-ID`.
+ * `path` is the relative URL exactly as it will be sent, query included;
+ * the signed EndpointUrl is `base_url`'s path followed by it. `body` may be
+ * NULL or empty; otherwise it must be JSON, and the caller must send it
+ * minified (`b2b_minify_json`): that is what is hashed.
+ *
+ * `B2B_INVALID_ARGUMENT` for a bad method, path or body, or a config
+ * without what service calls need (`channel_id`; `client_secret` for hmac).
+ *
+ * # Safety
+ * `client` must be NULL or a live handle; strings NULL or NUL-terminated;
+ * `headers_json_out` NULL or valid for writes.
+ */
+int b2b_client_headers(struct b2b_client *client,
+                       const char *method,
+                       const char *path,
+                       const char *body,
+                       char **headers_json_out);
+
+/**
+ * Builds the headers of one SNAP service call (as `b2b_client_headers`),
+ * sends it over the client's connection (shared with token renewals) and
+ * writes the answer to `*response_json_out` (free it with `b2b_free`):
+ * `{"http_status", "headers": {lower-case names}, "body": "<raw text>",
+ * "response_code", "response_message", "external_id", "token_renewed",
+ * "attempts"}`.
+ *
+ * `request_json`: `{"method": "POST", "path": "/v1.0/transfer-va/inquiry",
+ * "body": <JSON value, or a string of JSON>, "headers": {extra headers},
+ * "external_id": "optional, caller-chosen", "timeout_ms": optional}`. The
+ * body is sent as its own text, minified, never re-serialised.
+ *
+ * Returns `B2B_OK` whenever the provider answered with HTTP, whatever the
+ * status or response code. When the provider refuses the token (HTTP 401
+ * with the profile's invalid-token code, SNAP `401xx01`), the token is
+ * dropped (memory and `cache_file`), renewed once and the call sent once
+ * more with the same X-EXTERNAL-ID (`"token_renewed": true, "attempts": 2`).
+ * `B2B_TRANSPORT`, `B2B_TIMEOUT` or `B2B_PROTOCOL` otherwise; the message
+ * says "not sent" (it failed before anything was sent; such failures are
+ * retried up to `max_retries` within `timeout_ms`) or "sent, no answer: it
+ * may have been processed" (never sent again: query its status with the
+ * X-EXTERNAL-ID the message names).
+ *
+ * # Safety
+ * `client` must be NULL or a live handle; `request_json` NULL or
+ * NUL-terminated; `response_json_out` NULL or valid for writes.
+ */
+int b2b_client_request(struct b2b_client *client,
+                       const char *request_json,
+                       char **response_json_out);
+
+/**
+ * Writes a fresh X-EXTERNAL-ID to `*external_id_out` (free it with
+ * `b2b_free`): 32 decimal digits from the operating system's CSPRNG, not
+ * starting with 0.
+ *
+ * # Safety
+ * `external_id_out` must be NULL or valid for writes.
+ */
+int b2b_external_id(char **external_id_out);
 
 /**
  * Frees a client and its connection. NULL is a no-op. No other thread may

@@ -12,15 +12,17 @@ use chrono::Utc;
 use crate::config::{Config, ConfigKind};
 use crate::error::{Error, Result, Status};
 use crate::keys::PrivateKey;
+use crate::service_call::{self, ServiceRequest, ServiceResponse};
 use crate::token::{self, Token};
 use crate::token_file::TokenFile;
-use crate::transport::Transport;
+use crate::transport::{self, Delivery, Limits, Transport};
 
 /// A failed renewal still returns the old token when at least this much of
 /// its life is left.
 pub const MIN_USABLE_S: i64 = 5;
 const BACKOFF_BASE_MS: u64 = 100;
 const BACKOFF_MAX_MS: u64 = 1_000;
+const MAX_IDLE_CONNECTIONS: usize = 8;
 
 /// Time source, injectable so freshness can be tested without sleeping.
 pub trait Clock: Send + Sync {
@@ -60,7 +62,11 @@ pub struct Client {
     key: PrivateKey,
     state: Mutex<State>,
     done: Condvar,
-    transport: Mutex<Transport>,
+    /// Idle connections (curl handles), shared by token renewals and
+    /// service calls: a request takes one (or a new one) and puts it back,
+    /// so sequential calls reuse one TLS connection and concurrent ones do
+    /// not wait for each other.
+    transports: Mutex<Vec<Transport>>,
     file: Option<TokenFile>,
     clock: Arc<dyn Clock>,
     /// Number of token requests sent (attempts, including retries).
@@ -87,7 +93,7 @@ impl Client {
             key,
             state: Mutex::new(State::default()),
             done: Condvar::new(),
-            transport: Mutex::new(Transport::new()),
+            transports: Mutex::new(Vec::new()),
             file,
             clock,
             requests: Default::default(),
@@ -156,6 +162,171 @@ impl Client {
         }
     }
 
+    /// Drops the cached token only if it is still `used`: after a service
+    /// call refused `used`, another thread may already hold a new one.
+    fn invalidate_if(&self, used: &Token) {
+        let mut state = self.lock_state();
+        if state.token.as_ref() == Some(used) {
+            let old = state.token.take();
+            if let Some(file) = &self.file {
+                file.remove_if_holds(old.as_ref());
+            }
+        } else if state.token.is_none() {
+            // Another process may still hold it in the shared file.
+            if let Some(file) = &self.file {
+                file.remove_if_holds(Some(used));
+            }
+        }
+    }
+
+    fn take_transport(&self) -> Transport {
+        let mut idle = self.transports.lock().unwrap_or_else(|p| p.into_inner());
+        idle.pop().unwrap_or_default()
+    }
+
+    fn put_transport(&self, transport: Transport) {
+        let mut idle = self.transports.lock().unwrap_or_else(|p| p.into_inner());
+        // More idle connections than this are not worth keeping open.
+        if idle.len() < MAX_IDLE_CONNECTIONS {
+            idle.push(transport);
+        }
+    }
+
+    /// The headers of one service call (`b2b_client_headers`), for callers
+    /// that send it themselves: a fresh token through the cache, one
+    /// timestamp signed and sent, a new X-EXTERNAL-ID unless the request
+    /// names one.
+    pub fn headers(&self, request: &ServiceRequest) -> Result<Vec<(String, String)>> {
+        let external_id = self.external_id_for(request)?;
+        let (token, _) = self.token()?;
+        let timestamp = self.config.timestamp_style.format(Utc::now());
+        let envelope = service_call::envelope(
+            &self.config,
+            &self.key,
+            &token,
+            request,
+            &external_id,
+            &timestamp,
+        )?;
+        Ok(envelope.headers)
+    }
+
+    fn external_id_for(&self, request: &ServiceRequest) -> Result<String> {
+        match &request.external_id {
+            Some(id) => Ok(id.clone()),
+            None => crate::external_id::generate(self.config.client.service.external_id_length),
+        }
+    }
+
+    /// Sends one service call over this client's connections and returns
+    /// the provider's answer, whatever its status. A refused token (the
+    /// profile's invalid-token codes on HTTP 401) is renewed once and the
+    /// call sent once more with a new timestamp and signature and the same
+    /// X-EXTERNAL-ID. A call that may have reached the provider is never
+    /// sent again: only failures before anything was sent are retried.
+    pub fn request(&self, request: &ServiceRequest) -> Result<ServiceResponse> {
+        let deadline = Instant::now() + request.timeout.unwrap_or(self.config.timeout);
+        let external_id = self.external_id_for(request)?;
+        let (mut token, _) = self.token()?;
+        let mut renewed = false;
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let mut answer = self.send_service(request, &token, &external_id, deadline)?;
+            if !renewed && answer.is_invalid_token(&self.config) {
+                self.invalidate_if(&token);
+                token = self.token()?.0;
+                renewed = true;
+                continue;
+            }
+            answer.token_renewed = renewed;
+            answer.attempts = attempts;
+            return Ok(answer);
+        }
+    }
+
+    /// One sending of a call: retried (with a new timestamp) only while
+    /// nothing of it has been sent.
+    fn send_service(
+        &self,
+        request: &ServiceRequest,
+        token: &Token,
+        external_id: &str,
+        deadline: Instant,
+    ) -> Result<ServiceResponse> {
+        let service = &self.config.client.service;
+        let endpoint = format!("{} {}", request.method, request.path);
+        let mut retry = 0u32;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(Error::new(
+                    Status::B2B_TIMEOUT,
+                    format!("{endpoint}: not sent: no time left of timeout_ms"),
+                ));
+            }
+            let timestamp = self.config.timestamp_style.format(Utc::now());
+            let envelope = service_call::envelope(
+                &self.config,
+                &self.key,
+                token,
+                request,
+                external_id,
+                &timestamp,
+            )?;
+            let headers: Vec<(&str, String)> = envelope
+                .headers
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.clone()))
+                .collect();
+            let http = transport::Request {
+                method: &request.method,
+                url: &envelope.url,
+                headers: &headers,
+                body: request.body.as_bytes(),
+                max_response_bytes: service.max_response_bytes,
+                resend_on_dead_connection: false,
+            };
+            let limits = Limits {
+                timeout: remaining,
+                connect_timeout: self.config.connect_timeout.min(remaining),
+                ca_file: self.config.ca_file.clone(),
+            };
+            let mut transport = self.take_transport();
+            let result = transport.send(&http, &limits);
+            self.put_transport(transport);
+            let pause = backoff(retry);
+            match result {
+                Ok(response) => {
+                    return Ok(ServiceResponse::from_http(
+                        &self.config,
+                        &response,
+                        external_id,
+                    ))
+                }
+                Err(f)
+                    if f.delivery == Delivery::NotSent
+                        && retry < self.config.client.max_retries
+                        && Instant::now() + pause < deadline =>
+                {
+                    std::thread::sleep(pause);
+                    retry += 1;
+                }
+                Err(f) => {
+                    let mut e = f.error;
+                    e.message = match f.delivery {
+                        Delivery::NotSent => format!("{endpoint}: not sent: {}", e.message),
+                        Delivery::MaybeSent => format!(
+                            "{endpoint}: sent, no answer: it may have been processed; query its status with X-EXTERNAL-ID {external_id} before sending it again ({})",
+                            e.message
+                        ),
+                    };
+                    return Err(e);
+                }
+            }
+        }
+    }
+
     fn lock_state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -210,8 +381,10 @@ impl Client {
             self.requests
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let result = {
-                let mut transport = self.transport.lock().unwrap_or_else(|p| p.into_inner());
-                token::fetch(&self.config, &self.key, &mut transport, remaining)
+                let mut transport = self.take_transport();
+                let result = token::fetch(&self.config, &self.key, &mut transport, remaining);
+                self.put_transport(transport);
+                result
             };
             match result {
                 Ok(mut t) => {

@@ -27,7 +27,7 @@ pub const DEFAULT_MAX_RETRIES: u32 = 2;
 pub const MAX_RETRIES: u32 = 10;
 /// Upper bound for any configured timeout: a payment call that waits longer
 /// than this is a configuration mistake.
-const MAX_TIMEOUT_MS: u64 = 300_000;
+pub(crate) const MAX_TIMEOUT_MS: u64 = 300_000;
 
 /// Keys accepted by every config.
 const TOKEN_KEYS: &[&str] = &[
@@ -47,8 +47,21 @@ const TOKEN_KEYS: &[&str] = &[
     "timestamp_style",
 ];
 
-/// Keys only a long-lived client understands.
-const CLIENT_KEYS: &[&str] = &["refresh_margin_s", "cache_file", "max_retries"];
+/// Keys only a long-lived client understands (its token cache and the
+/// service calls made with it).
+const CLIENT_KEYS: &[&str] = &[
+    "refresh_margin_s",
+    "cache_file",
+    "max_retries",
+    "partner_id",
+    "channel_id",
+    "service_signature",
+    "external_id_length",
+    "max_response_bytes",
+];
+
+/// The most a service-call answer may be, whatever `max_response_bytes` says.
+pub const MAX_RESPONSE_BYTES_CAP: usize = 64 * 1024 * 1024;
 
 /// Where the private key comes from.
 #[derive(Clone)]
@@ -73,6 +86,7 @@ pub struct ClientSettings {
     pub refresh_margin_s: u64,
     pub cache_file: Option<PathBuf>,
     pub max_retries: u32,
+    pub service: ServiceSettings,
 }
 
 impl Default for ClientSettings {
@@ -81,8 +95,54 @@ impl Default for ClientSettings {
             refresh_margin_s: DEFAULT_REFRESH_MARGIN_S,
             cache_file: None,
             max_retries: DEFAULT_MAX_RETRIES,
+            service: ServiceSettings::default(),
         }
     }
+}
+
+/// How service calls (`b2b_client_request`) are signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceSignature {
+    /// HMAC-SHA512 with `client_secret`, over a string with the access token.
+    Hmac,
+    /// SHA256withRSA with the private key, over a string without it.
+    Rsa,
+}
+
+/// What service calls need beyond the token. Checked by `b2b_client_new`
+/// when set; a missing `channel_id` or `client_secret` is reported by the
+/// first service call, so a token-only client needs neither.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceSettings {
+    /// `X-PARTNER-ID`; the client id when not set.
+    pub partner_id: Option<String>,
+    /// `CHANNEL-ID`.
+    pub channel_id: Option<String>,
+    pub signature: ServiceSignature,
+    pub external_id_length: usize,
+    pub max_response_bytes: usize,
+}
+
+impl Default for ServiceSettings {
+    fn default() -> Self {
+        ServiceSettings {
+            partner_id: None,
+            channel_id: None,
+            signature: ServiceSignature::Hmac,
+            external_id_length: crate::external_id::DEFAULT_LENGTH,
+            max_response_bytes: crate::transport::MAX_RESPONSE_BYTES,
+        }
+    }
+}
+
+/// A value that travels in an HTTP header: printable ASCII, bounded.
+fn header_value(key: &str, value: &str) -> Result<String> {
+    if value.is_empty() || value.len() > 256 || !value.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Error::invalid_argument(format!(
+            "config key `{key}` must be 1 to 256 printable ASCII characters without spaces"
+        )));
+    }
+    Ok(value.to_string())
 }
 
 /// Which set of keys a config may hold.
@@ -250,6 +310,39 @@ impl Config {
                         ))
                     })?;
             }
+            let service = &mut client.service;
+            service.partner_id = c
+                .str("partner_id")?
+                .map(|v| header_value("partner_id", v))
+                .transpose()?;
+            service.channel_id = c
+                .str("channel_id")?
+                .map(|v| header_value("channel_id", v))
+                .transpose()?;
+            service.signature = match c.str("service_signature")? {
+                None | Some("hmac") => ServiceSignature::Hmac,
+                Some("rsa") => ServiceSignature::Rsa,
+                Some(other) => {
+                    return Err(Error::invalid_argument(format!(
+                        "config key `service_signature` must be hmac or rsa, not {}",
+                        redact::value(other)
+                    )))
+                }
+            };
+            if let Some(n) = c.uint("external_id_length")? {
+                let n = usize::try_from(n).unwrap_or(usize::MAX);
+                service.external_id_length = crate::external_id::check_length(n)?;
+            }
+            if let Some(n) = c.uint("max_response_bytes")? {
+                service.max_response_bytes = usize::try_from(n)
+                    .ok()
+                    .filter(|n| (1024..=MAX_RESPONSE_BYTES_CAP).contains(n))
+                    .ok_or_else(|| {
+                        Error::invalid_argument(format!(
+                            "config key `max_response_bytes` must be 1024 to {MAX_RESPONSE_BYTES_CAP}"
+                        ))
+                    })?;
+            }
             client.cache_file = c
                 .str("cache_file")?
                 .map(PathBuf::from)
@@ -376,7 +469,7 @@ fn check_base_url(url: &str, allow_http: bool) -> Result<String> {
 
 /// The first top-level key that appears twice in a JSON object (the input is
 /// already known to be a valid object).
-fn first_duplicate_key(json: &str) -> Option<String> {
+pub(crate) fn first_duplicate_key(json: &str) -> Option<String> {
     use serde::de::{Deserializer, MapAccess, Visitor};
     struct Keys;
     impl<'de> Visitor<'de> for Keys {

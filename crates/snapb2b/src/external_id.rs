@@ -21,7 +21,7 @@ pub fn check_length(length: usize) -> Result<usize> {
         Ok(length)
     } else {
         Err(Error::invalid_argument(format!(
-            "external_id_length must be {MIN_LENGTH} to {MAX_LENGTH}"
+            "config key `external_id_length` must be {MIN_LENGTH} to {MAX_LENGTH}"
         )))
     }
 }

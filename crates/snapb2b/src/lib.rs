@@ -14,6 +14,7 @@ pub mod provider;
 pub mod redact;
 pub mod secret;
 pub mod service;
+pub mod service_call;
 pub mod sign;
 pub mod timestamp;
 pub mod token;

@@ -52,6 +52,30 @@ pub struct Profile {
     /// A response code starting with this means success.
     pub success_code_prefix: &'static str,
     pub requires_client_secret: bool,
+    /// Response codes of a service call that mean "this access token is not
+    /// (or no longer) valid" (`?` matches any digit, e.g. the service code):
+    /// the client renews the token once and sends the call again.
+    pub invalid_token_codes: &'static [&'static str],
+}
+
+/// SNAP: `401xx01 Invalid Token (B2B)` (NICEPAY: `401XX01 Access Token
+/// Invalid`), `xx` being the service's code.
+const SNAP_INVALID_TOKEN: &[&str] = &["401??01"];
+
+impl Profile {
+    /// Whether a service call's response code says the token was refused.
+    pub fn is_invalid_token_code(&self, code: &str) -> bool {
+        self.invalid_token_codes.iter().any(|pattern| {
+            pattern.len() == code.len()
+                && pattern.bytes().zip(code.bytes()).all(|(p, c)| {
+                    if p == b'?' {
+                        c.is_ascii_digit()
+                    } else {
+                        p == c
+                    }
+                })
+        })
+    }
 }
 
 pub const DOKU: Profile = Profile {
@@ -70,6 +94,7 @@ pub const DOKU: Profile = Profile {
     response: SNAP_FIELDS,
     success_code_prefix: "200",
     requires_client_secret: false,
+    invalid_token_codes: SNAP_INVALID_TOKEN,
 };
 
 pub const NICEPAY: Profile = Profile {
@@ -87,6 +112,7 @@ pub const NICEPAY: Profile = Profile {
     response: SNAP_FIELDS,
     success_code_prefix: "200",
     requires_client_secret: false,
+    invalid_token_codes: SNAP_INVALID_TOKEN,
 };
 
 /// Klikoo's document does not say how `Open-Api-Signature` is computed;
@@ -112,6 +138,7 @@ pub const KLIKOO: Profile = Profile {
     },
     success_code_prefix: "200",
     requires_client_secret: true,
+    invalid_token_codes: SNAP_INVALID_TOKEN,
 };
 
 /// The SNAP standard path, for banks that follow it (`token_path` overrides
@@ -131,6 +158,7 @@ pub const SNAP: Profile = Profile {
     response: SNAP_FIELDS,
     success_code_prefix: "200",
     requires_client_secret: false,
+    invalid_token_codes: SNAP_INVALID_TOKEN,
 };
 
 pub const ALL: [&Profile; 4] = [&DOKU, &NICEPAY, &KLIKOO, &SNAP];
@@ -142,4 +170,22 @@ pub fn by_name(name: &str) -> Option<&'static Profile> {
 /// `doku, nicepay, klikoo, snap`, for messages.
 pub fn names() -> String {
     ALL.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_token_codes_match_any_service_code_and_nothing_else() {
+        for p in ALL {
+            assert!(p.is_invalid_token_code("4012401"), "{}", p.name);
+            assert!(p.is_invalid_token_code("4011101"), "{}", p.name);
+            for other in [
+                "4012400", "4012402", "401240", "40124011", "401ab01", "4092400", "",
+            ] {
+                assert!(!p.is_invalid_token_code(other), "{} {other}", p.name);
+            }
+        }
+    }
 }
