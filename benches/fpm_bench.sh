@@ -7,6 +7,7 @@
 #              shared by the workers), getToken(), a service signature
 #
 #   scripts/with-sandbox.sh DIR -- benches/fpm_bench.sh     (run.sh does this)
+#   benches/fpm_bench.sh install      only install what is missing, then exit
 #
 # Prints "name value..." figure lines on stdout, progress on stderr:
 #   fpm_hello_rps / fpm_token_rps   best requests/s of the rounds
@@ -20,7 +21,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-: "${SNAPB2B_SANDBOX_DIR:?run inside scripts/with-sandbox.sh}"
 seconds=${FPM_SECONDS:-2}
 concurrency=${FPM_CONCURRENCY:-20}
 rounds=${BENCH_REPEATS:-5}
@@ -64,6 +64,8 @@ fi
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
 fpm=$(find_fpm)
 "$fpm" -m 2>/dev/null | grep -qx FFI || die "$fpm has no FFI extension"
+[[ ${1:-} == install ]] && exit 0
+: "${SNAPB2B_SANDBOX_DIR:?run inside scripts/with-sandbox.sh}"
 
 # --- configuration, all under $dir
 rm -rf "$dir"
