@@ -63,7 +63,8 @@ if ((${#missing[@]})); then
 fi
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
 fpm=$(find_fpm)
-"$fpm" -m 2>/dev/null | grep -qx FFI || die "$fpm has no FFI extension"
+# (not grep -q: its early exit would fail the pipe under pipefail)
+"$fpm" -m 2>/dev/null | grep -x FFI >/dev/null || die "$fpm has no FFI extension"
 [[ ${1:-} == install ]] && exit 0
 : "${SNAPB2B_SANDBOX_DIR:?run inside scripts/with-sandbox.sh}"
 
@@ -173,10 +174,11 @@ done
 [[ $(cat "$dir/page.out" 2>/dev/null) == ok ]] || die "hello.php did not answer \"ok\" within 10 s: $(cat "$dir/page.out" "$dir/nginx-error.log" 2>/dev/null)"
 
 # Sandbox token requests: before any token.php request, and after all.
-base=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["base_url"])' "$SNAPB2B_SANDBOX_DIR/sandbox.json")
+base=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["base_url"])' "$SNAPB2B_SANDBOX_DIR/sandbox.json" 2>/dev/null) ||
+  die "no sandbox running in $SNAPB2B_SANDBOX_DIR (its sandbox.json)"
 token_requests() {
   curl -sf --max-time 10 --cacert "$SNAPB2B_SANDBOX_DIR/ca.pem" "$base/sandbox/stats" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["token_requests"])'
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["token_requests"])' 2>/dev/null
 }
 r0=$(token_requests) || die "cannot read $base/sandbox/stats"
 code=$(get token.php)
@@ -196,6 +198,9 @@ say "$rounds rounds of $seconds s at concurrency $concurrency, pages interleaved
 for ((r = 0; r < rounds; r++)); do
   for page in hello token; do
     line=$(round $page.php "$seconds")
+    # On Ctrl-C wrk stops without failing (and bash, seeing it exit
+    # normally, runs no INT trap) while the servers quit: stop here.
+    [[ $(get hello.php) == 200 ]] || die "nginx or php-fpm stopped during the $page round (interrupted?)"
     echo "$page $line" >>"$dir/rounds.txt"
     say "$page: $line"
   done
