@@ -15,7 +15,10 @@
 #   fpm_sandbox_token_requests      token requests the sandbox saw (must be 1)
 # A round is FPM_SECONDS (default 2) of wrk at FPM_CONCURRENCY (default 20)
 # connections: bounded in time, so in requests (a few thousand on 2 cores);
-# BENCH_REPEATS (default 5) counts the rounds of each page. Installs nginx,
+# BENCH_REPEATS (default 5) counts the rounds of each page.
+# FPM_FFI=true (default: FFI::cdef in every request, as most shops enable
+# it) or preload (the binding's production advice: opcache.preload of
+# bindings/php/preload.php, ffi.enable=preload). Installs nginx,
 # php-fpm and wrk from Debian when missing. Never leaves 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,11 +27,13 @@ root=$(pwd)
 seconds=${FPM_SECONDS:-2}
 concurrency=${FPM_CONCURRENCY:-20}
 rounds=${BENCH_REPEATS:-5}
+ffi_mode=${FPM_FFI:-true}
 threads=2 # wrk threads: the machine has 2 cores, shared with nginx and php-fpm
 dir=$root/${OUT:-build/bench}/fpm
 lib=$root/target/release/libsnapb2b.so
 say() { echo "   $*" >&2; }
 die() { echo "fpm_bench: $*" >&2; exit 1; }
+[[ $ffi_mode == true || $ffi_mode == preload ]] || die "FPM_FFI must be true or preload"
 
 [[ -f $lib ]] || die "$lib is missing: run \`make build\` first"
 
@@ -97,7 +102,7 @@ as_root=""
   echo "env[BENCH_CONFIG] = $config"
   echo "env[BENCH_CACHE] = $cache"
   # FFI::cdef outside preload needs ffi.enable = true (the default allows preload only).
-  echo "php_admin_value[ffi.enable] = true"
+  [[ $ffi_mode == true ]] && echo "php_admin_value[ffi.enable] = true"
   echo "php_admin_flag[display_errors] = off"
   echo "php_admin_flag[log_errors] = on"
   echo "php_admin_value[error_log] = $dir/php-errors.log"
@@ -157,8 +162,14 @@ trap 'exit 143' TERM
 
 "$nginx" -t -q -p "$dir" -c "$dir/nginx.conf" -e "$dir/nginx-error.log" 2>&1 >&2 ||
   die "nginx rejects $dir/nginx.conf"
-"$fpm" --nodaemonize --fpm-config "$dir/php-fpm.conf" ${as_root:+-R} -c /etc/php/"$php_version"/fpm/php.ini \
-  >"$dir/php-fpm.out" 2>&1 &
+fpm_args=()
+if [[ $ffi_mode == preload ]]; then
+  # Preloading is master-wide (PHP_INI_SYSTEM): php-fpm's -d, not the pool.
+  fpm_args=(-d ffi.enable=preload -d opcache.enable=1 -d opcache.preload="$root/bindings/php/preload.php")
+  [[ $as_root ]] && fpm_args+=(-d opcache.preload_user="$(id -un)")
+fi
+SNAPB2B_LIB=$lib "$fpm" --nodaemonize --fpm-config "$dir/php-fpm.conf" ${as_root:+-R} \
+  -c /etc/php/"$php_version"/fpm/php.ini "${fpm_args[@]}" >"$dir/php-fpm.out" 2>&1 &
 fpm_pid=$!
 "$nginx" -p "$dir" -c "$dir/nginx.conf" -e "$dir/nginx-error.log" >"$dir/nginx.out" 2>&1 &
 nginx_pid=$!
@@ -224,4 +235,4 @@ for page, rs in rounds.items():
     print("fpm_%s_http_requests %d" % (page, sum(r[4] for r in rs)))
 EOF
 echo "fpm_sandbox_token_requests $((r1 - r0))"
-echo "fpm_setup $rounds rounds x $seconds s, concurrency $concurrency, wrk -t$threads, pm static 8 children, php $php_version"
+echo "fpm_setup ffi.enable=$ffi_mode, $rounds rounds x $seconds s, concurrency $concurrency, wrk -t$threads, pm static 8 children, php $php_version"
