@@ -165,7 +165,12 @@ trap 'exit 143' TERM
 fpm_args=()
 if [[ $ffi_mode == preload ]]; then
   # Preloading is master-wide (PHP_INI_SYSTEM): php-fpm's -d, not the pool.
-  fpm_args=(-d ffi.enable=preload -d opcache.enable=1 -d opcache.preload="$root/bindings/php/preload.php")
+  # The header goes through ffi.preload: preload.php's own FFI::load()
+  # does not work under opcache.preload_user, which root needs.
+  php bindings/php/preload.php --write-header "$dir/snapb2b_ffi.h" --lib "$lib" >&2 ||
+    die "preload.php --write-header failed"
+  fpm_args=(-d ffi.enable=preload -d ffi.preload="$dir/snapb2b_ffi.h"
+    -d opcache.enable=1 -d opcache.preload="$root/bindings/php/preload.php")
   [[ $as_root ]] && fpm_args+=(-d opcache.preload_user="$(id -un)")
 fi
 SNAPB2B_LIB=$lib "$fpm" --nodaemonize --fpm-config "$dir/php-fpm.conf" ${as_root:+-R} \
