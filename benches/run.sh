@@ -12,6 +12,8 @@
 # round of each). Timings need an idle machine: before each timed step the
 # script waits for other processes to go quiet, BENCH_QUIET_WAIT seconds in
 # all (default 90), then measures anyway and records how busy it was.
+# Step 10 (php-fpm behind nginx) takes FPM_SECONDS, FPM_CONCURRENCY and
+# FPM_FFI=true|preload (see benches/fpm_bench.sh).
 # The whole run takes 2 to 4 minutes (plus, the first time, installing
 # nginx, php-fpm and wrk from Debian for step 10).
 set -uo pipefail
