@@ -101,6 +101,7 @@ pub mod http;
 pub mod notify;
 mod providers;
 mod server;
+mod services;
 mod stats;
 pub mod tls;
 
@@ -114,7 +115,12 @@ use std::time::Duration;
 use serde_json::Value;
 
 pub use cli::{cli_main, USAGE};
-pub use clients::{KLIKOO_CLIENT_ID, KLIKOO_CLIENT_SECRET, MILLIS_CLIENT_ID, SANDBOX_CLIENT_ID};
+pub use clients::{
+    KLIKOO_CLIENT_ID, KLIKOO_CLIENT_SECRET, MILLIS_CLIENT_ID, RSA_CLIENT_ID, SANDBOX_CLIENT_ID,
+    SERVICE_CLIENT_SECRET,
+};
+pub use providers::{MAX_SKEW_MS, TOKEN_TTL_SECS};
+pub use services::{MAX_EXTERNAL_ID_CHARS, SERVICE_CHANNEL_ID};
 pub use tls::{generate_identity, CertSpec, CertificateAuthority, ServerIdentity};
 
 use clients::Registry;
@@ -168,7 +174,7 @@ pub fn parse_request_for_fuzzing(bytes: &[u8]) -> usize {
 /// Provider names with a `config-{name}.json`.
 pub const PROVIDER_NAMES: [&str; 4] = ["doku", "nicepay", "snap", "klikoo"];
 /// Fault client ids (see the module docs for their behaviour).
-pub const FAULT_CLIENT_IDS: [&str; 10] = [
+pub const FAULT_CLIENT_IDS: [&str; 13] = [
     "FAULT-SLOW",
     "FAULT-GARBAGE",
     "FAULT-HUGE",
@@ -179,6 +185,9 @@ pub const FAULT_CLIENT_IDS: [&str; 10] = [
     "FAULT-200ERROR",
     "FAULT-429",
     "FAULT-CLOCK",
+    "FAULT-SVC-SILENT",
+    "FAULT-SVC-DROP",
+    "FAULT-SVC-500",
 ];
 /// Default delay of `FAULT-SLOW`.
 pub const DEFAULT_SLOW_MS: u64 = 30_000;
@@ -200,6 +209,9 @@ pub struct SandboxOptions {
     pub http_port: Option<u16>,
     /// Extra clients: id and a public key (or certificate) file.
     pub clients: Vec<(String, PathBuf)>,
+    /// Extra clients whose service calls are signed with SHA256withRSA
+    /// (verified with that key) instead of HMAC-SHA512.
+    pub rsa_clients: Vec<(String, PathBuf)>,
     /// Delay of `FAULT-SLOW`, in milliseconds.
     pub slow_ms: u64,
     /// Log one line per request to stderr.
@@ -214,6 +226,7 @@ impl Default for SandboxOptions {
             port: 0,
             http_port: None,
             clients: Vec::new(),
+            rsa_clients: Vec::new(),
             slow_ms: DEFAULT_SLOW_MS,
             log_requests: false,
         }
@@ -303,14 +316,16 @@ impl Sandbox {
 
         // Client keys first: a bad `--client` file fails before any key generation.
         let mut extra_clients = Vec::new();
-        for (id, path) in &options.clients {
+        let hmac = options.clients.iter().map(|c| (c, false));
+        let rsa = options.rsa_clients.iter().map(|c| (c, true));
+        for ((id, path), rsa_signing) in hmac.chain(rsa) {
             if id.is_empty() || id.chars().any(char::is_control) {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
                     format!("invalid client id {id:?}"),
                 ));
             }
-            extra_clients.push((id, tls::load_public_key(path)?));
+            extra_clients.push((id, tls::load_public_key(path)?, rsa_signing));
         }
 
         let identity = tls::generate_identity()?;
@@ -330,8 +345,8 @@ impl Sandbox {
             &dir.join("provider-public.pem"),
         )?;
         let mut registry = Registry::with_builtins(&tls::public_of(&merchant)?);
-        for (id, key) in extra_clients {
-            registry.insert(id, key);
+        for (id, key, rsa_signing) in extra_clients {
+            registry.insert(id, key, rsa_signing);
         }
         let acceptor = Arc::new(tls::acceptor(&identity)?);
 
@@ -380,6 +395,9 @@ impl Sandbox {
             client_id: SANDBOX_CLIENT_ID,
             klikoo_client_id: KLIKOO_CLIENT_ID,
             klikoo_client_secret: KLIKOO_CLIENT_SECRET,
+            rsa_client_id: RSA_CLIENT_ID,
+            service_client_secret: SERVICE_CLIENT_SECRET,
+            service_channel_id: SERVICE_CHANNEL_ID,
         })
     }
 
@@ -449,6 +467,12 @@ impl Sandbox {
     /// Current counters, as `GET /sandbox/stats` returns them.
     pub fn stats(&self) -> Value {
         self.state.stats.snapshot()
+    }
+
+    /// Revokes every valid token issued so far (as `POST /sandbox/tokens/revoke`);
+    /// returns how many.
+    pub fn revoke_tokens(&self) -> u64 {
+        self.state.revoke_tokens()
     }
 
     /// Zeroes the counters (and FAULT-FLAKY's request count).
