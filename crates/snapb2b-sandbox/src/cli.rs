@@ -13,7 +13,8 @@ usage: snapb2b-sandbox [options]
        snapb2b sandbox [options]          (the same, through the snapb2b tool)
 
 Local HTTPS sandbox playing the SNAP B2B access-token endpoints of DOKU, NICEPAY,
-a generic SNAP bank and Klikoo.
+a generic SNAP bank and Klikoo, and the service calls after them (VA inquiry,
+balance inquiry). POST /sandbox/tokens/revoke revokes every token issued.
 
 options:
   --dir DIR                 files go here (default ./sandbox): ca.pem, merchant-key.pem,
