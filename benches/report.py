@@ -123,6 +123,35 @@ row("8. one-shot get_token, new TLS connection each, system trust store ({} root
     lambda: ratio_row(num("py_oneshot_library"), "tokens", num("py_oneshot_by_hand"),
                       "cryptography + http.client, new default SSL context per call", 2))
 
+def php_loop():
+    us, base = num("php_loop_new_client_us"), num("php_loop_sign_us")
+    reqs = int(fig["php_loop_token_requests"])
+    return ("{:,.0f} µs per iteration ({} iterations; {} token request{})".format(
+                us, fig["php_loop_new_client_count"], reqs, "" if reqs == 1 else "s"),
+            "{:,.0f} µs (one Signer::sign, same key)".format(base),
+            "{:.2f}x".format(us / base), "<= 50 µs",
+            "yes" if us <= 50 and reqs == 1 else "**NO**")
+
+
+row("9. PHP CLI loop: new TokenClient + getToken per iteration, cache_file (median)", php_loop)
+
+
+def fpm():
+    token, hello = num("fpm_token_rps"), num("fpm_hello_rps")
+    reqs = int(fig["fpm_sandbox_token_requests"])
+    errors = int(fig["fpm_token_errors"]) + int(fig["fpm_hello_errors"])
+    r = token / hello
+    return ("{} token.php (p50 {} ms, p99 {} ms; {} token request{} to the provider{})".format(
+                rate(token, "requests"), fig["fpm_token_p50_ms"], fig["fpm_token_p99_ms"], reqs,
+                "" if reqs == 1 else "s", "; {} failed requests".format(errors) if errors else ""),
+            "{} (hello.php, p50 {} ms)".format(rate(hello, "requests"), fig["fpm_hello_p50_ms"]),
+            "{:.2f}x".format(r), ">= 0.6x, 1 token request",
+            "yes" if r >= 0.6 and reqs == 1 and errors == 0 else "**NO**")
+
+
+row("10. php-fpm pool (pm static, 8 children) behind nginx, wrk -c20: new TokenClient + "
+    "getToken + serviceSignature per request, cache_file", fpm)
+
 header = ("benchmark", "measured", "baseline", "ratio", "target", "met?")
 table = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
 table += ["| " + " | ".join(r) + " |" for r in rows]
@@ -187,6 +216,11 @@ for name in ("seq_nocache", "conc_nocache"):
                          name.split("_")[0], fig[name + "_seconds"],
                          fig.get(name.replace("nocache", "cache") + "_fetched", "?"),
                          fig.get(name + "_fetched", "?")))
+
+if "fpm_setup" in fig:
+    notes.append("Row 10: {}; {} hello.php and {} token.php requests in all; nginx, php-fpm and wrk "
+                 "share the machine's cores.".format(
+                     fig["fpm_setup"], fig.get("fpm_hello_http_requests", "?"), fig.get("fpm_token_http_requests", "?")))
 
 machine = ["{}: {}".format(k, fig[k]) for k in ("nproc", "cpu", "openssl", "php", "python", "loadavg", "library") if k in fig]
 doc = ["# snapb2b benchmarks", "",

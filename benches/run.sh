@@ -12,7 +12,10 @@
 # round of each). Timings need an idle machine: before each timed step the
 # script waits for other processes to go quiet, BENCH_QUIET_WAIT seconds in
 # all (default 90), then measures anyway and records how busy it was.
-# The whole run takes 1.5 to 3 minutes.
+# Step 10 (php-fpm behind nginx) takes FPM_SECONDS, FPM_CONCURRENCY and
+# FPM_FFI=true|preload (see benches/fpm_bench.sh).
+# The whole run takes 2 to 4 minutes (plus, the first time, installing
+# nginx, php-fpm and wrk from Debian for step 10).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -202,6 +205,20 @@ sandbox_benches() {
   processes conc_cache 20 concurrent "$cache"
   processes conc_nocache 20 concurrent -
   fig php_process_mode "$("${PHP[@]}" -r 'require "benches/php_common.php"; echo binding_has_native_client() ? "binding" : "raw-ffi";')"
+
+  # 9: one PHP process creating a TokenClient per iteration (cache_file),
+  # against one Signer::sign.
+  read -r _ r0 < <(stats)
+  measure php_loop "PHP: new TokenClient + getToken per iteration (cache_file) vs one Signer::sign" \
+    "${PHP[@]}" benches/client_loop.php "$dir/config-doku.json" "$OUT/loop-cache.json" "$BENCH_SECONDS" "$BENCH_REPEATS"
+  read -r _ r1 < <(stats)
+  [[ -n $r0 && -n $r1 ]] && fig php_loop_token_requests $((r1 - r0))
+
+  # 10: a php-fpm pool behind nginx, token page vs hello page (it reads the
+  # sandbox's counters itself). Installing the servers is not timed.
+  benches/fpm_bench.sh install || echo "!! nginx, php-fpm or wrk are missing and could not be installed"
+  measure fpm "PHP-FPM (pm static, 8 children) behind nginx: token.php vs hello.php under wrk" \
+    benches/fpm_bench.sh
 }
 export -f sandbox_benches
 # Arrays do not cross `bash -c`; the sandbox part re-declares what it needs.

@@ -160,8 +160,12 @@ final class Native
      *
      * @throws SnapException
      */
-    public static function sign(string $privateKey, string $clientId, string $timestamp): string
-    {
+    public static function sign(
+        #[\SensitiveParameter]
+        string $privateKey,
+        string $clientId,
+        string $timestamp
+    ): string {
         return self::stringCall('b2b_sign', ['private key' => $privateKey, 'client id' => $clientId, 'timestamp' => $timestamp]);
     }
 
@@ -170,8 +174,10 @@ final class Native
      *
      * @throws SnapException
      */
-    public static function getToken(string $configJson): string
-    {
+    public static function getToken(
+        #[\SensitiveParameter]
+        string $configJson
+    ): string {
         return self::stringCall('b2b_get_token', ['config JSON' => $configJson]);
     }
 
@@ -182,8 +188,10 @@ final class Native
      *
      * @throws SnapException bad config or key
      */
-    public static function clientNew(string $configJson): \FFI\CData
-    {
+    public static function clientNew(
+        #[\SensitiveParameter]
+        string $configJson
+    ): \FFI\CData {
         self::assertNoNul($configJson, 'config JSON');
         $ffi = self::ffi();
         $handle = $ffi->new('b2b_client*');
@@ -200,9 +208,11 @@ final class Native
      * @throws SnapException
      */
     public static function serviceSignature(
+        #[\SensitiveParameter]
         string $clientSecret,
         string $method,
         string $path,
+        #[\SensitiveParameter]
         string $accessToken,
         ?string $body,
         string $timestamp
@@ -222,8 +232,14 @@ final class Native
      *
      * @throws SnapException
      */
-    public static function serviceSignatureRsa(string $privateKey, string $method, string $path, ?string $body, string $timestamp): string
-    {
+    public static function serviceSignatureRsa(
+        #[\SensitiveParameter]
+        string $privateKey,
+        string $method,
+        string $path,
+        ?string $body,
+        string $timestamp
+    ): string {
         return self::stringCall('b2b_service_signature_rsa', [
             'private key' => $privateKey,
             'method' => $method,
@@ -258,8 +274,14 @@ final class Native
      *
      * @throws SnapException any other failure (bad key, bad argument, negative $maxSkewS)
      */
-    public static function verify(string $publicKey, string $clientId, string $timestamp, string $signature, int $maxSkewS): bool
-    {
+    public static function verify(
+        string $publicKey,
+        string $clientId,
+        string $timestamp,
+        #[\SensitiveParameter]
+        string $signature,
+        int $maxSkewS
+    ): bool {
         return self::verdictCall('b2b_verify', [
             'public key' => $publicKey,
             'client id' => $clientId,
@@ -279,6 +301,7 @@ final class Native
         string $path,
         ?string $body,
         string $timestamp,
+        #[\SensitiveParameter]
         string $signature,
         int $maxSkewS
     ): bool {
@@ -298,12 +321,15 @@ final class Native
      * @throws SnapException any other failure
      */
     public static function verifyServiceSignature(
+        #[\SensitiveParameter]
         string $clientSecret,
         string $method,
         string $path,
+        #[\SensitiveParameter]
         string $accessToken,
         ?string $body,
         string $timestamp,
+        #[\SensitiveParameter]
         string $signature,
         int $maxSkewS
     ): bool {
@@ -388,8 +414,11 @@ final class Native
      *
      * @throws InvalidArgumentException naming $what, never echoing the value
      */
-    public static function assertNoNul(string $value, string $what): void
-    {
+    public static function assertNoNul(
+        #[\SensitiveParameter]
+        string $value,
+        string $what
+    ): void {
         if (strpos($value, "\0") !== false) {
             throw new InvalidArgumentException(sprintf('%s contains a NUL byte', $what), Status::INVALID_ARGUMENT);
         }
@@ -404,8 +433,11 @@ final class Native
      *
      * @throws SnapException
      */
-    private static function stringCall(string $function, array $args): string
-    {
+    private static function stringCall(
+        string $function,
+        #[\SensitiveParameter]
+        array $args
+    ): string {
         $values = self::textArguments($args);
         $ffi = self::ffi();
         $out = $ffi->new('char*');
@@ -422,8 +454,12 @@ final class Native
      *
      * @throws SnapException
      */
-    private static function verdictCall(string $function, array $args, int $maxSkewS): bool
-    {
+    private static function verdictCall(
+        string $function,
+        #[\SensitiveParameter]
+        array $args,
+        int $maxSkewS
+    ): bool {
         $values = self::textArguments($args);
         // FFI passes only the low 32 bits of a larger PHP int (2**32 + 5 would
         // arrive as 5): refuse what a C int cannot hold.
@@ -447,8 +483,10 @@ final class Native
      *
      * @return list<?string>
      */
-    private static function textArguments(array $args): array
-    {
+    private static function textArguments(
+        #[\SensitiveParameter]
+        array $args
+    ): array {
         foreach ($args as $what => $value) {
             if ($value !== null) {
                 self::assertNoNul($value, $what);

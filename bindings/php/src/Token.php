@@ -43,6 +43,7 @@ final class Token
 
     public function __construct(
         string $provider,
+        #[\SensitiveParameter]
         string $accessToken,
         string $tokenType,
         int $expiresIn,
@@ -68,8 +69,10 @@ final class Token
      *
      * @throws InternalException when the JSON does not have that shape (a library bug)
      */
-    public static function fromJson(string $json): self
-    {
+    public static function fromJson(
+        #[\SensitiveParameter]
+        string $json
+    ): self {
         $data = json_decode($json, true);
         if (!is_array($data)
             || !is_string($data['provider'] ?? null)
@@ -170,8 +173,10 @@ final class Token
     }
 
     /** Masks any token the same way as maskedAccessToken(). */
-    public static function mask(string $token): string
-    {
+    public static function mask(
+        #[\SensitiveParameter]
+        string $token
+    ): string {
         if (strlen($token) < 16) {
             return '***';
         }

@@ -59,8 +59,10 @@ final class TokenClient
      * @throws KeyException             unusable private key
      * @throws LibraryException         the native library is unavailable
      */
-    public function __construct(array $config)
-    {
+    public function __construct(
+        #[\SensitiveParameter]
+        array $config
+    ) {
         $visible = [];
         foreach ($config as $key => $value) {
             if (!is_string($key) || $key === '') {
@@ -102,8 +104,11 @@ final class TokenClient
      * @throws InvalidArgumentException when the file is unreadable or not a JSON object, or the config is bad
      * @throws KeyException             unusable private key
      */
-    public static function fromJsonFile(string $path, array $overrides = []): self
-    {
+    public static function fromJsonFile(
+        string $path,
+        #[\SensitiveParameter]
+        array $overrides = []
+    ): self {
         Native::assertNoNul($path, 'config file path');
         $json = is_file($path) && is_readable($path) ? file_get_contents($path) : false;
         if ($json === false) {
@@ -177,8 +182,11 @@ final class TokenClient
     }
 
     /** @param mixed $value */
-    private static function checkValue(string $key, $value): void
-    {
+    private static function checkValue(
+        string $key,
+        #[\SensitiveParameter]
+        $value
+    ): void {
         Native::assertNoNul($key, 'a config key');
         if (is_string($value)) {
             Native::assertNoNul($value, sprintf('config value `%s`', $key));

@@ -43,6 +43,7 @@ final class Verifier
         string $publicKey,
         string $clientId,
         string $timestamp,
+        #[\SensitiveParameter]
         string $signature,
         int $maxSkewS = self::DEFAULT_MAX_SKEW_S
     ): bool {
@@ -66,6 +67,7 @@ final class Verifier
         string $path,
         $body,
         string $timestamp,
+        #[\SensitiveParameter]
         string $signature,
         int $maxSkewS = self::DEFAULT_MAX_SKEW_S
     ): bool {
@@ -83,12 +85,15 @@ final class Verifier
      * @throws LibraryException         the native library is unavailable
      */
     public static function verifyServiceSignature(
+        #[\SensitiveParameter]
         string $clientSecret,
         string $method,
         string $path,
+        #[\SensitiveParameter]
         string $accessToken,
         $body,
         string $timestamp,
+        #[\SensitiveParameter]
         string $signature,
         int $maxSkewS = self::DEFAULT_MAX_SKEW_S
     ): bool {

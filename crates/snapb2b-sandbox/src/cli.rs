@@ -13,7 +13,8 @@ usage: snapb2b-sandbox [options]
        snapb2b sandbox [options]          (the same, through the snapb2b tool)
 
 Local HTTPS sandbox playing the SNAP B2B access-token endpoints of DOKU, NICEPAY,
-a generic SNAP bank and Klikoo.
+a generic SNAP bank and Klikoo, and the service calls after them (VA inquiry,
+balance inquiry). POST /sandbox/tokens/revoke revokes every token issued.
 
 options:
   --dir DIR                 files go here (default ./sandbox): ca.pem, merchant-key.pem,
@@ -22,6 +23,8 @@ options:
   --port N                  HTTPS port, 0 = any free port (default 0)
   --http-port N             also serve plain HTTP on N (0 = any free port)
   --client ID=FILE          register a client with a public key / certificate PEM (repeatable)
+  --client-rsa ID=FILE      the same, for a client signing service calls with SHA256withRSA
+                            (verified with that key) instead of HMAC-SHA512 (repeatable)
   --max-seconds N           exit by itself after N seconds (default 0 = run until signalled)
   --slow-ms N               delay of the FAULT-SLOW client (default 30000)
   --quiet                   no per-request log lines on stderr
@@ -126,6 +129,7 @@ fn parse(args: Vec<String>) -> Result<Option<CliOptions>, String> {
                 | "--port"
                 | "--http-port"
                 | "--client"
+                | "--client-rsa"
                 | "--max-seconds"
                 | "--slow-ms"
         );
@@ -149,12 +153,16 @@ fn parse(args: Vec<String>) -> Result<Option<CliOptions>, String> {
             "--http-port" => opts.sandbox.http_port = Some(number(&flag, &value)?),
             "--max-seconds" => opts.max_seconds = number(&flag, &value)?,
             "--slow-ms" => opts.sandbox.slow_ms = number(&flag, &value)?,
-            "--client" => match value.split_once('=') {
-                Some((id, file)) if !id.is_empty() && !file.is_empty() => opts
-                    .sandbox
-                    .clients
-                    .push((id.to_string(), PathBuf::from(file))),
-                _ => return Err(format!("--client needs ID=FILE, got {value:?}")),
+            "--client" | "--client-rsa" => match value.split_once('=') {
+                Some((id, file)) if !id.is_empty() && !file.is_empty() => {
+                    let list = if flag == "--client" {
+                        &mut opts.sandbox.clients
+                    } else {
+                        &mut opts.sandbox.rsa_clients
+                    };
+                    list.push((id.to_string(), PathBuf::from(file)));
+                }
+                _ => return Err(format!("{flag} needs ID=FILE, got {value:?}")),
             },
             _ => return Err(format!("unknown argument {arg:?}")),
         }
@@ -308,6 +316,7 @@ mod tests {
             "--client",
             "A=a.pem",
             "--client=B=b=c.pem",
+            "--client-rsa=R=r.pem",
             "--max-seconds",
             "5",
             "--slow-ms=10",
@@ -324,6 +333,10 @@ mod tests {
                 ("A".to_string(), PathBuf::from("a.pem")),
                 ("B".to_string(), PathBuf::from("b=c.pem"))
             ]
+        );
+        assert_eq!(
+            o.sandbox.rsa_clients,
+            vec![("R".to_string(), PathBuf::from("r.pem"))]
         );
         assert_eq!((o.max_seconds, o.sandbox.slow_ms), (5, 10));
         assert!(o.quiet && !o.sandbox.log_requests);
@@ -342,6 +355,7 @@ mod tests {
             &["--port", "70000"],
             &["--client", "noequals"],
             &["--client", "=f"],
+            &["--client-rsa", "R"],
             &["--quiet=1"],
             &["--bogus"],
         ] {

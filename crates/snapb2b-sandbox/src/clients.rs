@@ -13,8 +13,14 @@ pub const KLIKOO_CLIENT_ID: &str = "3f9c8962-4c4b-4bb6-b3c1-8fc883519c02";
 /// milliseconds (`2024-12-31T10:11:40.123+07:00`): anything else is 4007301
 /// Invalid Field Format. Configs for it need `"timestamp_style":"wib_ms"`.
 pub const MILLIS_CLIENT_ID: &str = "SANDBOX-CLIENT-MS";
+/// A client that signs its service calls with SHA256withRSA (its private key
+/// is the demo merchant key) instead of HMAC-SHA512 with a secret.
+pub const RSA_CLIENT_ID: &str = "SANDBOX-CLIENT-RSA";
 /// Klikoo client secret registered for every client (32 characters).
 pub const KLIKOO_CLIENT_SECRET: &str = "sandbox0secret0klikoo00000000000";
+/// The client secret keying every HMAC-signing client's service-call
+/// signatures: the one sandbox secret, so also what Klikoo's token endpoint expects.
+pub const SERVICE_CLIENT_SECRET: &str = KLIKOO_CLIENT_SECRET;
 
 /// Behaviour forced on a client's requests once its signature has verified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +45,14 @@ pub enum Fault {
     TooManyRequests,
     /// 401 Stale Timestamp with `X-TIMESTAMP` and `Date` 7 hours ahead.
     Clock,
+    /// Service calls (once checked) are read and counted, then never answered
+    /// until the peer hangs up or the server stops. Tokens are issued normally.
+    ServiceSilent,
+    /// Service calls (once checked) are read and counted, then the connection
+    /// is closed without an answer. Tokens are issued normally.
+    ServiceDrop,
+    /// Service calls (once checked) get 500 General Error. Tokens are issued normally.
+    ServiceError,
 }
 
 /// Fault client ids and their behaviour.
@@ -53,6 +67,9 @@ pub const FAULTS: &[(&str, Fault)] = &[
     ("FAULT-200ERROR", Fault::ErrorWith200),
     ("FAULT-429", Fault::TooManyRequests),
     ("FAULT-CLOCK", Fault::Clock),
+    ("FAULT-SVC-SILENT", Fault::ServiceSilent),
+    ("FAULT-SVC-DROP", Fault::ServiceDrop),
+    ("FAULT-SVC-500", Fault::ServiceError),
 ];
 
 impl Fault {
@@ -65,11 +82,16 @@ impl Fault {
 }
 
 pub struct Client {
+    /// Verifies token-request signatures, and service-call signatures of an
+    /// RSA-signing client.
     pub public_key: PKey<Public>,
-    /// What the Klikoo endpoint expects in `additional_info.client_secret`.
-    pub klikoo_secret: String,
+    /// What the Klikoo endpoint expects in `additional_info.client_secret`,
+    /// and the HMAC key of service-call signatures.
+    pub secret: String,
     /// Timestamps must carry milliseconds ([`MILLIS_CLIENT_ID`]).
     pub millis_required: bool,
+    /// Service calls are signed with SHA256withRSA, not HMAC-SHA512.
+    pub rsa_service_signatures: bool,
 }
 
 #[derive(Default)]
@@ -85,8 +107,9 @@ impl Registry {
             .into_iter()
             .chain(FAULTS.iter().map(|(id, _)| *id));
         for id in ids {
-            r.insert(id, merchant.clone());
+            r.insert(id, merchant.clone(), false);
         }
+        r.insert(RSA_CLIENT_ID, merchant.clone(), true);
         if let Some(c) = r.clients.get_mut(MILLIS_CLIENT_ID) {
             c.millis_required = true;
         }
@@ -94,13 +117,14 @@ impl Registry {
     }
 
     /// Adds or replaces a client (a `--client` may override a built-in key).
-    pub fn insert(&mut self, id: &str, public_key: PKey<Public>) {
+    pub fn insert(&mut self, id: &str, public_key: PKey<Public>, rsa_service_signatures: bool) {
         self.clients.insert(
             id.to_string(),
             Client {
                 public_key,
-                klikoo_secret: KLIKOO_CLIENT_SECRET.to_string(),
+                secret: SERVICE_CLIENT_SECRET.to_string(),
                 millis_required: false,
+                rsa_service_signatures,
             },
         );
     }

@@ -6,7 +6,10 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
+
+use super::providers::PROVIDERS;
+use super::services::SERVICES;
 
 /// Distinguishes temp names made by one process in the same instant.
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -81,6 +84,23 @@ pub struct Layout<'a> {
     pub client_id: &'a str,
     pub klikoo_client_id: &'a str,
     pub klikoo_client_secret: &'a str,
+    pub rsa_client_id: &'a str,
+    pub service_client_secret: &'a str,
+    pub service_channel_id: &'a str,
+}
+
+/// Every provider's service paths, from the tables.
+fn service_paths() -> Value {
+    let mut by_provider = Map::new();
+    for p in PROVIDERS {
+        let paths: Vec<String> = p
+            .service_prefixes
+            .iter()
+            .flat_map(|prefix| SERVICES.iter().map(move |s| format!("{prefix}{}", s.path)))
+            .collect();
+        by_provider.insert(p.name.into(), json!(paths));
+    }
+    Value::Object(by_provider)
 }
 
 /// A ready client configuration for one provider (`doku`, `nicepay`, `snap`, `klikoo`).
@@ -119,6 +139,10 @@ pub fn sandbox_description(l: &Layout<'_>) -> Value {
         "client_id": l.client_id,
         "klikoo_client_id": l.klikoo_client_id,
         "klikoo_client_secret": l.klikoo_client_secret,
+        "rsa_client_id": l.rsa_client_id,
+        "service_client_secret": l.service_client_secret,
+        "service_channel_id": l.service_channel_id,
+        "service_paths": service_paths(),
     })
 }
 

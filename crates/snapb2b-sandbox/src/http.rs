@@ -35,6 +35,9 @@ pub struct Request {
     pub method: String,
     /// Path without the query string.
     pub path: String,
+    /// The request target as sent (path and query): what SNAP service
+    /// signatures cover as `EndpointUrl`.
+    pub target: String,
     /// `1` for HTTP/1.1, `0` for HTTP/1.0.
     pub minor_version: u8,
     /// Header names lower-cased, values trimmed, in arrival order.
@@ -110,6 +113,7 @@ const HEAD_TOO_LARGE: HttpError = HttpError::new(431, "Request Header Fields Too
 struct Head {
     method: String,
     path: String,
+    target: String,
     minor_version: u8,
     headers: Vec<(String, String)>,
     framing: Framing,
@@ -189,6 +193,7 @@ impl RequestReader {
         Ok(Some(Request {
             method: head.method,
             path: head.path,
+            target: head.target,
             minor_version: head.minor_version,
             headers: head.headers,
             body,
@@ -434,6 +439,7 @@ fn parse_head(raw: &[u8]) -> Result<Head, HttpError> {
     Ok(Head {
         method: method.to_string(),
         path,
+        target: target.to_string(),
         minor_version,
         headers,
         framing,

@@ -1,6 +1,6 @@
 //! Local sandbox provider: a real HTTPS server playing the B2B access-token
-//! endpoints of DOKU, NICEPAY, a generic SNAP bank and Klikoo, for tests and for
-//! trying clients offline.
+//! endpoints of DOKU, NICEPAY, a generic SNAP bank and Klikoo, and the SNAP
+//! service calls that follow them, for tests and for trying clients offline.
 //!
 //! Start it in-process with [`Sandbox::start`] or from the command line with
 //! `snapb2b-sandbox` ([`cli_main`]). Each start makes a fresh CA (RSA 2048,
@@ -26,7 +26,7 @@
 //! Timestamps must be ISO-8601 with a `T` and an offset (`Z` or `±hh:mm`),
 //! optionally with a fraction, and within 300 s of the server clock.
 //!
-//! # Error codes
+//! # Token error codes
 //! Checked in this order: mandatory headers, timestamp format, JSON body, grant
 //! type (Klikoo: then `additional_info` fields), known client, Klikoo secret,
 //! signature, freshness, then the client's fault (if it is a fault client).
@@ -43,7 +43,72 @@
 //! | 503 | `5037300` | `503012000` | `Service Unavailable` (FAULT-FLAKY) |
 //!
 //! SNAP errors are `{"responseCode","responseMessage"}`, Klikoo errors
-//! `{"response_code","response_message"}`.
+//! `{"response_code","response_message"}`. Every code, token or service, is
+//! HTTP status + service code + case: SNAP `{status}{SS}{case:02}` (tokens:
+//! `SS` = `73`), Klikoo `{status}{SS}{2000+case:04}` (tokens: `SS` = `01`).
+//!
+//! # Service calls (POST, signed)
+//! | provider | paths | success |
+//! |---|---|---|
+//! | doku, snap | `/v1.0/{service}` | `{"responseCode":"200SS00","responseMessage":"Successful",...payload}` |
+//! | snap | `/snap/v1.0/{service}`, `/openapi/v1.0/{service}` | the same |
+//! | nicepay | `/nicepay/v1.0/{service}` | the same |
+//! | klikoo | `/v1/open-api/{service}` | `{"response_code":"200SS2000","response_message":"Sukses","data":{...payload}}` |
+//!
+//! Services (`SS` = service code): `/transfer-va/inquiry` (24), payload
+//! `virtualAccountData` echoing `partnerServiceId`, `customerNo`,
+//! `virtualAccountNo`, `inquiryRequestId` (those sent; fields are not
+//! validated) plus `virtualAccountName` and `totalAmount`
+//! `{"value":"150000.00","currency":"IDR"}`; `/balance-inquiry` (11), payload
+//! echoing `partnerReferenceNo`, `accountNo`, plus `name` and `accountInfos`
+//! (one `Cash` entry with `amount`, `availableBalance`). DOKU documents other
+//! prefixes for its services; the standard one is served. Klikoo documents no
+//! service-call signature: assumed here to be the SNAP header scheme below with
+//! Klikoo-style codes and snake_case bodies. A call that passed the checks is
+//! answered with its `X-EXTERNAL-ID` echoed as a response header.
+//!
+//! Checked in this order (the first failure answers):
+//! 1. `POST`, else 405 `405SS00 Method Not Allowed` (`Allow: POST`);
+//! 2. `Authorization: Bearer <token>` issued by this sandbox, unexpired
+//!    ([`TOKEN_TTL_SECS`]) and not revoked, else 401 `401SS01`;
+//! 3. `X-TIMESTAMP`: present (`400SS02`), as for tokens (`400SS01`; milliseconds
+//!    for `SANDBOX-CLIENT-MS`), within [`MAX_SKEW_MS`] (401 `401SS00 Unauthorized. Stale Timestamp`);
+//! 4. `X-SIGNATURE`: present (`400SS02`), and base64 of HMAC-SHA512 keyed with
+//!    the client secret over
+//!    `METHOD:EndpointUrl:AccessToken:lowercase(hex(SHA-256(minify(body)))):X-TIMESTAMP`,
+//!    or, for RSA-signing clients, SHA256withRSA over
+//!    `METHOD:EndpointUrl:lowercase(hex(SHA-256(minify(body)))):X-TIMESTAMP`
+//!    with the client's key, else 401 `401SS00 Unauthorized. Signature`.
+//!    EndpointUrl is the request target as sent (path and query); minify
+//!    removes space, tab, CR and LF outside JSON strings of the body as sent,
+//!    so a signature over the pretty or the minified form fits either;
+//! 5. `X-PARTNER-ID`: present (`400SS02`), equal to the token's client id, else
+//!    401 `401SS00 Unauthorized. Unknown Partner`;
+//! 6. `CHANNEL-ID`: present (`400SS02`), digits only (`400SS01`);
+//! 7. body a JSON object, else `400SS00 Bad Request`;
+//! 8. `X-EXTERNAL-ID`: present (`400SS02`), at most [`MAX_EXTERNAL_ID_CHARS`]
+//!    characters (`400SS01`), not used by this partner (token client) on this
+//!    Asia/Jakarta day, in any service, else 409 `409SS00`. Only a call that
+//!    passed 1-7 uses its id up;
+//! 9. then the client's service fault, if any.
+//!
+//! | HTTP | SNAP | Klikoo | message |
+//! |---|---|---|---|
+//! | 200 | `200SS00` | `200SS2000` | `Successful` / (Klikoo) `Sukses` |
+//! | 400 | `400SS00` | `400SS2000` | `Bad Request` |
+//! | 400 | `400SS01` | `400SS2001` | `Invalid Field Format {field}` |
+//! | 400 | `400SS02` | `400SS2002` | `Invalid Mandatory Field {field}` |
+//! | 401 | `401SS00` | `401SS2000` | `Unauthorized. Stale Timestamp` / `Signature` / `Unknown Partner` |
+//! | 401 | `401SS01` | `401SS2001` | `Invalid Token (B2B)` / (NICEPAY) `Access Token Invalid` |
+//! | 405 | `405SS00` | `405SS2000` | `Method Not Allowed` |
+//! | 409 | `409SS00` | `409SS2000` | `Cannot use same X-EXTERNAL-ID in same day` |
+//! | 500 | `500SS00` | `500SS2000` | `General Error` (FAULT-SVC-500) |
+//!
+//! For configs: [`SERVICE_CLIENT_SECRET`] (every client's secret, the same as
+//! [`KLIKOO_CLIENT_SECRET`]), [`SERVICE_CHANNEL_ID`], [`RSA_CLIENT_ID`]; also in
+//! `sandbox.json` as `service_client_secret`, `service_channel_id`,
+//! `rsa_client_id` and `service_paths` (per provider). The `config-*.json`
+//! files carry no service settings.
 //!
 //! # HTTP-level refusals
 //! Answered with `{"responseCode":"{status}0000","responseMessage":...}`, then
@@ -63,9 +128,11 @@
 //! | 505 | an HTTP version other than 1.0 and 1.1 |
 //!
 //! # Clients
-//! All verified with the merchant public key; every client's Klikoo secret is
-//! [`KLIKOO_CLIENT_SECRET`]:
+//! All verified with the merchant public key; every client's secret (Klikoo
+//! token body, HMAC service signatures) is [`SERVICE_CLIENT_SECRET`]:
 //! - [`SANDBOX_CLIENT_ID`] (`SANDBOX-CLIENT`) and the Klikoo uuid [`KLIKOO_CLIENT_ID`];
+//! - [`RSA_CLIENT_ID`] (`SANDBOX-CLIENT-RSA`): signs its service calls with
+//!   SHA256withRSA (the merchant key) instead of HMAC;
 //! - [`MILLIS_CLIENT_ID`] (`SANDBOX-CLIENT-MS`, SNAP paths): like some banks,
 //!   accepts only millisecond timestamps (`timestamp_style` `wib_ms` or
 //!   `utc_ms`) and answers others with `4007301 Invalid Field Format X-TIMESTAMP`;
@@ -78,19 +145,33 @@
 //!   otherwise; the count resets with the stats), `FAULT-200ERROR` (200 carrying
 //!   `4017300 Unauthorized. Signature`), `FAULT-429` (`Retry-After: 1`),
 //!   `FAULT-CLOCK` (401 Stale Timestamp with `X-TIMESTAMP` and `Date` 7 h ahead);
+//! - service fault clients (tokens issued normally; a service call that passed
+//!   the checks, so its `X-EXTERNAL-ID` is used up, then misbehaves):
+//!   `FAULT-SVC-SILENT` (counted, never answered until the peer hangs up or the
+//!   server stops), `FAULT-SVC-DROP` (counted, connection closed without an
+//!   answer), `FAULT-SVC-500` (500 `500SS00 General Error`);
 //! - any `--client ID=FILE` / [`SandboxOptions::clients`] (SPKI or PKCS#1 public
-//!   key, certificate, or private key PEM), which may also override a built-in.
+//!   key, certificate, or private key PEM), which may also override a built-in;
+//!   `--client-rsa ID=FILE` / [`SandboxOptions::rsa_clients`] the same for an
+//!   RSA-signing client.
 //!
 //! # Control endpoints
 //! `GET /sandbox/health` → `{"ok":true}`; `GET /sandbox/stats` →
-//! `{"connections","requests","token_requests","tokens_issued","by_path","by_client"}`;
-//! `POST /sandbox/stats/reset`. `connections` counts every accepted TCP
+//! `{"connections","requests","token_requests","tokens_issued","by_path","by_client",
+//! "service_calls","service_ok","service_401","service_409","tokens_revoked","service_by_client"}`;
+//! `POST /sandbox/stats/reset` (zeroes them; revoked tokens stay revoked);
+//! `POST /sandbox/tokens/revoke` → `{"revoked":N}`, N the tokens still valid
+//! ([`Sandbox::revoke_tokens`]). `connections` counts every accepted TCP
 //! connection (TLS or plain, including ones used for control calls); the request
 //! counters leave the control endpoints out. Tokens are counted as issued once
-//! the response carrying them was written.
+//! the response carrying them was written. `service_calls` counts every service
+//! request read (answered or not); `service_ok`/`_401`/`_409` by the status
+//! answered; `service_by_client` by the token's client, for tokens this sandbox
+//! issued (expired and revoked ones included).
 //!
-//! The server logs one line per request to stderr (method, path, client id,
-//! status, response code) when asked to; never tokens, secrets or signatures.
+//! The server logs one line per request to stderr (method, path without query,
+//! client id, status, response code) when asked to; never tokens, secrets or
+//! signatures.
 
 mod cli;
 mod clients;
@@ -101,6 +182,7 @@ pub mod http;
 pub mod notify;
 mod providers;
 mod server;
+mod services;
 mod stats;
 pub mod tls;
 
@@ -114,7 +196,12 @@ use std::time::Duration;
 use serde_json::Value;
 
 pub use cli::{cli_main, USAGE};
-pub use clients::{KLIKOO_CLIENT_ID, KLIKOO_CLIENT_SECRET, MILLIS_CLIENT_ID, SANDBOX_CLIENT_ID};
+pub use clients::{
+    KLIKOO_CLIENT_ID, KLIKOO_CLIENT_SECRET, MILLIS_CLIENT_ID, RSA_CLIENT_ID, SANDBOX_CLIENT_ID,
+    SERVICE_CLIENT_SECRET,
+};
+pub use providers::{MAX_SKEW_MS, TOKEN_TTL_SECS};
+pub use services::{MAX_EXTERNAL_ID_CHARS, SERVICE_CHANNEL_ID};
 pub use tls::{generate_identity, CertSpec, CertificateAuthority, ServerIdentity};
 
 use clients::Registry;
@@ -168,7 +255,7 @@ pub fn parse_request_for_fuzzing(bytes: &[u8]) -> usize {
 /// Provider names with a `config-{name}.json`.
 pub const PROVIDER_NAMES: [&str; 4] = ["doku", "nicepay", "snap", "klikoo"];
 /// Fault client ids (see the module docs for their behaviour).
-pub const FAULT_CLIENT_IDS: [&str; 10] = [
+pub const FAULT_CLIENT_IDS: [&str; 13] = [
     "FAULT-SLOW",
     "FAULT-GARBAGE",
     "FAULT-HUGE",
@@ -179,6 +266,9 @@ pub const FAULT_CLIENT_IDS: [&str; 10] = [
     "FAULT-200ERROR",
     "FAULT-429",
     "FAULT-CLOCK",
+    "FAULT-SVC-SILENT",
+    "FAULT-SVC-DROP",
+    "FAULT-SVC-500",
 ];
 /// Default delay of `FAULT-SLOW`.
 pub const DEFAULT_SLOW_MS: u64 = 30_000;
@@ -200,6 +290,9 @@ pub struct SandboxOptions {
     pub http_port: Option<u16>,
     /// Extra clients: id and a public key (or certificate) file.
     pub clients: Vec<(String, PathBuf)>,
+    /// Extra clients whose service calls are signed with SHA256withRSA
+    /// (verified with that key) instead of HMAC-SHA512.
+    pub rsa_clients: Vec<(String, PathBuf)>,
     /// Delay of `FAULT-SLOW`, in milliseconds.
     pub slow_ms: u64,
     /// Log one line per request to stderr.
@@ -214,6 +307,7 @@ impl Default for SandboxOptions {
             port: 0,
             http_port: None,
             clients: Vec::new(),
+            rsa_clients: Vec::new(),
             slow_ms: DEFAULT_SLOW_MS,
             log_requests: false,
         }
@@ -303,14 +397,16 @@ impl Sandbox {
 
         // Client keys first: a bad `--client` file fails before any key generation.
         let mut extra_clients = Vec::new();
-        for (id, path) in &options.clients {
+        let hmac = options.clients.iter().map(|c| (c, false));
+        let rsa = options.rsa_clients.iter().map(|c| (c, true));
+        for ((id, path), rsa_signing) in hmac.chain(rsa) {
             if id.is_empty() || id.chars().any(char::is_control) {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
                     format!("invalid client id {id:?}"),
                 ));
             }
-            extra_clients.push((id, tls::load_public_key(path)?));
+            extra_clients.push((id, tls::load_public_key(path)?, rsa_signing));
         }
 
         let identity = tls::generate_identity()?;
@@ -330,8 +426,8 @@ impl Sandbox {
             &dir.join("provider-public.pem"),
         )?;
         let mut registry = Registry::with_builtins(&tls::public_of(&merchant)?);
-        for (id, key) in extra_clients {
-            registry.insert(id, key);
+        for (id, key, rsa_signing) in extra_clients {
+            registry.insert(id, key, rsa_signing);
         }
         let acceptor = Arc::new(tls::acceptor(&identity)?);
 
@@ -380,6 +476,9 @@ impl Sandbox {
             client_id: SANDBOX_CLIENT_ID,
             klikoo_client_id: KLIKOO_CLIENT_ID,
             klikoo_client_secret: KLIKOO_CLIENT_SECRET,
+            rsa_client_id: RSA_CLIENT_ID,
+            service_client_secret: SERVICE_CLIENT_SECRET,
+            service_channel_id: SERVICE_CHANNEL_ID,
         })
     }
 
@@ -449,6 +548,12 @@ impl Sandbox {
     /// Current counters, as `GET /sandbox/stats` returns them.
     pub fn stats(&self) -> Value {
         self.state.stats.snapshot()
+    }
+
+    /// Revokes every valid token issued so far (as `POST /sandbox/tokens/revoke`);
+    /// returns how many.
+    pub fn revoke_tokens(&self) -> u64 {
+        self.state.revoke_tokens()
     }
 
     /// Zeroes the counters (and FAULT-FLAKY's request count).

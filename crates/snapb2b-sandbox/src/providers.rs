@@ -1,8 +1,9 @@
 //! The token endpoints: which paths each provider serves and the shape of its
 //! answers (as data), request validation and signature checks, and the fault
-//! clients' behaviour.
+//! clients' behaviour. Service calls are in [`super::services`].
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -15,6 +16,7 @@ use serde_json::{json, Map, Value};
 
 use super::clients::{Fault, Registry};
 use super::http::{http_date, Request, Response};
+use super::services::{ExternalIds, TokenStore};
 
 /// Lifetime of issued tokens.
 pub const TOKEN_TTL_SECS: u64 = 900;
@@ -33,13 +35,69 @@ pub enum Dialect {
     Klikoo,
 }
 
-/// One provider's token endpoint.
+/// What a [`Dialect`] looks like, as data.
+#[derive(Debug)]
+pub struct DialectSpec {
+    pub code_key: &'static str,
+    pub message_key: &'static str,
+    /// The service code standing in codes of the token endpoint.
+    pub token_service: &'static str,
+    /// A code is HTTP status + service code + (`case_base` + case), the last
+    /// part zero-padded to `case_digits`: SNAP `4017300`, Klikoo `401012000`.
+    pub case_digits: usize,
+    pub case_base: u16,
+    pub success_message: &'static str,
+    /// Success payloads sit under `data` (Klikoo) instead of beside the code.
+    pub data_wrapper: bool,
+}
+
+const SNAP_SPEC: DialectSpec = DialectSpec {
+    code_key: "responseCode",
+    message_key: "responseMessage",
+    token_service: "73",
+    case_digits: 2,
+    case_base: 0,
+    success_message: "Successful",
+    data_wrapper: false,
+};
+
+const KLIKOO_SPEC: DialectSpec = DialectSpec {
+    code_key: "response_code",
+    message_key: "response_message",
+    token_service: "01",
+    case_digits: 4,
+    case_base: 2000,
+    success_message: "Sukses",
+    data_wrapper: true,
+};
+
+impl Dialect {
+    pub fn spec(self) -> &'static DialectSpec {
+        match self {
+            Dialect::Snap => &SNAP_SPEC,
+            Dialect::Klikoo => &KLIKOO_SPEC,
+        }
+    }
+
+    /// The code for `status` and `case` in `service` (e.g. `24`).
+    pub fn code(self, status: u16, service: &str, case: u16) -> String {
+        let spec = self.spec();
+        let width = spec.case_digits;
+        format!("{status}{service}{:0width$}", spec.case_base + case)
+    }
+}
+
+/// One provider's token endpoint and service-call prefixes.
 #[derive(Debug)]
 pub struct Provider {
     /// Config name: `doku`, `nicepay`, `snap`, `klikoo`.
     pub name: &'static str,
     pub paths: &'static [&'static str],
+    /// Service paths are one of these + a service's path (`/transfer-va/inquiry`).
+    pub service_prefixes: &'static [&'static str],
     pub dialect: Dialect,
+    /// Message of `401xx01` (a service call's token refused).
+    pub invalid_token_message: &'static str,
     /// DOKU sends `expiresIn` as a number; the SNAP standard and NICEPAY as a string.
     pub expires_in_number: bool,
     /// DOKU adds `"additionalInfo":""` to the token response.
@@ -52,7 +110,10 @@ pub const PROVIDERS: &[Provider] = &[
     Provider {
         name: "doku",
         paths: &["/authorization/v1/access-token/b2b"],
+        // DOKU documents other prefixes too; the standard one suffices here.
+        service_prefixes: &["/v1.0"],
         dialect: Dialect::Snap,
+        invalid_token_message: "Invalid Token (B2B)",
         expires_in_number: true,
         additional_info_in_response: true,
         echo_headers: true,
@@ -60,7 +121,9 @@ pub const PROVIDERS: &[Provider] = &[
     Provider {
         name: "nicepay",
         paths: &["/nicepay/v1.0/access-token/b2b"],
+        service_prefixes: &["/nicepay/v1.0"],
         dialect: Dialect::Snap,
+        invalid_token_message: "Access Token Invalid",
         expires_in_number: false,
         additional_info_in_response: false,
         echo_headers: false,
@@ -73,7 +136,9 @@ pub const PROVIDERS: &[Provider] = &[
             "/snap/v1.0/access-token/b2b",
             "/openapi/v1.0/access-token/b2b",
         ],
+        service_prefixes: &["/v1.0", "/snap/v1.0", "/openapi/v1.0"],
         dialect: Dialect::Snap,
+        invalid_token_message: "Invalid Token (B2B)",
         expires_in_number: false,
         additional_info_in_response: false,
         echo_headers: false,
@@ -81,7 +146,10 @@ pub const PROVIDERS: &[Provider] = &[
     Provider {
         name: "klikoo",
         paths: &["/v1/open-api/access-token"],
+        // Assumed: Klikoo documents no SNAP service calls of its own.
+        service_prefixes: &["/v1/open-api"],
         dialect: Dialect::Klikoo,
+        invalid_token_message: "Invalid Token (B2B)",
         expires_in_number: true,
         additional_info_in_response: false,
         echo_headers: false,
@@ -96,7 +164,7 @@ pub fn provider_by_name(name: &str) -> Option<&'static Provider> {
     PROVIDERS.iter().find(|p| p.name == name)
 }
 
-/// Why a token request is refused (or a fault's error), independent of dialect.
+/// Why a request is refused (or a fault's error), independent of dialect.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
     /// Body is not a JSON object.
@@ -105,88 +173,104 @@ pub enum Failure {
     Mandatory(&'static str),
     /// `Unauthorized. {reason}`.
     Unauthorized(&'static str),
+    /// A service call's bearer token is unknown, expired or revoked.
+    InvalidToken,
     MethodNotAllowed,
+    /// A service call's `X-EXTERNAL-ID` was used before that day.
+    Conflict,
     TooManyRequests,
     Internal,
+    /// A service call's 500 (FAULT-SVC-500).
+    GeneralError,
     Unavailable,
 }
 
 impl Failure {
-    pub fn status(&self) -> u16 {
+    /// HTTP status and the case part of the code.
+    fn status_and_case(&self) -> (u16, u16) {
         match self {
-            Failure::BadRequest | Failure::InvalidFormat(_) | Failure::Mandatory(_) => 400,
-            Failure::Unauthorized(_) => 401,
-            Failure::MethodNotAllowed => 405,
-            Failure::TooManyRequests => 429,
-            Failure::Internal => 500,
-            Failure::Unavailable => 503,
+            Failure::BadRequest => (400, 0),
+            Failure::InvalidFormat(_) => (400, 1),
+            Failure::Mandatory(_) => (400, 2),
+            Failure::Unauthorized(_) => (401, 0),
+            Failure::InvalidToken => (401, 1),
+            Failure::MethodNotAllowed => (405, 0),
+            Failure::Conflict => (409, 0),
+            Failure::TooManyRequests => (429, 0),
+            Failure::Internal => (500, 1),
+            Failure::GeneralError => (500, 0),
+            Failure::Unavailable => (503, 0),
         }
     }
 
-    /// SNAP: HTTP status + service code 73 + case. Klikoo: HTTP status + 012 + case.
-    pub fn code(&self, dialect: Dialect) -> &'static str {
-        match (dialect, self) {
-            (Dialect::Snap, Failure::BadRequest) => "4007300",
-            (Dialect::Snap, Failure::InvalidFormat(_)) => "4007301",
-            (Dialect::Snap, Failure::Mandatory(_)) => "4007302",
-            (Dialect::Snap, Failure::Unauthorized(_)) => "4017300",
-            (Dialect::Snap, Failure::MethodNotAllowed) => "4057300",
-            (Dialect::Snap, Failure::TooManyRequests) => "4297300",
-            (Dialect::Snap, Failure::Internal) => "5007301",
-            (Dialect::Snap, Failure::Unavailable) => "5037300",
-            (Dialect::Klikoo, Failure::BadRequest) => "400012000",
-            (Dialect::Klikoo, Failure::InvalidFormat(_)) => "400012001",
-            (Dialect::Klikoo, Failure::Mandatory(_)) => "400012002",
-            (Dialect::Klikoo, Failure::Unauthorized(_)) => "401012000",
-            (Dialect::Klikoo, Failure::MethodNotAllowed) => "405012000",
-            (Dialect::Klikoo, Failure::TooManyRequests) => "429012000",
-            (Dialect::Klikoo, Failure::Internal) => "500012001",
-            (Dialect::Klikoo, Failure::Unavailable) => "503012000",
-        }
+    pub fn status(&self) -> u16 {
+        self.status_and_case().0
     }
 
-    pub fn message(&self) -> String {
+    /// The code in `dialect` for a request to `service` (a service code, or
+    /// the dialect's `token_service`).
+    pub fn code(&self, dialect: Dialect, service: &str) -> String {
+        let (status, case) = self.status_and_case();
+        dialect.code(status, service, case)
+    }
+
+    pub fn message(&self, provider: &Provider) -> String {
         match self {
             Failure::BadRequest => "Bad Request".into(),
             Failure::InvalidFormat(f) => format!("Invalid Field Format {f}"),
             Failure::Mandatory(f) => format!("Invalid Mandatory Field {f}"),
             Failure::Unauthorized(r) => format!("Unauthorized. {r}"),
+            Failure::InvalidToken => provider.invalid_token_message.into(),
             Failure::MethodNotAllowed => "Method Not Allowed".into(),
+            Failure::Conflict => "Cannot use same X-EXTERNAL-ID in same day".into(),
             Failure::TooManyRequests => "Too Many Requests".into(),
             Failure::Internal => "Internal Server Error".into(),
+            Failure::GeneralError => "General Error".into(),
             Failure::Unavailable => "Service Unavailable".into(),
         }
     }
 }
 
 impl Provider {
-    fn envelope(&self, code: &str, message: &str) -> Map<String, Value> {
+    pub fn envelope(&self, code: &str, message: &str) -> Map<String, Value> {
+        let spec = self.dialect.spec();
         let mut m = Map::new();
-        let (code_key, message_key) = match self.dialect {
-            Dialect::Snap => ("responseCode", "responseMessage"),
-            Dialect::Klikoo => ("response_code", "response_message"),
-        };
-        m.insert(code_key.into(), code.into());
-        m.insert(message_key.into(), message.into());
+        m.insert(spec.code_key.into(), code.into());
+        m.insert(spec.message_key.into(), message.into());
         m
     }
 
-    pub fn success_code(&self) -> &'static str {
-        match self.dialect {
-            Dialect::Snap => "2007300",
-            Dialect::Klikoo => "200012000",
+    /// `200{service}00` in this dialect; `service` as for [`Failure::code`].
+    pub fn success_code(&self, service: &str) -> String {
+        self.dialect.code(200, service, 0)
+    }
+
+    fn token_service(&self) -> &'static str {
+        self.dialect.spec().token_service
+    }
+
+    pub fn error_body(&self, failure: &Failure, service: &str) -> Value {
+        Value::Object(self.envelope(&failure.code(self.dialect, service), &failure.message(self)))
+    }
+
+    /// A success answer carrying `payload`, beside the code or under `data`.
+    pub fn success_with(&self, service: &str, payload: Map<String, Value>) -> Map<String, Value> {
+        let spec = self.dialect.spec();
+        let mut m = self.envelope(&self.success_code(service), spec.success_message);
+        if spec.data_wrapper {
+            m.insert("data".into(), Value::Object(payload));
+        } else {
+            m.extend(payload);
         }
+        m
     }
 
-    pub fn error_body(&self, failure: &Failure) -> Value {
-        Value::Object(self.envelope(failure.code(self.dialect), &failure.message()))
-    }
-
-    /// The success answer; without a token for FAULT-NOTOKEN.
+    /// The token endpoint's success answer; without a token for FAULT-NOTOKEN.
     pub fn success_body(&self, token: Option<&str>) -> Map<String, Value> {
+        let service = self.token_service();
         match self.dialect {
             Dialect::Snap => {
-                let mut m = self.envelope(self.success_code(), "Successful");
+                let mut m = Map::new();
                 if let Some(t) = token {
                     m.insert("accessToken".into(), t.into());
                 }
@@ -200,7 +284,7 @@ impl Provider {
                 if self.additional_info_in_response {
                     m.insert("additionalInfo".into(), "".into());
                 }
-                m
+                self.success_with(service, m)
             }
             Dialect::Klikoo => {
                 let mut data = Map::new();
@@ -209,9 +293,7 @@ impl Provider {
                 }
                 data.insert("token_type".into(), "Bearer".into());
                 data.insert("expires_in".into(), json!(TOKEN_TTL_SECS));
-                let mut m = self.envelope(self.success_code(), "Sukses");
-                m.insert("data".into(), Value::Object(data));
-                m
+                self.success_with(service, data)
             }
         }
     }
@@ -226,6 +308,9 @@ pub enum Action {
     RespondAfter(Duration, Response),
     /// Close without answering (FAULT-DROP).
     Drop,
+    /// Never answer; hold the connection until the peer hangs up or the
+    /// server stops (FAULT-SVC-SILENT).
+    Hold,
 }
 
 /// A handled token request plus what to log and count about it.
@@ -242,7 +327,15 @@ impl Handled {
     fn response_mut(&mut self) -> Option<&mut Response> {
         match &mut self.action {
             Action::Respond(r) | Action::RespondAfter(_, r) => Some(r),
-            Action::Drop => None,
+            Action::Drop | Action::Hold => None,
+        }
+    }
+
+    /// The HTTP status of the answer, if there is one.
+    pub fn status(&self) -> Option<u16> {
+        match &self.action {
+            Action::Respond(r) | Action::RespondAfter(_, r) => Some(r.status),
+            Action::Drop | Action::Hold => None,
         }
     }
 
@@ -251,7 +344,7 @@ impl Handled {
             .is_some_and(|r| r.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)))
     }
 
-    fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
         if let Some(r) = self.response_mut() {
             r.headers.push((name.to_string(), value.into()));
         }
@@ -259,12 +352,15 @@ impl Handled {
     }
 }
 
-/// Token endpoint behaviour shared by all connections.
+/// Token and service endpoint behaviour shared by all connections.
 pub struct Endpoints {
-    registry: Registry,
+    pub(super) registry: Registry,
     slow: Duration,
     /// Requests seen from FAULT-FLAKY (reset with the stats).
     flaky_requests: AtomicU64,
+    /// Every token issued, for service calls to check.
+    pub tokens: TokenStore,
+    pub(super) external_ids: Mutex<ExternalIds>,
 }
 
 /// `2024-12-31T10:11:40+07:00`: the server's own timestamp (WIB, like the providers).
@@ -283,6 +379,28 @@ pub fn parse_timestamp(s: &str) -> Option<DateTime<FixedOffset>> {
     DateTime::parse_from_rfc3339(s).ok()
 }
 
+/// A request timestamp header's value parsed: ISO-8601 as [`parse_timestamp`],
+/// with milliseconds for a client that wants them.
+pub fn check_timestamp(
+    value: &str,
+    field: &'static str,
+    millis_required: bool,
+) -> Result<DateTime<FixedOffset>, Failure> {
+    let when = parse_timestamp(value).ok_or(Failure::InvalidFormat(field))?;
+    if millis_required && !has_millis(value) {
+        return Err(Failure::InvalidFormat(field));
+    }
+    Ok(when)
+}
+
+/// Within [`MAX_SKEW_MS`] of the server clock.
+pub fn check_fresh(when: DateTime<FixedOffset>, now: DateTime<Utc>) -> Result<(), Failure> {
+    if now.signed_duration_since(when).num_milliseconds().abs() > MAX_SKEW_MS {
+        return Err(Failure::Unauthorized("Stale Timestamp"));
+    }
+    Ok(())
+}
+
 /// `...:SS.mmm` then the offset: exactly three fraction digits after the
 /// seconds (positions fixed by the `YYYY-MM-DDTHH:MM:SS` prefix).
 fn has_millis(s: &str) -> bool {
@@ -293,7 +411,7 @@ fn has_millis(s: &str) -> bool {
         && matches!(b.get(23), Some(b'Z' | b'+' | b'-'))
 }
 
-fn signature_valid(key: &PKey<Public>, message: &[u8], signature_b64: &str) -> bool {
+pub fn signature_valid(key: &PKey<Public>, message: &[u8], signature_b64: &str) -> bool {
     let Ok(signature) = STANDARD.decode(signature_b64) else {
         return false;
     };
@@ -313,13 +431,13 @@ fn new_token() -> Option<String> {
     Some(URL_SAFE_NO_PAD.encode(bytes))
 }
 
-fn required_header<'a>(req: &'a Request, name: &'static str) -> Result<&'a str, Failure> {
+pub fn required_header<'a>(req: &'a Request, name: &'static str) -> Result<&'a str, Failure> {
     req.header(name)
         .filter(|v| !v.is_empty())
         .ok_or(Failure::Mandatory(name))
 }
 
-fn json_object(body: &[u8]) -> Result<Map<String, Value>, Failure> {
+pub fn json_object(body: &[u8]) -> Result<Map<String, Value>, Failure> {
     match serde_json::from_slice(body) {
         Ok(Value::Object(m)) => Ok(m),
         _ => Err(Failure::BadRequest),
@@ -348,7 +466,7 @@ fn required_string<'a>(
 }
 
 /// A header value that is safe and sensible to echo back.
-fn echoable(v: &str) -> bool {
+pub fn echoable(v: &str) -> bool {
     !v.is_empty() && v.len() <= 256 && v.chars().all(|c| (' '..='~').contains(&c))
 }
 
@@ -358,6 +476,8 @@ impl Endpoints {
             registry,
             slow,
             flaky_requests: AtomicU64::new(0),
+            tokens: TokenStore::default(),
+            external_ids: Mutex::new(ExternalIds::default()),
         }
     }
 
@@ -368,8 +488,9 @@ impl Endpoints {
     /// Handles a request to one of `provider`'s token paths.
     pub fn handle(&self, provider: &Provider, req: &Request, now: DateTime<Utc>) -> Handled {
         let mut client_id = None;
+        let service = provider.token_service();
         let handled = if req.method != "POST" {
-            self.failure(provider, Failure::MethodNotAllowed)
+            self.failure(provider, service, Failure::MethodNotAllowed)
                 .with_header("Allow", "POST")
         } else {
             let checked = match provider.dialect {
@@ -378,7 +499,7 @@ impl Endpoints {
             };
             match checked {
                 Ok(id) => self.grant(provider, &id, now),
-                Err(f) => self.failure(provider, f),
+                Err(f) => self.failure(provider, service, f),
             }
         };
         let mut handled = handled;
@@ -408,14 +529,11 @@ impl Endpoints {
         let timestamp = required_header(req, "X-TIMESTAMP")?;
         let client_id = required_header(req, "X-CLIENT-KEY")?;
         let signature = required_header(req, "X-SIGNATURE")?;
-        let when = parse_timestamp(timestamp).ok_or(Failure::InvalidFormat("X-TIMESTAMP"))?;
         let millis_required = self
             .registry
             .get(client_id)
             .is_some_and(|c| c.millis_required);
-        if millis_required && !has_millis(timestamp) {
-            return Err(Failure::InvalidFormat("X-TIMESTAMP"));
-        }
+        let when = check_timestamp(timestamp, "X-TIMESTAMP", millis_required)?;
         let body = json_object(&req.body)?;
         check_grant_type(&body, "grantType")?;
         self.authenticate(client_id, timestamp, signature, when, now, None)?;
@@ -431,8 +549,7 @@ impl Endpoints {
     ) -> Result<String, Failure> {
         let timestamp = required_header(req, "Open-Api-Timestamp")?;
         let signature = required_header(req, "Open-Api-Signature")?;
-        let when =
-            parse_timestamp(timestamp).ok_or(Failure::InvalidFormat("Open-Api-Timestamp"))?;
+        let when = check_timestamp(timestamp, "Open-Api-Timestamp", false)?;
         let body = json_object(&req.body)?;
         check_grant_type(&body, "grant_type")?;
         let info = match body.get("additional_info") {
@@ -464,7 +581,7 @@ impl Endpoints {
             .get(client_id)
             .ok_or(Failure::Unauthorized("Unknown Client"))?;
         if let Some(secret) = secret {
-            if !secret_matches(&client.klikoo_secret, secret) {
+            if !secret_matches(&client.secret, secret) {
                 return Err(Failure::Unauthorized("Verify Client Secret Fail"));
             }
         }
@@ -472,26 +589,32 @@ impl Endpoints {
         if !signature_valid(&client.public_key, string_to_sign.as_bytes(), signature) {
             return Err(Failure::Unauthorized("Signature"));
         }
-        if now.signed_duration_since(when).num_milliseconds().abs() > MAX_SKEW_MS {
-            return Err(Failure::Unauthorized("Stale Timestamp"));
-        }
-        Ok(())
+        check_fresh(when, now)
     }
 
-    fn failure(&self, provider: &Provider, failure: Failure) -> Handled {
-        let response = Response::json(failure.status(), &provider.error_body(&failure));
+    /// `failure` answered in `provider`'s dialect, for a request to `service`.
+    pub fn failure(&self, provider: &Provider, service: &str, failure: Failure) -> Handled {
+        let response = Response::json(failure.status(), &provider.error_body(&failure, service));
         Handled {
             action: Action::Respond(response),
             client_id: None,
-            response_code: Some(failure.code(provider.dialect).to_string()),
+            response_code: Some(failure.code(provider.dialect, service)),
             issues_token: false,
         }
     }
 
-    fn success(&self, provider: &Provider, padding: bool) -> Handled {
+    /// A new token for `client_id`, recorded for service calls.
+    fn success(
+        &self,
+        provider: &Provider,
+        client_id: &str,
+        now: DateTime<Utc>,
+        padding: bool,
+    ) -> Handled {
         let Some(token) = new_token() else {
-            return self.failure(provider, Failure::Internal);
+            return self.failure(provider, provider.token_service(), Failure::Internal);
         };
+        self.tokens.record(&token, client_id, now);
         let mut body = provider.success_body(Some(&token));
         if padding {
             body.insert("padding".into(), "x".repeat(HUGE_PADDING_BYTES).into());
@@ -499,15 +622,17 @@ impl Endpoints {
         Handled {
             action: Action::Respond(Response::json(200, &Value::Object(body))),
             client_id: None,
-            response_code: Some(provider.success_code().to_string()),
+            response_code: Some(provider.success_code(provider.token_service())),
             issues_token: true,
         }
     }
 
     /// An authenticated request: a token, unless the client is a fault client.
     fn grant(&self, provider: &Provider, client_id: &str, now: DateTime<Utc>) -> Handled {
+        let service = provider.token_service();
+        let issue = |padding| self.success(provider, client_id, now, padding);
         let Some(fault) = Fault::for_client(client_id) else {
-            return self.success(provider, false);
+            return issue(false);
         };
         let respond = |response: Response, code: Option<&str>| Handled {
             action: Action::Respond(response),
@@ -516,28 +641,30 @@ impl Endpoints {
             issues_token: false,
         };
         match fault {
+            // Their service calls misbehave, not their tokens.
+            Fault::ServiceSilent | Fault::ServiceDrop | Fault::ServiceError => issue(false),
             Fault::Slow => {
-                let mut h = self.success(provider, false);
+                let mut h = issue(false);
                 if let Action::Respond(r) = h.action {
                     h.action = Action::RespondAfter(self.slow, r);
                 }
                 h
             }
-            Fault::Huge => self.success(provider, true),
+            Fault::Huge => issue(true),
             Fault::Flaky => {
                 let n = self.flaky_requests.fetch_add(1, Ordering::SeqCst) + 1;
                 if n % 2 == 1 {
-                    self.failure(provider, Failure::Unavailable)
+                    self.failure(provider, service, Failure::Unavailable)
                 } else {
-                    self.success(provider, false)
+                    issue(false)
                 }
             }
             Fault::Garbage => respond(Response::raw(200, GARBAGE_BODY), None),
             Fault::NoToken => respond(
                 Response::json(200, &Value::Object(provider.success_body(None))),
-                Some(provider.success_code()),
+                Some(&provider.success_code(service)),
             ),
-            Fault::ServerError => self.failure(provider, Failure::Internal),
+            Fault::ServerError => self.failure(provider, service, Failure::Internal),
             Fault::Drop => Handled {
                 action: Action::Drop,
                 client_id: None,
@@ -547,17 +674,17 @@ impl Endpoints {
             Fault::ErrorWith200 => {
                 let f = Failure::Unauthorized("Signature");
                 respond(
-                    Response::json(200, &provider.error_body(&f)),
-                    Some(f.code(provider.dialect)),
+                    Response::json(200, &provider.error_body(&f, service)),
+                    Some(&f.code(provider.dialect, service)),
                 )
             }
             Fault::TooManyRequests => self
-                .failure(provider, Failure::TooManyRequests)
+                .failure(provider, service, Failure::TooManyRequests)
                 .with_header("Retry-After", "1"),
             Fault::Clock => {
                 // A server whose clock runs 7 hours ahead (e.g. local time sent as UTC).
                 let ahead = now + chrono::Duration::hours(7);
-                self.failure(provider, Failure::Unauthorized("Stale Timestamp"))
+                self.failure(provider, service, Failure::Unauthorized("Stale Timestamp"))
                     .with_header("X-TIMESTAMP", wib_timestamp(ahead))
                     .with_header("Date", http_date(ahead))
             }
@@ -613,18 +740,37 @@ mod tests {
             Failure::InvalidFormat("x"),
             Failure::Mandatory("x"),
             Failure::Unauthorized("x"),
+            Failure::InvalidToken,
             Failure::MethodNotAllowed,
+            Failure::Conflict,
             Failure::TooManyRequests,
             Failure::Internal,
+            Failure::GeneralError,
             Failure::Unavailable,
         ];
         for f in all {
             let status = f.status().to_string();
-            assert!(f.code(Dialect::Snap).starts_with(&format!("{status}73")));
-            assert!(f.code(Dialect::Klikoo).starts_with(&format!("{status}012")));
-            assert_eq!(f.code(Dialect::Snap).len(), 7);
-            assert_eq!(f.code(Dialect::Klikoo).len(), 9);
+            let snap = f.code(Dialect::Snap, "73");
+            let klikoo = f.code(Dialect::Klikoo, "01");
+            assert!(snap.starts_with(&format!("{status}73")), "{snap}");
+            assert!(klikoo.starts_with(&format!("{status}012")), "{klikoo}");
+            assert_eq!(snap.len(), 7);
+            assert_eq!(klikoo.len(), 9);
+            assert_eq!(f.code(Dialect::Snap, "24").len(), 7);
+            assert_eq!(f.code(Dialect::Klikoo, "24").len(), 9);
         }
+        // The token codes as published before the rule was shared.
+        assert_eq!(Failure::Internal.code(Dialect::Snap, "73"), "5007301");
+        assert_eq!(Failure::Internal.code(Dialect::Klikoo, "01"), "500012001");
+        assert_eq!(
+            Failure::Mandatory("x").code(Dialect::Klikoo, "01"),
+            "400012002"
+        );
+        assert_eq!(Failure::InvalidToken.code(Dialect::Snap, "24"), "4012401");
+        assert_eq!(
+            Failure::InvalidToken.code(Dialect::Klikoo, "24"),
+            "401242001"
+        );
     }
 
     #[test]

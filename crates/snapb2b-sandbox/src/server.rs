@@ -15,6 +15,7 @@ use serde_json::json;
 use super::conn::Conn;
 use super::http::{RequestReader, Response};
 use super::providers::{provider_for_path, Action, Endpoints, Handled};
+use super::services::service_for_path;
 use super::stats::Stats;
 
 /// Most connections served at once; further ones are closed on accept.
@@ -73,6 +74,13 @@ impl State {
         for (_, s) in self.open().drain() {
             let _ = s.shutdown(Shutdown::Both);
         }
+    }
+
+    /// Revokes every valid token issued; returns how many.
+    pub fn revoke_tokens(&self) -> u64 {
+        let n = self.endpoints.tokens.revoke_all(chrono::Utc::now());
+        self.stats.tokens_revoked(n);
+        n
     }
 
     pub fn reset_stats(&self) {
@@ -229,13 +237,17 @@ fn serve_connection(state: &State, tcp: TcpStream, peer: SocketAddr, transport: 
         let (written, status) = match &handled.action {
             Action::Respond(r) => (send(&mut conn, r, keep_alive), r.status.to_string()),
             Action::RespondAfter(delay, r) => {
-                if wait(state, conn.tcp(), *delay) {
+                if wait(state, conn.tcp(), Some(*delay)) {
                     (send(&mut conn, r, keep_alive), r.status.to_string())
                 } else {
                     (false, "abandoned".to_string())
                 }
             }
             Action::Drop => (false, "dropped".to_string()),
+            Action::Hold => {
+                wait(state, conn.tcp(), None);
+                (false, "held".to_string())
+            }
         };
         if written && handled.issues_token {
             state.stats.token_issued();
@@ -251,7 +263,7 @@ fn serve_connection(state: &State, tcp: TcpStream, peer: SocketAddr, transport: 
         ));
         match handled.action {
             // Just vanish: no close_notify, no response.
-            Action::Drop => {
+            Action::Drop | Action::Hold => {
                 conn.hang_up();
                 return;
             }
@@ -271,18 +283,21 @@ fn send(conn: &mut Conn, response: &Response, keep_alive: bool) -> bool {
         .is_ok()
 }
 
-/// Sleeps for `delay`; false if the sandbox shuts down or the peer hangs up first.
-fn wait(state: &State, tcp: &TcpStream, delay: Duration) -> bool {
-    let deadline = Instant::now() + delay;
+/// Sleeps for `delay` (`None`: for ever); false if the sandbox shuts down or
+/// the peer hangs up first.
+fn wait(state: &State, tcp: &TcpStream, delay: Option<Duration>) -> bool {
+    let deadline = delay.and_then(|d| Instant::now().checked_add(d));
     loop {
         if state.shutting_down() || peer_closed(tcp) {
             return false;
         }
         let now = Instant::now();
-        if now >= deadline {
-            return true;
-        }
-        std::thread::sleep(POLL_INTERVAL.min(deadline - now));
+        let left = match deadline {
+            Some(d) if now >= d => return true,
+            Some(d) => d - now,
+            None => POLL_INTERVAL,
+        };
+        std::thread::sleep(POLL_INTERVAL.min(left));
     }
 }
 
@@ -313,7 +328,7 @@ fn peer_closed(tcp: &TcpStream) -> bool {
     matches!(result, Ok(0))
 }
 
-/// Control endpoints, then token endpoints; everything else is a 404.
+/// Control endpoints, then token and service endpoints; everything else is a 404.
 fn route(state: &State, req: &super::http::Request) -> Handled {
     let plain = |response: Response| Handled {
         action: Action::Respond(response),
@@ -346,13 +361,26 @@ fn route(state: &State, req: &super::http::Request) -> Handled {
                 state.reset_stats();
                 plain(Response::json(200, &json!({"ok": true})))
             }
+            ("POST", "/sandbox/tokens/revoke") => {
+                let revoked = state.revoke_tokens();
+                plain(Response::json(200, &json!({ "revoked": revoked })))
+            }
             (_, "/sandbox/health" | "/sandbox/stats") => method_not_allowed("GET"),
-            (_, "/sandbox/stats/reset") => method_not_allowed("POST"),
+            (_, "/sandbox/stats/reset" | "/sandbox/tokens/revoke") => method_not_allowed("POST"),
             _ => not_found(),
         };
     }
 
     state.stats.request(&req.path);
+    if let Some((provider, service)) = service_for_path(&req.path) {
+        let handled = state
+            .endpoints
+            .handle_service(provider, service, req, chrono::Utc::now());
+        state
+            .stats
+            .service_call(handled.client_id.as_deref(), handled.status());
+        return handled;
+    }
     let Some(provider) = provider_for_path(&req.path) else {
         return not_found();
     };

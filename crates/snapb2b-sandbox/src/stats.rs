@@ -1,5 +1,6 @@
-//! Request and connection counters, so tests can check how many TLS connections
-//! and token requests a client made (e.g. that keep-alive and token caching work).
+//! Request and connection counters, so tests can check how many TLS connections,
+//! token requests and service calls a client made (e.g. that keep-alive, token
+//! caching and retries work).
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
@@ -19,6 +20,12 @@ struct Counters {
     tokens_issued: u64,
     by_path: BTreeMap<String, u64>,
     by_client: BTreeMap<String, u64>,
+    service_calls: u64,
+    service_ok: u64,
+    service_401: u64,
+    service_409: u64,
+    tokens_revoked: u64,
+    service_by_client: BTreeMap<String, u64>,
 }
 
 #[derive(Default)]
@@ -63,6 +70,26 @@ impl Stats {
         }
     }
 
+    /// A service call read, with the client id of its token (if the sandbox
+    /// issued it) and the status answered (none: held or dropped).
+    pub fn service_call(&self, client_id: Option<&str>, status: Option<u16>) {
+        let mut c = self.lock();
+        c.service_calls += 1;
+        match status {
+            Some(200) => c.service_ok += 1,
+            Some(401) => c.service_401 += 1,
+            Some(409) => c.service_409 += 1,
+            _ => {}
+        }
+        if let Some(id) = client_id {
+            bump(&mut c.service_by_client, id);
+        }
+    }
+
+    pub fn tokens_revoked(&self, n: u64) {
+        self.lock().tokens_revoked += n;
+    }
+
     /// A response carrying a token was written in full.
     pub fn token_issued(&self) {
         self.lock().tokens_issued += 1;
@@ -81,6 +108,12 @@ impl Stats {
             "tokens_issued": c.tokens_issued,
             "by_path": c.by_path,
             "by_client": c.by_client,
+            "service_calls": c.service_calls,
+            "service_ok": c.service_ok,
+            "service_401": c.service_401,
+            "service_409": c.service_409,
+            "tokens_revoked": c.tokens_revoked,
+            "service_by_client": c.service_by_client,
         })
     }
 }
@@ -99,7 +132,18 @@ mod tests {
         s.token_request(Some("A"));
         s.token_request(None);
         s.token_issued();
+        s.service_call(Some("A"), Some(200));
+        s.service_call(Some("A"), Some(401));
+        s.service_call(None, Some(409));
+        s.service_call(Some("B"), None);
+        s.tokens_revoked(3);
         let v = s.snapshot();
+        assert_eq!(v["service_calls"], 4);
+        assert_eq!(v["service_ok"], 1);
+        assert_eq!(v["service_401"], 1);
+        assert_eq!(v["service_409"], 1);
+        assert_eq!(v["tokens_revoked"], 3);
+        assert_eq!(v["service_by_client"], json!({"A": 2, "B": 1}));
         assert_eq!(v["connections"], 1);
         assert_eq!(v["requests"], (MAX_KEYS + 5) as u64);
         assert_eq!(v["token_requests"], 2);

@@ -19,7 +19,8 @@ use openssl::rsa::Rsa;
 use openssl::sign::Signer;
 use serde_json::{json, Value};
 use snapb2b_sandbox::{
-    Sandbox, SandboxOptions, KLIKOO_CLIENT_ID, KLIKOO_CLIENT_SECRET, SANDBOX_CLIENT_ID,
+    Sandbox, SandboxOptions, KLIKOO_CLIENT_ID, KLIKOO_CLIENT_SECRET, MAX_SKEW_MS, MILLIS_CLIENT_ID,
+    RSA_CLIENT_ID, SANDBOX_CLIENT_ID, SERVICE_CHANNEL_ID, SERVICE_CLIENT_SECRET,
 };
 
 const DOKU: &str = "/authorization/v1/access-token/b2b";
@@ -45,7 +46,8 @@ fn start_default() -> Sandbox {
 /// options, so the suite does not pay for key generation a dozen times. It
 /// lives in its own dir under cargo's target tmp dir; dirs of earlier runs
 /// (other pids) are removed here. It has a plain listener and `EXTRA-CLIENT`
-/// registered with [`Shared::extra_key`] (as a PKCS#1 public key file).
+/// registered with [`Shared::extra_key`] (as a PKCS#1 public key file), and
+/// `EXTRA-RSA` with the same key, signing its service calls with it.
 struct Shared {
     sb: Sandbox,
     extra_key: PKey<Private>,
@@ -80,7 +82,8 @@ fn shared() -> &'static Shared {
         let sb = start(SandboxOptions {
             dir: Some(dir),
             http_port: Some(0),
-            clients: vec![("EXTRA-CLIENT".into(), pkcs1)],
+            clients: vec![("EXTRA-CLIENT".into(), pkcs1.clone())],
+            rsa_clients: vec![("EXTRA-RSA".into(), pkcs1)],
             ..SandboxOptions::default()
         });
         Shared { sb, extra_key }
@@ -169,11 +172,23 @@ fn perform(
     body: &[u8],
     ca: &Path,
 ) -> Result<Reply, curl::Error> {
+    easy.timeout(Duration::from_secs(10))?;
+    perform_as_set(easy, method, url, headers, body, ca)
+}
+
+/// [`perform`] with the timeout already set on `easy`.
+fn perform_as_set(
+    easy: &mut Easy,
+    method: &str,
+    url: &str,
+    headers: &Headers,
+    body: &[u8],
+    ca: &Path,
+) -> Result<Reply, curl::Error> {
     easy.url(url)?;
     easy.cainfo(ca)?;
     easy.ssl_verify_peer(true)?;
     easy.ssl_verify_host(true)?;
-    easy.timeout(Duration::from_secs(10))?;
     if method == "POST" {
         easy.post(true)?;
         easy.post_fields_copy(body)?;
@@ -636,6 +651,12 @@ fn keep_alive_reuses_one_connection_and_stats_count_it() {
             "tokens_issued": 4,
             "by_path": {DOKU: 1, NICEPAY: 1, SNAP: 1, KLIKOO: 1},
             "by_client": {SANDBOX_CLIENT_ID: 3, KLIKOO_CLIENT_ID: 1},
+            "service_calls": 0,
+            "service_ok": 0,
+            "service_401": 0,
+            "service_409": 0,
+            "tokens_revoked": 0,
+            "service_by_client": {},
         })
     );
 
@@ -1134,8 +1155,22 @@ fn files_describe_the_server_and_the_merchant_key_is_reused() {
             "client_id": SANDBOX_CLIENT_ID,
             "klikoo_client_id": KLIKOO_CLIENT_ID,
             "klikoo_client_secret": KLIKOO_CLIENT_SECRET,
+            "rsa_client_id": RSA_CLIENT_ID,
+            "service_client_secret": SERVICE_CLIENT_SECRET,
+            "service_channel_id": SERVICE_CHANNEL_ID,
+            "service_paths": {
+                "doku": ["/v1.0/transfer-va/inquiry", "/v1.0/balance-inquiry"],
+                "nicepay": ["/nicepay/v1.0/transfer-va/inquiry", "/nicepay/v1.0/balance-inquiry"],
+                "snap": [
+                    "/v1.0/transfer-va/inquiry", "/v1.0/balance-inquiry",
+                    "/snap/v1.0/transfer-va/inquiry", "/snap/v1.0/balance-inquiry",
+                    "/openapi/v1.0/transfer-va/inquiry", "/openapi/v1.0/balance-inquiry",
+                ],
+                "klikoo": ["/v1/open-api/transfer-va/inquiry", "/v1/open-api/balance-inquiry"],
+            },
         })
     );
+    assert_eq!(SERVICE_CLIENT_SECRET, KLIKOO_CLIENT_SECRET);
     for provider in ["doku", "nicepay", "snap"] {
         let written: Value =
             serde_json::from_str(&fs::read_to_string(sb.config_path(provider)).unwrap()).unwrap();
@@ -1302,4 +1337,831 @@ fn cli_binary_usage_and_argument_errors() {
         .unwrap();
     assert_eq!(public.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&public.stderr).contains("loopback"));
+}
+
+// ---------------------------------------------------------------- service calls
+
+const VA: &str = "/v1.0/transfer-va/inquiry";
+const BALANCE: &str = "/v1.0/balance-inquiry";
+
+const VA_BODY: &str = r#"{
+  "partnerServiceId": "   12345",
+  "customerNo": "0001 2",
+  "virtualAccountNo": "   123450001 2",
+  "inquiryRequestId": "abc-1"
+}"#;
+
+/// A fresh numeric `X-EXTERNAL-ID` (17 digits).
+fn external_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let n = N.fetch_add(1, Ordering::SeqCst) % 10_000;
+    format!("{}{n:04}", Utc::now().timestamp_millis())
+}
+
+/// The body as the signer sees it, minified here by re-serialising (the
+/// sandbox strips whitespace itself; both must agree on these bodies).
+fn minified(body: &[u8]) -> String {
+    serde_json::from_slice::<Value>(body)
+        .map(|v| v.to_string())
+        .unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned())
+}
+
+fn body_hash(body: &[u8]) -> String {
+    openssl::sha::sha256(minified(body).as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn hmac_signature(secret: &str, target: &str, token: &str, body: &[u8], ts: &str) -> String {
+    let key = PKey::hmac(secret.as_bytes()).unwrap();
+    let mut signer = Signer::new(MessageDigest::sha512(), &key).unwrap();
+    let message = format!("POST:{target}:{token}:{}:{ts}", body_hash(body));
+    STANDARD.encode(signer.sign_oneshot_to_vec(message.as_bytes()).unwrap())
+}
+
+fn rsa_signature(key: &PKey<Private>, target: &str, body: &[u8], ts: &str) -> String {
+    let mut signer = Signer::new(MessageDigest::sha256(), key).unwrap();
+    let message = format!("POST:{target}:{}:{ts}", body_hash(body));
+    STANDARD.encode(signer.sign_oneshot_to_vec(message.as_bytes()).unwrap())
+}
+
+/// How a service call is signed.
+#[derive(Clone, Copy)]
+enum Signing<'a> {
+    Hmac,
+    Rsa(&'a PKey<Private>),
+}
+
+/// Everything a valid service call to `target` sends, for `body` as signed.
+fn service_headers(
+    signing: Signing<'_>,
+    token: &str,
+    client: &str,
+    target: &str,
+    body: &[u8],
+    ts: &str,
+) -> Headers {
+    let signature = match signing {
+        Signing::Hmac => hmac_signature(SERVICE_CLIENT_SECRET, target, token, body, ts),
+        Signing::Rsa(key) => rsa_signature(key, target, body, ts),
+    };
+    vec![
+        ("Content-Type", "application/json".into()),
+        ("Authorization", format!("Bearer {token}")),
+        ("X-TIMESTAMP", ts.into()),
+        ("X-SIGNATURE", signature),
+        ("X-PARTNER-ID", client.into()),
+        ("X-EXTERNAL-ID", external_id()),
+        ("CHANNEL-ID", SERVICE_CHANNEL_ID.into()),
+    ]
+}
+
+fn set(mut headers: Headers, name: &'static str, value: &str) -> Headers {
+    headers.retain(|(n, _)| *n != name);
+    headers.push((name, value.into()));
+    headers
+}
+
+fn without(mut headers: Headers, name: &str) -> Headers {
+    headers.retain(|(n, _)| *n != name);
+    headers
+}
+
+fn header_of<'a>(headers: &'a Headers, name: &str) -> &'a str {
+    &headers.iter().find(|(n, _)| *n == name).unwrap().1
+}
+
+fn post(sb: &Sandbox, easy: &mut Easy, target: &str, headers: &Headers, body: &[u8]) -> Reply {
+    let url = format!("{}{target}", sb.base_url());
+    perform(easy, "POST", &url, headers, body, &sb.ca_file()).unwrap()
+}
+
+/// A token for a SNAP-dialect client (via the standard token path).
+fn token_for(sb: &Sandbox, easy: &mut Easy, client: &str) -> String {
+    let r = snap_token(sb, easy, SNAP, client);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_token(&r.json()["accessToken"])
+}
+
+/// A signed HMAC call by `client` with `token` to `target`; returns the reply
+/// and the headers sent.
+fn call(
+    sb: &Sandbox,
+    easy: &mut Easy,
+    token: &str,
+    client: &str,
+    target: &str,
+    body: &[u8],
+) -> (Reply, Headers) {
+    let h = service_headers(Signing::Hmac, token, client, target, body, &timestamp(0));
+    (post(sb, easy, target, &h, body), h)
+}
+
+fn assert_code(r: &Reply, status: u32, code: &str, message: &str) {
+    assert_eq!(
+        (r.status, r.json()),
+        (
+            status,
+            json!({"responseCode": code, "responseMessage": message})
+        ),
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+}
+
+#[test]
+fn service_calls_succeed_on_every_providers_paths() {
+    let sb = &shared().sb;
+    let mut easy = Easy::new();
+    let token = token_for(sb, &mut easy, SANDBOX_CLIENT_ID);
+    let request: Value = serde_json::from_str(VA_BODY).unwrap();
+    for prefix in ["/v1.0", "/snap/v1.0", "/openapi/v1.0", "/nicepay/v1.0"] {
+        let target = format!("{prefix}/transfer-va/inquiry");
+        let (r, sent) = call(
+            sb,
+            &mut easy,
+            &token,
+            SANDBOX_CLIENT_ID,
+            &target,
+            VA_BODY.as_bytes(),
+        );
+        assert_eq!(
+            r.status,
+            200,
+            "{target}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        assert_eq!(
+            r.header("X-EXTERNAL-ID"),
+            Some(header_of(&sent, "X-EXTERNAL-ID"))
+        );
+        let v = r.json();
+        assert_eq!(
+            keys(&v),
+            ["responseCode", "responseMessage", "virtualAccountData"]
+        );
+        assert_eq!(
+            (v["responseCode"].as_str(), v["responseMessage"].as_str()),
+            (Some("2002400"), Some("Successful"))
+        );
+        let va = &v["virtualAccountData"];
+        for field in [
+            "partnerServiceId",
+            "customerNo",
+            "virtualAccountNo",
+            "inquiryRequestId",
+        ] {
+            assert_eq!(va[field], request[field], "{field}");
+        }
+        assert_eq!(va["virtualAccountName"], "Sandbox Customer");
+        assert_eq!(
+            va["totalAmount"],
+            json!({"value": "150000.00", "currency": "IDR"})
+        );
+
+        let target = format!("{prefix}/balance-inquiry");
+        let body = br#"{"partnerReferenceNo":"ref-1","accountNo":"1234567890"}"#;
+        let (r, _) = call(sb, &mut easy, &token, SANDBOX_CLIENT_ID, &target, body);
+        assert_eq!(r.status, 200, "{target}");
+        let v = r.json();
+        assert_eq!(v["responseCode"], "2001100");
+        assert_eq!(
+            (&v["partnerReferenceNo"], &v["accountNo"]),
+            (&json!("ref-1"), &json!("1234567890"))
+        );
+        assert_eq!(v["accountInfos"][0]["availableBalance"]["currency"], "IDR");
+        assert!(v["accountInfos"][0]["amount"]["value"].is_string());
+    }
+
+    // The query string is part of the signed EndpointUrl.
+    let target = "/snap/v1.0/balance-inquiry?lang=id";
+    let body = br#"{"accountNo":"1"}"#;
+    let (r, _) = call(sb, &mut easy, &token, SANDBOX_CLIENT_ID, target, body);
+    assert_eq!(r.status, 200);
+    let h = service_headers(
+        Signing::Hmac,
+        &token,
+        SANDBOX_CLIENT_ID,
+        "/snap/v1.0/balance-inquiry",
+        body,
+        &timestamp(0),
+    );
+    let r = post(sb, &mut easy, target, &h, body);
+    assert_code(&r, 401, "4011100", "Unauthorized. Signature");
+
+    // Klikoo: the same header scheme under its prefix, its codes, `data`.
+    let r = klikoo_token(sb, &mut easy, KLIKOO_CLIENT_ID);
+    let ktoken = assert_token(&r.json()["data"]["access_token"]);
+    let target = "/v1/open-api/transfer-va/inquiry";
+    let (r, _) = call(
+        sb,
+        &mut easy,
+        &ktoken,
+        KLIKOO_CLIENT_ID,
+        target,
+        VA_BODY.as_bytes(),
+    );
+    assert_eq!(r.status, 200);
+    let v = r.json();
+    assert_eq!(keys(&v), ["response_code", "response_message", "data"]);
+    assert_eq!(
+        (v["response_code"].as_str(), v["response_message"].as_str()),
+        (Some("200242000"), Some("Sukses"))
+    );
+    assert_eq!(v["data"]["virtualAccountData"]["inquiryRequestId"], "abc-1");
+    let r = post(sb, &mut easy, target, &vec![], VA_BODY.as_bytes());
+    assert_eq!(
+        (r.status, r.json()),
+        (
+            401,
+            json!({"response_code": "401242001", "response_message": "Invalid Token (B2B)"})
+        )
+    );
+}
+
+#[test]
+fn rsa_signing_clients_sign_service_calls_with_their_key() {
+    let shared = shared();
+    let sb = &shared.sb;
+    let mut easy = Easy::new();
+    let merchant = merchant_key(sb);
+    let body = VA_BODY.as_bytes();
+    for (client, key) in [(RSA_CLIENT_ID, &merchant), ("EXTRA-RSA", &shared.extra_key)] {
+        let h = snap_headers(key, client, &timestamp(0));
+        let r = post(sb, &mut easy, SNAP, &h, GRANT);
+        assert_eq!(r.status, 200, "{client}");
+        let token = assert_token(&r.json()["accessToken"]);
+        let h = service_headers(Signing::Rsa(key), &token, client, VA, body, &timestamp(0));
+        let r = post(sb, &mut easy, VA, &h, body);
+        assert_eq!(
+            r.status,
+            200,
+            "{client}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        // An HMAC signature is not what these clients make.
+        let (r, _) = call(sb, &mut easy, &token, client, VA, body);
+        assert_code(&r, 401, "4012400", "Unauthorized. Signature");
+    }
+    // Nor is RSA what an HMAC client makes.
+    let token = token_for(sb, &mut easy, SANDBOX_CLIENT_ID);
+    let h = service_headers(
+        Signing::Rsa(&merchant),
+        &token,
+        SANDBOX_CLIENT_ID,
+        VA,
+        body,
+        &timestamp(0),
+    );
+    assert_code(
+        &post(sb, &mut easy, VA, &h, body),
+        401,
+        "4012400",
+        "Unauthorized. Signature",
+    );
+}
+
+/// `yyyy-MM-ddTHH:mm:ss.SSS+07:00`, now.
+fn timestamp_ms() -> String {
+    let wib = FixedOffset::east_opt(7 * 3600).unwrap();
+    Utc::now()
+        .with_timezone(&wib)
+        .format("%Y-%m-%dT%H:%M:%S%.3f%:z")
+        .to_string()
+}
+
+#[test]
+fn service_rejections_come_in_check_order_with_their_codes() {
+    let sb = &shared().sb;
+    let mut easy = Easy::new();
+    let token = token_for(sb, &mut easy, SANDBOX_CLIENT_ID);
+    let id = SANDBOX_CLIENT_ID;
+    let body = VA_BODY.as_bytes();
+    let valid_for = |b: &[u8]| service_headers(Signing::Hmac, &token, id, VA, b, &timestamp(0));
+    let valid = || valid_for(body);
+    let signed_at = |ts: &str| service_headers(Signing::Hmac, &token, id, VA, body, ts);
+    let bad_signature = || {
+        set(
+            valid(),
+            "X-SIGNATURE",
+            &hmac_signature("wrong secret", VA, &token, body, &timestamp(0)),
+        )
+    };
+    let stale_secs = MAX_SKEW_MS / 1000 + 5;
+    let cases: Vec<Case<'_, &[u8]>> = vec![
+        (
+            "no Authorization",
+            without(valid(), "Authorization"),
+            body,
+            401,
+            "4012401",
+            "Invalid Token (B2B)",
+        ),
+        (
+            "unknown token",
+            set(valid(), "Authorization", "Bearer not-a-token"),
+            body,
+            401,
+            "4012401",
+            "Invalid Token (B2B)",
+        ),
+        (
+            "not Bearer",
+            set(valid(), "Authorization", &format!("Basic {token}")),
+            body,
+            401,
+            "4012401",
+            "Invalid Token (B2B)",
+        ),
+        // The token check comes first: nothing else is looked at.
+        (
+            "no token, nothing else",
+            vec![],
+            b"x",
+            401,
+            "4012401",
+            "Invalid Token (B2B)",
+        ),
+        (
+            "no X-TIMESTAMP",
+            without(bad_signature(), "X-TIMESTAMP"),
+            body,
+            400,
+            "4002402",
+            "Invalid Mandatory Field X-TIMESTAMP",
+        ),
+        (
+            "malformed X-TIMESTAMP",
+            set(valid(), "X-TIMESTAMP", "2024-12-31 10:11:40"),
+            body,
+            400,
+            "4002401",
+            "Invalid Field Format X-TIMESTAMP",
+        ),
+        (
+            "stale X-TIMESTAMP",
+            signed_at(&timestamp(-stale_secs)),
+            body,
+            401,
+            "4012400",
+            "Unauthorized. Stale Timestamp",
+        ),
+        (
+            "future X-TIMESTAMP",
+            signed_at(&timestamp(stale_secs)),
+            body,
+            401,
+            "4012400",
+            "Unauthorized. Stale Timestamp",
+        ),
+        (
+            "stale, badly signed",
+            set(signed_at(&timestamp(-stale_secs)), "X-SIGNATURE", "AAAA"),
+            body,
+            401,
+            "4012400",
+            "Unauthorized. Stale Timestamp",
+        ),
+        (
+            "no X-SIGNATURE",
+            without(valid(), "X-SIGNATURE"),
+            body,
+            400,
+            "4002402",
+            "Invalid Mandatory Field X-SIGNATURE",
+        ),
+        (
+            "wrong secret",
+            without(bad_signature(), "X-PARTNER-ID"),
+            body,
+            401,
+            "4012400",
+            "Unauthorized. Signature",
+        ),
+        (
+            "not base64",
+            set(valid(), "X-SIGNATURE", "!!not base64!!"),
+            body,
+            401,
+            "4012400",
+            "Unauthorized. Signature",
+        ),
+        (
+            "body changed",
+            valid(),
+            br#"{"partnerServiceId":"   12346"}"#,
+            401,
+            "4012400",
+            "Unauthorized. Signature",
+        ),
+        (
+            "signed for another path",
+            service_headers(Signing::Hmac, &token, id, BALANCE, body, &timestamp(0)),
+            body,
+            401,
+            "4012400",
+            "Unauthorized. Signature",
+        ),
+        (
+            "no X-PARTNER-ID",
+            without(valid(), "X-PARTNER-ID"),
+            body,
+            400,
+            "4002402",
+            "Invalid Mandatory Field X-PARTNER-ID",
+        ),
+        (
+            "another partner",
+            without(set(valid(), "X-PARTNER-ID", KLIKOO_CLIENT_ID), "CHANNEL-ID"),
+            body,
+            401,
+            "4012400",
+            "Unauthorized. Unknown Partner",
+        ),
+        (
+            "no CHANNEL-ID",
+            without(valid_for(b"[1,2]"), "CHANNEL-ID"),
+            b"[1,2]",
+            400,
+            "4002402",
+            "Invalid Mandatory Field CHANNEL-ID",
+        ),
+        (
+            "CHANNEL-ID not digits",
+            set(valid(), "CHANNEL-ID", "web"),
+            body,
+            400,
+            "4002401",
+            "Invalid Field Format CHANNEL-ID",
+        ),
+        (
+            "body not an object",
+            without(valid_for(b"[1,2]"), "X-EXTERNAL-ID"),
+            b"[1,2]",
+            400,
+            "4002400",
+            "Bad Request",
+        ),
+        (
+            "no X-EXTERNAL-ID",
+            without(valid(), "X-EXTERNAL-ID"),
+            body,
+            400,
+            "4002402",
+            "Invalid Mandatory Field X-EXTERNAL-ID",
+        ),
+        (
+            "X-EXTERNAL-ID too long",
+            set(valid(), "X-EXTERNAL-ID", &"1".repeat(37)),
+            body,
+            400,
+            "4002401",
+            "Invalid Field Format X-EXTERNAL-ID",
+        ),
+    ];
+    for (what, headers, sent, status, code, message) in cases {
+        let r = post(sb, &mut easy, VA, &headers, sent);
+        assert_eq!(
+            r.status,
+            status,
+            "{what}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        assert_eq!(
+            r.json(),
+            json!({"responseCode": code, "responseMessage": message}),
+            "{what}"
+        );
+        assert_eq!(r.header("X-EXTERNAL-ID"), None, "{what}");
+    }
+
+    // The service code follows the service; NICEPAY words the token error its way.
+    let h = without(
+        service_headers(Signing::Hmac, &token, id, BALANCE, body, &timestamp(0)),
+        "CHANNEL-ID",
+    );
+    assert_code(
+        &post(sb, &mut easy, BALANCE, &h, body),
+        400,
+        "4001102",
+        "Invalid Mandatory Field CHANNEL-ID",
+    );
+    let nicepay = "/nicepay/v1.0/balance-inquiry";
+    assert_code(
+        &post(sb, &mut easy, nicepay, &vec![], body),
+        401,
+        "4011101",
+        "Access Token Invalid",
+    );
+
+    // A client that wants milliseconds wants them here too.
+    let ms_headers = snap_headers(&merchant_key(sb), MILLIS_CLIENT_ID, &timestamp_ms());
+    let r = post(sb, &mut easy, SNAP, &ms_headers, GRANT);
+    let ms_token = assert_token(&r.json()["accessToken"]);
+    let h = service_headers(
+        Signing::Hmac,
+        &ms_token,
+        MILLIS_CLIENT_ID,
+        VA,
+        body,
+        &timestamp(0),
+    );
+    assert_code(
+        &post(sb, &mut easy, VA, &h, body),
+        400,
+        "4002401",
+        "Invalid Field Format X-TIMESTAMP",
+    );
+    let h = service_headers(
+        Signing::Hmac,
+        &ms_token,
+        MILLIS_CLIENT_ID,
+        VA,
+        body,
+        &timestamp_ms(),
+    );
+    assert_eq!(post(sb, &mut easy, VA, &h, body).status, 200);
+
+    // Only POST.
+    let r = get(sb, &mut easy, VA);
+    assert_code(&r, 405, "4052400", "Method Not Allowed");
+    assert_eq!(r.header("Allow"), Some("POST"));
+}
+
+#[test]
+fn signatures_cover_the_minified_form_of_the_body_sent() {
+    let sb = &shared().sb;
+    let mut easy = Easy::new();
+    let token = token_for(sb, &mut easy, SANDBOX_CLIENT_ID);
+    let pretty = VA_BODY.as_bytes();
+    let compact = minified(pretty);
+    assert!(compact.contains(r#""customerNo":"0001 2""#), "{compact}");
+    let ts = timestamp(0);
+    // Signed over the pretty form, sent minified; and the other way round.
+    for (signed, sent) in [(pretty, compact.as_bytes()), (compact.as_bytes(), pretty)] {
+        let h = service_headers(Signing::Hmac, &token, SANDBOX_CLIENT_ID, VA, signed, &ts);
+        let r = post(sb, &mut easy, VA, &h, sent);
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    }
+    // Whitespace inside a string is content.
+    let squeezed = compact.replace("0001 2", "00012");
+    let h = service_headers(Signing::Hmac, &token, SANDBOX_CLIENT_ID, VA, pretty, &ts);
+    let r = post(sb, &mut easy, VA, &h, squeezed.as_bytes());
+    assert_code(&r, 401, "4012400", "Unauthorized. Signature");
+}
+
+#[test]
+fn external_ids_are_single_use_per_partner_per_day() {
+    let sb = start_default();
+    let mut easy = Easy::new();
+    let token = token_for(&sb, &mut easy, SANDBOX_CLIENT_ID);
+    let body = VA_BODY.as_bytes();
+    let with_id = |target: &str, ext: &str| {
+        let h = service_headers(
+            Signing::Hmac,
+            &token,
+            SANDBOX_CLIENT_ID,
+            target,
+            body,
+            &timestamp(0),
+        );
+        set(h, "X-EXTERNAL-ID", ext)
+    };
+    let ext = external_id();
+    assert_eq!(
+        post(&sb, &mut easy, VA, &with_id(VA, &ext), body).status,
+        200
+    );
+    let conflict = "Cannot use same X-EXTERNAL-ID in same day";
+    assert_code(
+        &post(&sb, &mut easy, VA, &with_id(VA, &ext), body),
+        409,
+        "4092400",
+        conflict,
+    );
+    // Per partner, not per service.
+    assert_code(
+        &post(&sb, &mut easy, BALANCE, &with_id(BALANCE, &ext), body),
+        409,
+        "4091100",
+        conflict,
+    );
+    // Another partner may use the same id.
+    let rsa_token = {
+        let h = snap_headers(&merchant_key(&sb), RSA_CLIENT_ID, &timestamp(0));
+        assert_token(&post(&sb, &mut easy, SNAP, &h, GRANT).json()["accessToken"])
+    };
+    let h = service_headers(
+        Signing::Rsa(&merchant_key(&sb)),
+        &rsa_token,
+        RSA_CLIENT_ID,
+        VA,
+        body,
+        &timestamp(0),
+    );
+    assert_eq!(
+        post(&sb, &mut easy, VA, &set(h, "X-EXTERNAL-ID", &ext), body).status,
+        200
+    );
+
+    // A first use refused before the id check does not use it up.
+    let ext = external_id();
+    let bad = set(with_id(VA, &ext), "X-SIGNATURE", "AAAA");
+    assert_eq!(post(&sb, &mut easy, VA, &bad, body).status, 401);
+    let stale = service_headers(
+        Signing::Hmac,
+        &token,
+        SANDBOX_CLIENT_ID,
+        VA,
+        body,
+        &timestamp(-400),
+    );
+    assert_eq!(
+        post(&sb, &mut easy, VA, &set(stale, "X-EXTERNAL-ID", &ext), body).status,
+        401
+    );
+    let no_channel = without(with_id(VA, &ext), "CHANNEL-ID");
+    assert_eq!(post(&sb, &mut easy, VA, &no_channel, body).status, 400);
+    let r = post(&sb, &mut easy, VA, &with_id(VA, &ext), body);
+    assert_eq!(
+        (r.status, r.header("X-EXTERNAL-ID")),
+        (200, Some(ext.as_str()))
+    );
+    assert_eq!(
+        post(&sb, &mut easy, VA, &with_id(VA, &ext), body).status,
+        409
+    );
+
+    let stats = sb.stats();
+    assert_eq!(
+        (
+            &stats["service_calls"],
+            &stats["service_ok"],
+            &stats["service_401"],
+            &stats["service_409"]
+        ),
+        (&json!(9), &json!(3), &json!(2), &json!(3))
+    );
+    assert_eq!(
+        stats["service_by_client"],
+        json!({SANDBOX_CLIENT_ID: 8, RSA_CLIENT_ID: 1})
+    );
+}
+
+#[test]
+fn revoked_tokens_are_refused_and_stats_count_service_calls() {
+    let sb = start_default();
+    let mut easy = Easy::new();
+    let body = VA_BODY.as_bytes();
+    let token = token_for(&sb, &mut easy, SANDBOX_CLIENT_ID);
+    let (r, _) = call(&sb, &mut easy, &token, SANDBOX_CLIENT_ID, VA, body);
+    assert_eq!(r.status, 200);
+
+    // Two valid tokens (one per client) are revoked, over HTTP.
+    let _second = token_for(&sb, &mut easy, RSA_CLIENT_ID);
+    let url = format!("{}/sandbox/tokens/revoke", sb.base_url());
+    let r = perform(&mut easy, "POST", &url, &vec![], b"", &sb.ca_file()).unwrap();
+    assert_eq!((r.status, r.json()), (200, json!({"revoked": 2})));
+    assert_eq!(get(&sb, &mut easy, "/sandbox/tokens/revoke").status, 405);
+
+    let (r, _) = call(&sb, &mut easy, &token, SANDBOX_CLIENT_ID, VA, body);
+    assert_code(&r, 401, "4012401", "Invalid Token (B2B)");
+    let (r, _) = call(
+        &sb,
+        &mut easy,
+        &token,
+        SANDBOX_CLIENT_ID,
+        "/nicepay/v1.0/transfer-va/inquiry",
+        body,
+    );
+    assert_code(&r, 401, "4012401", "Access Token Invalid");
+    // A new token works; revoking again counts only it.
+    let fresh = token_for(&sb, &mut easy, SANDBOX_CLIENT_ID);
+    let (r, _) = call(&sb, &mut easy, &fresh, SANDBOX_CLIENT_ID, BALANCE, body);
+    assert_eq!(r.status, 200);
+    assert_eq!(sb.revoke_tokens(), 1);
+    // A token this sandbox never issued is not attributed to anyone.
+    let (r, _) = call(&sb, &mut easy, "never-issued", SANDBOX_CLIENT_ID, VA, body);
+    assert_eq!(r.status, 401);
+
+    let stats = sb.stats();
+    assert_eq!(
+        stats,
+        json!({
+            "connections": 1,
+            "requests": 8,
+            "token_requests": 3,
+            "tokens_issued": 3,
+            "by_path": {
+                SNAP: 3, VA: 3, BALANCE: 1, "/nicepay/v1.0/transfer-va/inquiry": 1,
+            },
+            "by_client": {SANDBOX_CLIENT_ID: 2, RSA_CLIENT_ID: 1},
+            "service_calls": 5,
+            "service_ok": 2,
+            "service_401": 3,
+            "service_409": 0,
+            "tokens_revoked": 3,
+            "service_by_client": {SANDBOX_CLIENT_ID: 4},
+        })
+    );
+    sb.reset_stats();
+    let zeroed = sb.stats();
+    for field in [
+        "service_calls",
+        "service_ok",
+        "service_401",
+        "service_409",
+        "tokens_revoked",
+    ] {
+        assert_eq!(zeroed[field], 0, "{field}");
+    }
+    assert_eq!(zeroed["service_by_client"], json!({}));
+    // Resetting the stats does not bring tokens back.
+    let (r, _) = call(&sb, &mut easy, &fresh, SANDBOX_CLIENT_ID, VA, body);
+    assert_eq!(r.status, 401);
+}
+
+/// Waits until `field` of the stats reaches `n`.
+fn await_stat(sb: &Sandbox, field: &str, n: u64) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while sb.stats()[field] != n && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(sb.stats()[field], n, "{field}");
+}
+
+#[test]
+fn service_fault_clients_take_the_call_and_misbehave() {
+    let sb = start_default();
+    let mut easy = Easy::new();
+    let body = VA_BODY.as_bytes();
+    let signed = |easy: &mut Easy, client: &str| {
+        let token = token_for(&sb, easy, client);
+        service_headers(Signing::Hmac, &token, client, VA, body, &timestamp(0))
+    };
+    let url = format!("{}{VA}", sb.base_url());
+
+    // SILENT: read and counted once, never answered.
+    let h = signed(&mut easy, "FAULT-SVC-SILENT");
+    easy.timeout(Duration::from_millis(700)).unwrap();
+    let err = perform_as_set(&mut easy, "POST", &url, &h, body, &sb.ca_file()).unwrap_err();
+    assert!(err.is_operation_timedout(), "{err}");
+    drop(easy);
+    await_stat(&sb, "service_calls", 1);
+
+    // DROP: read and counted once, then closed without a word.
+    let mut easy = Easy::new();
+    let h = signed(&mut easy, "FAULT-SVC-DROP");
+    // On a fresh connection: libcurl silently resends a request once when a
+    // reused connection closes without an answer (which here would meet 409).
+    let dropped = perform(&mut Easy::new(), "POST", &url, &h, body, &sb.ca_file());
+    assert!(dropped.is_err(), "FAULT-SVC-DROP answered: {dropped:?}");
+    await_stat(&sb, "service_calls", 2);
+    // The call was taken: its id is used up, as at a provider that processed
+    // it and lost the answer.
+    let mut easy = Easy::new();
+    let retry = set(
+        signed(&mut easy, "FAULT-SVC-DROP"),
+        "X-EXTERNAL-ID",
+        header_of(&h, "X-EXTERNAL-ID"),
+    );
+    assert_eq!(post(&sb, &mut easy, VA, &retry, body).status, 409);
+
+    // 500: answered as a general error, with the id it took.
+    let h = signed(&mut easy, "FAULT-SVC-500");
+    let r = post(&sb, &mut easy, VA, &h, body);
+    assert_code(&r, 500, "5002400", "General Error");
+    assert_eq!(
+        r.header("X-EXTERNAL-ID"),
+        Some(header_of(&h, "X-EXTERNAL-ID"))
+    );
+    // A refused call is answered normally.
+    let r = post(&sb, &mut easy, VA, &without(h, "CHANNEL-ID"), body);
+    assert_eq!(r.status, 400);
+
+    let stats = sb.stats();
+    assert_eq!(stats["service_calls"], 5);
+    assert_eq!(stats["service_ok"], 0);
+    assert_eq!(stats["service_409"], 1);
+    assert_eq!(
+        stats["service_by_client"],
+        json!({"FAULT-SVC-SILENT": 1, "FAULT-SVC-DROP": 2, "FAULT-SVC-500": 2})
+    );
+    assert_eq!(stats["tokens_issued"], 4, "tokens are issued normally");
+
+    // SILENT holds the call until the server stops.
+    let h = signed(&mut easy, "FAULT-SVC-SILENT");
+    let ca = sb.ca_file();
+    let waiting = std::thread::spawn(move || {
+        let started = Instant::now();
+        let r = perform(&mut Easy::new(), "POST", &url, &h, VA_BODY.as_bytes(), &ca);
+        (r.map(|r| r.status), started.elapsed())
+    });
+    await_stat(&sb, "service_calls", 6);
+    drop(sb);
+    let (result, waited) = waiting.join().unwrap();
+    assert!(result.is_err(), "answered: {result:?}");
+    assert!(waited < Duration::from_secs(5), "{waited:?}");
 }
