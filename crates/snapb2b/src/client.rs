@@ -257,6 +257,10 @@ impl Client {
         let service = &self.config.client.service;
         let endpoint = format!("{} {}", request.method, request.path);
         let mut retry = 0u32;
+        // A kept-alive connection the provider had already dropped costs
+        // nothing: the first such failure is sent again on a new connection
+        // without counting as a retry.
+        let mut stale_connection_seen = false;
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
             if remaining.is_zero() {
@@ -297,6 +301,13 @@ impl Client {
             self.put_transport(transport);
             let pause = backoff(retry);
             match result {
+                Err(f)
+                    if f.delivery == Delivery::NotSent
+                        && f.reused_connection
+                        && !stale_connection_seen =>
+                {
+                    stale_connection_seen = true;
+                }
                 Ok(response) => {
                     return Ok(ServiceResponse::from_http(
                         &self.config,

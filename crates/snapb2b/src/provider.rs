@@ -138,7 +138,9 @@ pub const KLIKOO: Profile = Profile {
     },
     success_code_prefix: "200",
     requires_client_secret: true,
-    invalid_token_codes: SNAP_INVALID_TOKEN,
+    // Klikoo's 9-digit codes: HTTP status, service code, then 2000 + the
+    // SNAP case, so SNAP's `01` is `2001`.
+    invalid_token_codes: &["401??2001"],
 };
 
 /// The SNAP standard path, for banks that follow it (`token_path` overrides
@@ -178,7 +180,10 @@ mod tests {
 
     #[test]
     fn invalid_token_codes_match_any_service_code_and_nothing_else() {
-        for p in ALL {
+        assert!(KLIKOO.is_invalid_token_code("401242001"));
+        assert!(!KLIKOO.is_invalid_token_code("4012401"));
+        assert!(!KLIKOO.is_invalid_token_code("401242000"));
+        for p in [&DOKU, &NICEPAY, &SNAP] {
             assert!(p.is_invalid_token_code("4012401"), "{}", p.name);
             assert!(p.is_invalid_token_code("4011101"), "{}", p.name);
             for other in [

@@ -134,6 +134,7 @@ impl Transport {
         let easy = self.configure(request, limits).map_err(|e| Failure {
             error: Error::new(Status::B2B_INTERNAL, format!("curl setup failed: {e}")),
             delivery: Delivery::NotSent,
+            reused_connection: false,
         })?;
 
         let body = request.body;
@@ -192,6 +193,7 @@ impl Transport {
                     limit / 1024
                 )),
                 delivery: Delivery::MaybeSent,
+                reused_connection: false,
             });
         }
         if let Err(e) = outcome {
@@ -201,6 +203,7 @@ impl Transport {
             return Err(Failure {
                 error: map_curl_error(&e, url, limits, connecting),
                 delivery: delivery_of(&e, connecting),
+                reused_connection: easy.num_connects().unwrap_or(0) == 0,
             });
         }
         response.status = easy.response_code().unwrap_or(0);
@@ -289,12 +292,24 @@ pub enum Delivery {
 pub struct Failure {
     pub error: Error,
     pub delivery: Delivery,
+    /// It went out on a kept-alive connection (none was opened for it).
+    pub reused_connection: bool,
 }
 
-/// Only failures of a new connection's set-up are certain not to have sent
-/// anything; every failure after it (a send or receive error, a timeout
-/// while waiting, a reused connection that died) may have.
+/// Certain not to have been acted on: a failure of a new connection's
+/// set-up, or of writing the request itself (the peer had closed or reset
+/// the connection, typically an idle keep-alive one it dropped, so it did
+/// not read a complete request). Everything after the request was written
+/// (no answer, a timeout while waiting, a connection closed before the
+/// answer) may have been acted on.
 fn delivery_of(e: &curl::Error, connecting: bool) -> Delivery {
+    // libcurl wraps a failed write on a reused connection in "rewinding
+    // failed" when it was not allowed to send the request again; the
+    // underlying failure is in the extra text.
+    let write_failed = e.is_send_error()
+        || (e.is_send_fail_rewind()
+            && e.extra_description()
+                .is_some_and(|x| x.starts_with("Send failure")));
     let setup_failed = e.is_couldnt_resolve_host()
         || e.is_couldnt_resolve_proxy()
         || e.is_couldnt_connect()
@@ -304,7 +319,7 @@ fn delivery_of(e: &curl::Error, connecting: bool) -> Delivery {
         || e.is_ssl_cacert_badfile()
         || e.is_ssl_certproblem()
         || (e.is_operation_timedout() && connecting);
-    if setup_failed {
+    if setup_failed || write_failed {
         Delivery::NotSent
     } else {
         Delivery::MaybeSent
