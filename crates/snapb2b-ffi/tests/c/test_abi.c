@@ -379,6 +379,105 @@ static void test_client_handle(void) {
     b2b_client_free(client);
 }
 
+/* Service calls through the handle: headers checked against an independent
+ * HMAC, a VA inquiry the sandbox accepts, a revoked token recovered, a
+ * duplicate X-EXTERNAL-ID answered (not an error), arguments refused. */
+static void test_service_calls(void) {
+    char *id = NULL;
+    check(b2b_external_id(&id) == B2B_OK && id && strlen(id) == 32 && strspn(id, "0123456789") == 32 && id[0] != '0',
+          "external id: %s", id ? id : "(null)");
+    char *id2 = NULL;
+    check(b2b_external_id(&id2) == B2B_OK && strcmp(id, id2) != 0, "external ids differ");
+    b2b_free(id);
+    b2b_free(id2);
+    check(b2b_external_id(NULL) == B2B_INVALID_ARGUMENT, "external id NULL out");
+
+    char extra[256];
+    snprintf(extra, sizeof extra, "\"client_secret\":\"%s\",\"channel_id\":\"95221\"", klikoo_secret);
+    b2b_client *client = NULL;
+    check(b2b_client_new(config_for("snap", "SANDBOX-CLIENT", extra), &client) == B2B_OK, "service client: %s",
+          b2b_last_error());
+    const char *body = "{ \"partnerServiceId\": \"  088899\", \"customerNo\": \"12345678901234567890\", "
+                       "\"virtualAccountNo\": \"  08889912345678901234567890\", \"inquiryRequestId\": \"abc\" }";
+    const char *minified = "{\"partnerServiceId\":\"  088899\",\"customerNo\":\"12345678901234567890\","
+                           "\"virtualAccountNo\":\"  08889912345678901234567890\",\"inquiryRequestId\":\"abc\"}";
+    char *headers = NULL;
+    int rc = b2b_client_headers(client, "POST", "/v1.0/transfer-va/inquiry", body, &headers);
+    check(rc == B2B_OK, "client headers: %s", rc ? b2b_last_error() : "ok");
+    if (rc == B2B_OK) {
+        const char *order[] = {"Content-Type", "Authorization", "X-TIMESTAMP", "X-SIGNATURE",
+                               "X-PARTNER-ID", "X-EXTERNAL-ID", "CHANNEL-ID"};
+        const char *at = headers;
+        for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
+            char pat[64];
+            snprintf(pat, sizeof pat, "\"%s\"", order[i]);
+            const char *p = strstr(at, pat);
+            check(p != NULL, "header %s present and in order", order[i]);
+            if (p) at = p;
+        }
+        char auth[512], ts[64], sig[256], want[256];
+        json_str(headers, "Authorization", auth, sizeof auth);
+        json_str(headers, "X-TIMESTAMP", ts, sizeof ts);
+        json_str(headers, "X-SIGNATURE", sig, sizeof sig);
+        check(strncmp(auth, "Bearer ", 7) == 0, "Authorization is Bearer");
+        expected_hmac(klikoo_secret, "POST", "/v1.0/transfer-va/inquiry", auth + 7, minified, ts, want, sizeof want);
+        check(strcmp(sig, want) == 0, "X-SIGNATURE equals an independent HMAC-SHA512");
+    }
+    b2b_free(headers);
+
+    char *resp = NULL;
+    char request[1024];
+    snprintf(request, sizeof request,
+             "{\"method\":\"POST\",\"path\":\"/v1.0/transfer-va/inquiry\",\"body\":%s,\"external_id\":\"C-ABI-1\"}", body);
+    rc = b2b_client_request(client, request, &resp);
+    check(rc == B2B_OK && json_int(resp, "http_status") == 200, "VA inquiry: %s", rc ? b2b_last_error() : resp);
+    if (rc == B2B_OK) {
+        char code[32];
+        json_str(resp, "response_code", code, sizeof code);
+        check(strcmp(code, "2002400") == 0, "VA inquiry response code %s", code);
+    }
+    b2b_free(resp);
+    resp = NULL;
+    /* The same X-EXTERNAL-ID again: the provider's 409 is an answer. */
+    rc = b2b_client_request(client, request, &resp);
+    check(rc == B2B_OK && json_int(resp, "http_status") == 409, "duplicate external id: %s", rc ? b2b_last_error() : resp);
+    b2b_free(resp);
+    resp = NULL;
+
+    /* Revoke every token at the sandbox (its control endpoint, reached with
+     * the same call): the next call recovers by itself. */
+    rc = b2b_client_request(client, "{\"method\":\"POST\",\"path\":\"/sandbox/tokens/revoke\"}", &resp);
+    check(rc == B2B_OK && strstr(resp, "revoked"), "revoke tokens at the sandbox: %s", rc ? b2b_last_error() : resp);
+    b2b_free(resp);
+    resp = NULL;
+    rc = b2b_client_request(client, "{\"method\":\"POST\",\"path\":\"/v1.0/transfer-va/inquiry\",\"body\":{\"a\":1}}", &resp);
+    check(rc == B2B_OK && strstr(resp, "\"token_renewed\":true") && json_int(resp, "attempts") == 2,
+          "revoked token recovered: %s", rc ? b2b_last_error() : resp);
+    b2b_free(resp);
+    resp = NULL;
+
+    /* Arguments. */
+    check(b2b_client_request(client, "{\"method\":\"POST\"}", &resp) == B2B_INVALID_ARGUMENT && resp == NULL &&
+              strstr(b2b_last_error(), "path"),
+          "request without path");
+    check(b2b_client_request(client, "{\"method\":\"POST\",\"path\":\"/p\",\"body\":\"not json\"}", &resp) ==
+              B2B_INVALID_ARGUMENT,
+          "request with a body that is not JSON");
+    check(b2b_client_request(NULL, "{}", &resp) == B2B_INVALID_ARGUMENT, "request NULL client");
+    check(b2b_client_request(client, NULL, &resp) == B2B_INVALID_ARGUMENT, "request NULL json");
+    check(b2b_client_request(client, "{}", NULL) == B2B_INVALID_ARGUMENT, "request NULL out");
+    check(b2b_client_headers(client, "POST", NULL, NULL, &headers) == B2B_INVALID_ARGUMENT, "headers NULL path");
+    check(b2b_client_headers(client, "PO ST", "/p", NULL, &headers) == B2B_INVALID_ARGUMENT, "headers bad method");
+    b2b_client_free(client);
+
+    /* A token-only client: service calls name what is missing. */
+    check(b2b_client_new(config_for("snap", "SANDBOX-CLIENT", NULL), &client) == B2B_OK, "token-only client");
+    check(b2b_client_headers(client, "POST", "/p", NULL, &headers) == B2B_INVALID_ARGUMENT &&
+              strstr(b2b_last_error(), "channel_id"),
+          "service call without channel_id: %s", b2b_last_error());
+    b2b_client_free(client);
+}
+
 static void *client_worker(void *arg) {
     b2b_client *client = arg;
     for (int i = 0; i < loops; i++) {
@@ -474,6 +573,7 @@ int main(void) {
     test_threads();
     test_service_and_verify();
     test_client_handle();
+    test_service_calls();
     test_shared_client();
 
     free(demo_key);
