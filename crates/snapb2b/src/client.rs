@@ -197,6 +197,7 @@ impl Client {
     /// timestamp signed and sent, a new X-EXTERNAL-ID unless the request
     /// names one.
     pub fn headers(&self, request: &ServiceRequest) -> Result<Vec<(String, String)>> {
+        service_call::check_settings(&self.config)?;
         let external_id = self.external_id_for(request)?;
         let (token, _) = self.token()?;
         let timestamp = self.config.timestamp_style.format(Utc::now());
@@ -226,8 +227,16 @@ impl Client {
     /// sent again: only failures before anything was sent are retried.
     pub fn request(&self, request: &ServiceRequest) -> Result<ServiceResponse> {
         let deadline = Instant::now() + request.timeout.unwrap_or(self.config.timeout);
+        service_call::check_settings(&self.config)?;
         let external_id = self.external_id_for(request)?;
-        let (mut token, _) = self.token()?;
+        let not_sent = |mut e: Error| {
+            e.message = format!(
+                "{} {}: not sent: no access token: {}",
+                request.method, request.path, e.message
+            );
+            e
+        };
+        let (mut token, _) = self.token().map_err(not_sent)?;
         let mut renewed = false;
         let mut attempts = 0;
         loop {
@@ -235,7 +244,7 @@ impl Client {
             let mut answer = self.send_service(request, &token, &external_id, deadline)?;
             if !renewed && answer.is_invalid_token(&self.config) {
                 self.invalidate_if(&token);
-                token = self.token()?.0;
+                token = self.token().map_err(not_sent)?.0;
                 renewed = true;
                 continue;
             }

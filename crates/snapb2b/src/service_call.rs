@@ -206,7 +206,8 @@ fn check_path(path: &str) -> Result<&str> {
 fn minify_body(body: Option<&str>) -> Result<String> {
     match body {
         Some(b) if !b.trim_matches([' ', '\t', '\n', '\r']).is_empty() => {
-            minify_json(b).map_err(|e| Error::invalid_argument(format!("body: {}", e.message)))
+            // minify_json's message already names the body.
+            minify_json(b)
         }
         _ => Ok(String::new()),
     }
@@ -246,6 +247,22 @@ fn base_path(base_url: &str) -> &str {
         .split_once("://")
         .map_or(base_url, |(_, rest)| rest);
     after_scheme.find('/').map_or("", |at| &after_scheme[at..])
+}
+
+/// What service calls need beyond a token-only client, checked before a
+/// token is fetched for them.
+pub fn check_settings(config: &Config) -> Result<()> {
+    if config.client.service.channel_id.is_none() {
+        return Err(Error::invalid_argument(
+            "service calls need config key `channel_id` (CHANNEL-ID)",
+        ));
+    }
+    if config.client.service.signature == ServiceSignature::Hmac && config.client_secret.is_none() {
+        return Err(Error::invalid_argument(
+            "service calls signed with hmac need config key `client_secret`",
+        ));
+    }
+    Ok(())
 }
 
 /// What one attempt of a call is sent with.
@@ -443,7 +460,11 @@ mod tests {
         let e = ServiceRequest::parse(r#"{"method":"POST","path":"/p","body":"not json"}"#)
             .unwrap_err();
         assert_eq!(e.status, Status::B2B_INVALID_ARGUMENT);
-        assert!(e.message.starts_with("body:"), "{}", e.message);
+        assert!(
+            e.message.starts_with("body is not valid JSON"),
+            "{}",
+            e.message
+        );
         for none in [r#""body":null"#, r#""body":"""#, r#""body":"  ""#] {
             let r = ServiceRequest::parse(&format!(r#"{{"method":"GET","path":"/p",{none}}}"#))
                 .unwrap();
