@@ -37,6 +37,10 @@ $(BUILD)/get_token: examples/get_token.c $(HEADER) build
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) -I$(FFI)/include $< -L$(REL) -lsnapb2b -Wl,-rpath,$(abspath $(REL)) -o $@
 
+$(BUILD)/service_call: examples/service_call.c $(HEADER) build
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) -I$(FFI)/include $< -L$(REL) -lsnapb2b -Wl,-rpath,$(abspath $(REL)) -o $@
+
 $(BUILD)/test_abi: $(CTESTS)/test_abi.c $(CTESTS)/test_util.h $(HEADER) build
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) -Wno-deprecated-declarations -pthread -I$(FFI)/include $< -L$(REL) -lsnapb2b -lcrypto -Wl,-rpath,$(abspath $(REL)) -o $@
@@ -57,7 +61,7 @@ $(BUILD)/sign_tool: $(CTESTS)/sign_tool.c $(HEADER) build
 	$(CC) $(CFLAGS) -I$(FFI)/include $< -L$(REL) -lsnapb2b -Wl,-rpath,$(abspath $(REL)) -o $@
 
 # The main job end to end on the built-in sandbox provider: no network.
-demo: build $(BUILD)/get_token
+demo: build $(BUILD)/get_token $(BUILD)/service_call
 	@scripts/demo.sh
 
 # The fast loop: format and clippy gates, the Rust tests, and the Python and
@@ -78,13 +82,14 @@ test-deps:
 test-rust:
 	$(CARGO) test --release --quiet --workspace
 
-test-c: $(BUILD)/test_abi $(BUILD)/get_token $(BUILD)/wrong-key.pem
+test-c: $(BUILD)/test_abi $(BUILD)/get_token $(BUILD)/service_call $(BUILD)/wrong-key.pem
 	SNAPB2B_WRONG_KEY_FILE=$(abspath $(BUILD))/wrong-key.pem scripts/with-sandbox.sh $(BUILD)/sandbox-c --slow-ms 3000 --http-port 0 -- $(BUILD)/test_abi
 	SNAPB2B_TEST_LIGHT=1 SNAPB2B_WRONG_KEY_FILE=$(abspath $(BUILD))/wrong-key.pem scripts/with-sandbox.sh $(BUILD)/sandbox-c --slow-ms 3000 --http-port 0 -- \
 	  valgrind --quiet --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	  --show-leak-kinds=definite,indirect --suppressions=$(CTESTS)/valgrind.supp \
 	  $(BUILD)/test_abi
 	scripts/with-sandbox.sh $(BUILD)/sandbox-example -- tests/example.sh $(BUILD)/get_token
+	scripts/with-sandbox.sh $(BUILD)/sandbox-service-example -- tests/service_example.sh $(BUILD)/service_call
 
 test-asan: $(BUILD)/test_abi_asan $(BUILD)/wrong-key.pem
 	SNAPB2B_WRONG_KEY_FILE=$(abspath $(BUILD))/wrong-key.pem scripts/with-sandbox.sh $(BUILD)/sandbox-asan --slow-ms 3000 --http-port 0 -- \

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: starts the local sandbox provider, obtains a token from each of
 # the four provider profiles with the C example (and the Python and PHP
-# examples), then stops the sandbox. Loopback only; no network.
+# examples), makes SNAP service calls with the token (C example and CLI),
+# then stops the sandbox. Loopback only; no network.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=build/demo-sandbox
@@ -50,5 +51,38 @@ PY
   build/get_token "$d/config-unknown.json"
   echo "(exit status $?: B2B_PROVIDER)"
 }
-export -f run_examples
-scripts/with-sandbox.sh "$dir" -- bash -c run_examples
+run_service_calls() {
+  local d=$SNAPB2B_SANDBOX_DIR out id
+  local base cli=target/release/snapb2b inquiry=/v1.0/transfer-va/inquiry
+  base=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["base_url"])' "$d/sandbox.json")
+  # The snap config plus client_secret and channel_id; the token cached in a
+  # file, so that each run of the example starts with the last one's token.
+  scripts/call-config.py "$d" "cache_file=\"$d/token.cache\"" > "$d/config-call.json"
+  echo
+  echo "== a service call with the token: a virtual-account inquiry (C example, b2b_client_request)"
+  out=$(build/service_call "$d/config-call.json")
+  echo "$out"
+  if grep -q '^http status:   404$' <<<"$out"; then
+    echo "(this sandbox has no service endpoints yet: the rest of the service-call part is skipped)"
+    return 0
+  fi
+  echo
+  echo "== the provider revokes every token; the cached one is refused (401), renewed, and the call sent again"
+  curl -fsS --cacert "$d/ca.pem" -X POST "$base/sandbox/tokens/revoke" >/dev/null
+  build/service_call "$d/config-call.json"
+  echo
+  echo "== the CLI: snapb2b call with a chosen X-EXTERNAL-ID, then the same id again"
+  cat > "$d/va-inquiry.json" <<'JSON'
+{"partnerServiceId": "  088899", "customerNo": "12345678901234567890",
+ "virtualAccountNo": "  08889912345678901234567890", "inquiryRequestId": "abcdef-123456-abcdef"}
+JSON
+  id=$($cli external-id)
+  echo "\$ snapb2b call --config config-call.json POST $inquiry --data @va-inquiry.json --external-id $id"
+  $cli call --config "$d/config-call.json" POST "$inquiry" --data @"$d/va-inquiry.json" --external-id "$id"
+  echo
+  echo "-- the same X-EXTERNAL-ID again: the provider refuses a repeat within the day"
+  $cli call --config "$d/config-call.json" POST "$inquiry" --data @"$d/va-inquiry.json" --external-id "$id"
+  echo "(exit status $?: B2B_PROVIDER)"
+}
+export -f run_examples run_service_calls
+scripts/with-sandbox.sh "$dir" -- bash -c 'run_examples && run_service_calls'

@@ -5,8 +5,9 @@
 //! plain: an argument may be a secret pasted in the wrong place.
 //!
 //! Arguments are `OsString`s: file paths (the values of [`PATH_OPTIONS`] and
-//! positionals) are kept exactly as the OS gave them, UTF-8 or not; every
-//! other value must be UTF-8 text.
+//! positionals) are kept exactly as the OS gave them, UTF-8 or not, and so
+//! are the values of [`AT_FILE_OPTIONS`] (`@FILE` names a path); every other
+//! value must be UTF-8 text.
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
@@ -27,6 +28,12 @@ pub const PATH_OPTIONS: &[&str] = &[
     "--access-token-file",
     "--passphrase-file",
 ];
+
+/// Options whose value is text or, as curl writes it, `@FILE` (`@-`: stdin).
+pub const AT_FILE_OPTIONS: &[&str] = &["--data"];
+
+/// Options that may be given more than once (each value kept, in order).
+pub const REPEATABLE_OPTIONS: &[&str] = &["-H"];
 
 /// What one subcommand accepts.
 pub struct Spec {
@@ -112,10 +119,11 @@ pub fn parse(spec: &Spec, args: &[OsString]) -> Result<Parse, CliError> {
                     v.clone()
                 }
             };
-            if out.values.iter().any(|(n, _)| *n == known) {
+            if out.values.iter().any(|(n, _)| *n == known) && !REPEATABLE_OPTIONS.contains(&known) {
                 return Err(CliError::usage(format!("{known} is given more than once")));
             }
-            if !PATH_OPTIONS.contains(&known) && value.to_str().is_none() {
+            let raw_ok = PATH_OPTIONS.contains(&known) || AT_FILE_OPTIONS.contains(&known);
+            if !raw_ok && value.to_str().is_none() {
                 return Err(CliError::usage(format!(
                     "{known} needs UTF-8 text (value not shown)"
                 )));
@@ -147,10 +155,33 @@ impl Parsed {
     }
 
     /// The text of a value option (UTF-8, checked by `parse`). Path options
-    /// are read with [`Parsed::input`].
+    /// are read with [`Parsed::input`], `@FILE` ones with [`Parsed::os_value`].
     pub fn value(&self, name: &str) -> Option<&str> {
         debug_assert!(!PATH_OPTIONS.contains(&name), "{name} is a path option");
+        debug_assert!(!AT_FILE_OPTIONS.contains(&name), "{name} may be @FILE");
         self.raw(name).and_then(OsStr::to_str)
+    }
+
+    /// The value of one of [`AT_FILE_OPTIONS`], as the OS gave it.
+    pub fn os_value(&self, name: &str) -> Option<&OsStr> {
+        debug_assert!(
+            AT_FILE_OPTIONS.contains(&name),
+            "{name} is not an @FILE option"
+        );
+        self.raw(name)
+    }
+
+    /// Every value of a repeatable option, in the order given.
+    pub fn values(&self, name: &str) -> Vec<&str> {
+        debug_assert!(
+            REPEATABLE_OPTIONS.contains(&name),
+            "{name} is not repeatable"
+        );
+        self.values
+            .iter()
+            .filter(|(n, _)| *n == name)
+            .filter_map(|(_, v)| v.to_str())
+            .collect()
     }
 
     pub fn required(&self, name: &str) -> Result<&str, CliError> {
@@ -285,6 +316,27 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn repeatable_options_keep_every_value_and_at_file_values_may_be_any_bytes() {
+        const CALL: Spec = Spec {
+            values: &["-H", "--data"],
+            flags: &[],
+            max_positional: 0,
+        };
+        let list = [
+            OsString::from("-H"),
+            "A: 1".into(),
+            "-H".into(),
+            "B: 2=3".into(),
+            OsStr::from_bytes(b"--data=@\xff.json").to_os_string(),
+        ];
+        let Ok(Parse::Args(p)) = parse(&CALL, &list) else {
+            panic!("refused")
+        };
+        assert_eq!(p.values("-H"), ["A: 1", "B: 2=3"]);
+        assert_eq!(p.os_value("--data"), Some(OsStr::from_bytes(b"@\xff.json")));
     }
 
     #[test]

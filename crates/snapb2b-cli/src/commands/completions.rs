@@ -2,7 +2,7 @@
 //! tables the parser uses (`COMMANDS` and each command's `Spec`), so the
 //! two cannot drift.
 
-use super::{Command, COMMANDS};
+use super::{call, headers, Command, COMMANDS};
 use crate::args::{Parsed, Spec, PATH_OPTIONS};
 use crate::cli::{print_line, CliError, CliResult, Stdin};
 use crate::help::{HELP_WORD, SANDBOX, SANDBOX_SUMMARY, TOP_OPTIONS, VERSION_WORD};
@@ -122,6 +122,10 @@ fn subs() -> Vec<Sub> {
             positional: match c.spec.max_positional {
                 0 => Positional::None,
                 _ if c.name == COMMAND.name => Positional::Words(SHELLS.to_vec()),
+                // METHOD PATH: methods offered, no file names.
+                _ if [call::COMMAND.name, headers::COMMAND.name].contains(&c.name) => {
+                    Positional::Words(call::METHODS.to_vec())
+                }
                 _ => Positional::Files,
             },
         })

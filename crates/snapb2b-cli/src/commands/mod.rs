@@ -1,8 +1,11 @@
 //! The subcommands. Each module holds one: its usage text, the options it
 //! accepts and a thin `run` over the library.
 
+pub mod call;
 pub mod completions;
 pub mod curl;
+pub mod external_id;
+pub mod headers;
 pub mod man;
 pub mod minify;
 pub mod service_sign;
@@ -34,6 +37,9 @@ pub const COMMANDS: &[Command] = &[
     minify::COMMAND,
     timestamp::COMMAND,
     curl::COMMAND,
+    call::COMMAND,
+    headers::COMMAND,
+    external_id::COMMAND,
     completions::COMMAND,
     man::COMMAND,
 ];
