@@ -160,8 +160,12 @@ final class Native
      *
      * @throws SnapException
      */
-    public static function sign(string $privateKey, string $clientId, string $timestamp): string
-    {
+    public static function sign(
+        #[\SensitiveParameter]
+        string $privateKey,
+        string $clientId,
+        string $timestamp
+    ): string {
         return self::stringCall('b2b_sign', ['private key' => $privateKey, 'client id' => $clientId, 'timestamp' => $timestamp]);
     }
 
@@ -170,8 +174,10 @@ final class Native
      *
      * @throws SnapException
      */
-    public static function getToken(string $configJson): string
-    {
+    public static function getToken(
+        #[\SensitiveParameter]
+        string $configJson
+    ): string {
         return self::stringCall('b2b_get_token', ['config JSON' => $configJson]);
     }
 
@@ -182,8 +188,10 @@ final class Native
      *
      * @throws SnapException bad config or key
      */
-    public static function clientNew(string $configJson): \FFI\CData
-    {
+    public static function clientNew(
+        #[\SensitiveParameter]
+        string $configJson
+    ): \FFI\CData {
         self::assertNoNul($configJson, 'config JSON');
         $ffi = self::ffi();
         $handle = $ffi->new('b2b_client*');
@@ -234,9 +242,11 @@ final class Native
      * @throws SnapException
      */
     public static function serviceSignature(
+        #[\SensitiveParameter]
         string $clientSecret,
         string $method,
         string $path,
+        #[\SensitiveParameter]
         string $accessToken,
         ?string $body,
         string $timestamp
@@ -256,8 +266,14 @@ final class Native
      *
      * @throws SnapException
      */
-    public static function serviceSignatureRsa(string $privateKey, string $method, string $path, ?string $body, string $timestamp): string
-    {
+    public static function serviceSignatureRsa(
+        #[\SensitiveParameter]
+        string $privateKey,
+        string $method,
+        string $path,
+        ?string $body,
+        string $timestamp
+    ): string {
         return self::stringCall('b2b_service_signature_rsa', [
             'private key' => $privateKey,
             'method' => $method,
@@ -332,9 +348,11 @@ final class Native
      * @throws SnapException any other failure
      */
     public static function verifyServiceSignature(
+        #[\SensitiveParameter]
         string $clientSecret,
         string $method,
         string $path,
+        #[\SensitiveParameter]
         string $accessToken,
         ?string $body,
         string $timestamp,
@@ -422,8 +440,11 @@ final class Native
      *
      * @throws InvalidArgumentException naming $what, never echoing the value
      */
-    public static function assertNoNul(string $value, string $what): void
-    {
+    public static function assertNoNul(
+        #[\SensitiveParameter]
+        string $value,
+        string $what
+    ): void {
         if (strpos($value, "\0") !== false) {
             throw new InvalidArgumentException(sprintf('%s contains a NUL byte', $what), Status::INVALID_ARGUMENT);
         }
@@ -440,8 +461,12 @@ final class Native
      *
      * @throws SnapException
      */
-    private static function stringCall(string $function, array $args, ?\FFI\CData $handle = null): string
-    {
+    private static function stringCall(
+        string $function,
+        #[\SensitiveParameter]
+        array $args,
+        ?\FFI\CData $handle = null
+    ): string {
         $values = self::textArguments($args);
         if (strncmp($function, 'b2b_client_', 11) === 0) {
             array_unshift($values, $handle);
@@ -461,8 +486,12 @@ final class Native
      *
      * @throws SnapException
      */
-    private static function verdictCall(string $function, array $args, int $maxSkewS): bool
-    {
+    private static function verdictCall(
+        string $function,
+        #[\SensitiveParameter]
+        array $args,
+        int $maxSkewS
+    ): bool {
         $values = self::textArguments($args);
         // FFI passes only the low 32 bits of a larger PHP int (2**32 + 5 would
         // arrive as 5): refuse what a C int cannot hold.
@@ -486,8 +515,10 @@ final class Native
      *
      * @return list<?string>
      */
-    private static function textArguments(array $args): array
-    {
+    private static function textArguments(
+        #[\SensitiveParameter]
+        array $args
+    ): array {
         foreach ($args as $what => $value) {
             if ($value !== null) {
                 self::assertNoNul($value, $what);

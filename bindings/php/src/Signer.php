@@ -34,8 +34,12 @@ final class Signer
      * @throws CryptoException          OpenSSL failed
      * @throws LibraryException         the native library is unavailable
      */
-    public static function sign(string $privateKey, string $clientId, string $timestamp): string
-    {
+    public static function sign(
+        #[\SensitiveParameter]
+        string $privateKey,
+        string $clientId,
+        string $timestamp
+    ): string {
         return Native::sign($privateKey, $clientId, $timestamp);
     }
 
@@ -64,9 +68,11 @@ final class Signer
      * @throws LibraryException         the native library is unavailable
      */
     public static function serviceSignature(
+        #[\SensitiveParameter]
         string $clientSecret,
         string $method,
         string $path,
+        #[\SensitiveParameter]
         string $accessToken,
         $body,
         string $timestamp
@@ -86,8 +92,14 @@ final class Signer
      * @throws CryptoException          OpenSSL failed
      * @throws LibraryException         the native library is unavailable
      */
-    public static function serviceSignatureRsa(string $privateKey, string $method, string $path, $body, string $timestamp): string
-    {
+    public static function serviceSignatureRsa(
+        #[\SensitiveParameter]
+        string $privateKey,
+        string $method,
+        string $path,
+        $body,
+        string $timestamp
+    ): string {
         return Native::serviceSignatureRsa($privateKey, $method, $path, Native::bodyText($body), $timestamp);
     }
 

@@ -283,8 +283,11 @@ final class TokenClient
     }
 
     /** @param mixed $value */
-    private static function checkValue(string $key, $value): void
-    {
+    private static function checkValue(
+        string $key,
+        #[\SensitiveParameter]
+        $value
+    ): void {
         Native::assertNoNul($key, 'a config key');
         if (is_string($value)) {
             Native::assertNoNul($value, sprintf('config value `%s`', $key));

@@ -83,9 +83,11 @@ final class Verifier
      * @throws LibraryException         the native library is unavailable
      */
     public static function verifyServiceSignature(
+        #[\SensitiveParameter]
         string $clientSecret,
         string $method,
         string $path,
+        #[\SensitiveParameter]
         string $accessToken,
         $body,
         string $timestamp,
