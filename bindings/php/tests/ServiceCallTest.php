@@ -13,6 +13,7 @@ use SnapB2B\TimeoutException;
 use SnapB2B\TokenClient;
 use SnapB2B\TransportException;
 use SnapB2B\Tests\Support\Paths;
+use SnapB2B\Tests\Support\Php;
 use SnapB2B\Tests\Support\Sandbox;
 
 /**
@@ -335,6 +336,28 @@ final class ServiceCallTest extends TestCase
             usleep(50000);
         }
         return $process;
+    }
+
+    /**
+     * examples/service_call.php, run as a user would: exit 6 for the 404 of
+     * a sandbox without service endpoints, 0 for a VA inquiry that succeeds.
+     */
+    public function testExample(): void
+    {
+        $dir = Paths::tempDir('snapb2b-example-');
+        try {
+            file_put_contents($dir . '/service.json', json_encode(['client_secret' => self::SECRET, 'channel_id' => self::CHANNEL]));
+            [$code, $stdout, $stderr] = Php::run([
+                PHP_BINARY, '-d', 'ffi.enable=1', Paths::repoRoot() . '/examples/service_call.php',
+                Sandbox::configPath('snap'), $dir . '/service.json',
+            ]);
+        } finally {
+            Paths::removeTree($dir);
+        }
+        $served = strpos($stdout, 'http status:   404') === false;
+        self::assertSame($served ? 0 : 6, $code, $stderr);
+        self::assertMatchesRegularExpression('/^external id:   [1-9][0-9]{31}$/m', $stdout);
+        self::assertStringContainsString('token renewed: no', $stdout);
     }
 
     // --- the sandbox's service endpoints (another branch) ---------------------

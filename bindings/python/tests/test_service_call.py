@@ -15,6 +15,7 @@ import os
 import re
 import ssl
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -301,14 +302,19 @@ def test_closed_port_is_a_transport_error_not_sent(tmp_path):
 _service_support = {}
 
 
-@pytest.fixture
-def service_sandbox(sandbox):
-    """The sandbox, when it serves POST /v1.0/transfer-va/inquiry; else skip."""
+def require_services(sandbox):
+    """Skips the calling test unless the sandbox serves POST /v1.0/transfer-va/inquiry."""
     if "answer" not in _service_support:
         with snapb2b.Client(service_config(sandbox)) as client:
             _service_support["answer"] = client.request("POST", VA_PATH, VA_BODY).http_status
     if _service_support["answer"] == 404:
         pytest.skip("this sandbox has no POST {} yet (404): its service endpoints come with another branch".format(VA_PATH))
+
+
+@pytest.fixture
+def service_sandbox(sandbox):
+    """The sandbox, when it serves the service endpoints; else skip."""
+    require_services(sandbox)
     return sandbox
 
 
@@ -348,6 +354,28 @@ def test_repeated_external_id_conflicts(service_sandbox):
         again = client.request("POST", VA_PATH, VA_BODY, external_id=chosen)
     assert again.http_status == 409 and again.response_code == "4092400"
     assert not again.ok and again.external_id == chosen
+
+
+@pytest.mark.parametrize("services", [False, True])
+def test_example(sandbox, tmp_path, services):
+    """examples/service_call.py, run as a user would: 6 for the 404 of a
+    sandbox without service endpoints, 0 for a VA inquiry that succeeds."""
+    if services:
+        require_services(sandbox)
+    service = tmp_path / "service.json"
+    service.write_text(json.dumps({"client_secret": SECRET, "channel_id": CHANNEL}))
+    run = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "service_call.py"), str(sandbox.dir / "config-snap.json"), str(service)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ, PYTHONPATH=""),
+    )
+    if not services and "http status:   404" not in run.stdout:
+        pytest.skip("this sandbox serves the VA inquiry: covered by the other case")
+    assert run.returncode == (0 if services else 6), run.stderr
+    assert re.search(r"^external id:   [1-9][0-9]{31}$", run.stdout, re.M)
+    assert "token renewed: no" in run.stdout
 
 
 def test_silent_provider_times_out_may_have_been_processed(service_sandbox):
