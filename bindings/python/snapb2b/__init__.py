@@ -408,7 +408,7 @@ class Client:
         finally:
             self._release()
 
-    def headers(self, method: str, path: str, body: "Body" = None) -> Dict[str, str]:
+    def headers(self, method: str, path: str, body: "CallBody" = None) -> Dict[str, str]:
         """The headers of one SNAP service call, in this order:
         ``Content-Type``, ``Authorization`` (a fresh token, through the
         cache), ``X-TIMESTAMP``, ``X-SIGNATURE``, ``X-PARTNER-ID``,
@@ -425,7 +425,7 @@ class Client:
         Raises :class:`InvalidArgumentError` for a bad method, path or body,
         or a config without ``channel_id`` (or ``client_secret`` for hmac).
         """
-        method_b, path_b, body_b = _text(method, "method"), _text(path, "path"), _body(body)
+        method_b, path_b, body_b = _text(method, "method"), _text(path, "path"), _call_body(body)
         handle = self._acquire()
         try:
             out = c_void_p()
@@ -442,7 +442,7 @@ class Client:
         self,
         method: str,
         path: str,
-        body: "Body" = None,
+        body: "CallBody" = None,
         headers: Optional[Mapping[str, str]] = None,
         external_id: Optional[str] = None,
         timeout_ms: Optional[int] = None,
@@ -467,7 +467,7 @@ class Client:
         request = {"method": method, "path": path}  # type: Dict[str, Any]
         _text(method, "method")
         _text(path, "path")
-        body_b = _body(body)
+        body_b = _call_body(body)
         if body_b is not None:
             # As a JSON string, so that the library keeps the text's spelling.
             request["body"] = body_b.decode("utf-8")
@@ -546,7 +546,8 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-Body = Union[str, bytes, Mapping[str, Any], List[Any], None]
+Body = Union[str, Mapping[str, Any], List[Any], None]
+CallBody = Union[str, bytes, Mapping[str, Any], List[Any], None]
 
 
 def _body(body: Body) -> Optional[bytes]:
@@ -554,14 +555,21 @@ def _body(body: Body) -> Optional[bytes]:
     or list is serialised once, compactly: that text is what is signed."""
     if body is None:
         return None
+    if isinstance(body, (Mapping, list)):
+        body = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    return _text(body, "body")
+
+
+def _call_body(body: CallBody) -> Optional[bytes]:
+    """As _body, and UTF-8 bytes too: what Client.headers/request accept
+    (bytes are what an HTTP client holds; the signature functions keep
+    refusing them)."""
     if isinstance(body, (bytes, bytearray)):
         try:
             body = bytes(body).decode("utf-8")
         except UnicodeDecodeError:
             raise InvalidArgumentError("`body` is not valid UTF-8") from None
-    elif isinstance(body, (Mapping, list)):
-        body = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
-    return _text(body, "body")
+    return _body(body)
 
 
 _C_INT_MIN, _C_INT_MAX = -(2 ** 31), 2 ** 31 - 1
