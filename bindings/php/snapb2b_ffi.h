@@ -13,6 +13,8 @@ typedef enum b2b_status {
 
 typedef struct b2b_client b2b_client;
 
+typedef struct b2b_server b2b_server;
+
 void b2b_free(char *ptr);
 
 const char *b2b_last_error(void);
@@ -65,6 +67,19 @@ int b2b_minify_json(const char *body,
 
 int b2b_timestamp(const char *style,
                   char **timestamp_out);
+
+int b2b_server_new(const char *config_json,
+                   struct b2b_server **server_out);
+
+int b2b_server_token(struct b2b_server *server,
+                     const char *request_json,
+                     char **response_json_out);
+
+int b2b_server_check(struct b2b_server *server,
+                     const char *request_json,
+                     char **verdict_json_out);
+
+void b2b_server_free(struct b2b_server *server);
 
 int b2b_sign(const char *private_key,
              const char *client_id,

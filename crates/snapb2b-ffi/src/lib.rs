@@ -10,6 +10,7 @@ use std::ptr;
 use snapb2b_core::error::{Error, Result, Status};
 
 pub mod client;
+pub mod server;
 pub mod service;
 pub mod sign;
 pub mod token;

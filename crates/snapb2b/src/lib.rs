@@ -13,6 +13,7 @@ pub mod minify;
 pub mod provider;
 pub mod redact;
 pub mod secret;
+pub mod server;
 pub mod service;
 pub mod service_call;
 pub mod sign;

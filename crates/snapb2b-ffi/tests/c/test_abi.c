@@ -478,6 +478,63 @@ static void test_service_calls(void) {
     b2b_client_free(client);
 }
 
+/* The merchant's side through the C ABI: a token request signed with the
+ * sandbox's merchant key (registered here as the partner) gets a JWT, a
+ * notification with it is accepted once, its replay refused. */
+static void test_server(void) {
+    char pub_file[600];
+    snprintf(pub_file, sizeof pub_file, "%s", key_file);
+    char *slash = strrchr(pub_file, '/');
+    if (slash) snprintf(slash + 1, sizeof pub_file - (size_t)(slash + 1 - pub_file), "merchant-public.pem");
+    char cfg[1024];
+    snprintf(cfg, sizeof cfg,
+             "{\"partners\":[{\"client_id\":\"PARTNER-1\",\"public_key_file\":\"%s\"}],"
+             "\"token_secret\":\"0123456789abcdef0123456789abcdef\"}", pub_file);
+    b2b_server *server = NULL;
+    int rc = b2b_server_new(cfg, &server);
+    check(rc == B2B_OK && server, "server new: %s", rc ? b2b_last_error() : "ok");
+    if (rc != B2B_OK) return;
+
+    char *ts = NULL, *sig = NULL, *verdict = NULL;
+    check(b2b_timestamp("wib", &ts) == B2B_OK, "timestamp");
+    check(b2b_sign(demo_key, "PARTNER-1", ts, &sig) == B2B_OK, "sign token request");
+    char req[2048];
+    snprintf(req, sizeof req,
+             "{\"method\":\"POST\",\"path\":\"/v1.0/access-token/b2b\",\"headers\":{\"X-CLIENT-KEY\":\"PARTNER-1\","
+             "\"X-TIMESTAMP\":\"%s\",\"X-SIGNATURE\":\"%s\"},\"body\":\"{\\\"grantType\\\":\\\"client_credentials\\\"}\"}",
+             ts, sig);
+    rc = b2b_server_token(server, req, &verdict);
+    check(rc == B2B_OK && strstr(verdict, "\"accepted\":true") && json_int(verdict, "http_status") == 200,
+          "token request accepted: %s", rc ? b2b_last_error() : verdict);
+    b2b_free(verdict);
+    verdict = NULL;
+    /* Signed by another client id: refused with the SNAP code, still B2B_OK. */
+    snprintf(req, sizeof req,
+             "{\"method\":\"POST\",\"path\":\"/t\",\"headers\":{\"X-CLIENT-KEY\":\"UNKNOWN\",\"X-TIMESTAMP\":\"%s\","
+             "\"X-SIGNATURE\":\"%s\"},\"body\":\"{}\"}", ts, sig);
+    rc = b2b_server_token(server, req, &verdict);
+    check(rc == B2B_OK && strstr(verdict, "\"accepted\":false") && strstr(verdict, "4017300") &&
+              json_int(verdict, "http_status") == 401,
+          "unknown client refused: %s", rc ? b2b_last_error() : verdict);
+    b2b_free(verdict);
+    verdict = NULL;
+    check(b2b_server_token(server, "not json", &verdict) == B2B_INVALID_ARGUMENT && verdict == NULL,
+          "request_json that is not JSON");
+    check(b2b_server_check(NULL, "{}", &verdict) == B2B_INVALID_ARGUMENT, "check NULL server");
+    check(b2b_server_check(server, "{}", NULL) == B2B_INVALID_ARGUMENT, "check NULL out");
+    rc = b2b_server_check(server, "{\"method\":\"POST\",\"path\":\"/n\",\"headers\":{},\"body\":\"{}\"}", &verdict);
+    check(rc == B2B_OK && strstr(verdict, "4010001"), "notification without token: %s", rc ? b2b_last_error() : verdict);
+    b2b_free(verdict);
+    b2b_free(ts);
+    b2b_free(sig);
+    b2b_server_free(server);
+    b2b_server_free(NULL);
+    server = NULL;
+    check(b2b_server_new("{\"partners\":[]}", &server) == B2B_INVALID_ARGUMENT && server == NULL &&
+              strstr(b2b_last_error(), "partners"),
+          "server config without partners");
+}
+
 static void *client_worker(void *arg) {
     b2b_client *client = arg;
     for (int i = 0; i < loops; i++) {
@@ -574,6 +631,7 @@ int main(void) {
     test_service_and_verify();
     test_client_handle();
     test_service_calls();
+    test_server();
     test_shared_client();
 
     free(demo_key);
