@@ -68,8 +68,20 @@ run_service_calls() {
   fi
   echo
   echo "== the provider revokes every token; the cached one is refused (401), renewed, and the call sent again"
-  curl -fsS --cacert "$d/ca.pem" -X POST "$base/sandbox/tokens/revoke" >/dev/null
+  python3 - "$base/sandbox/tokens/revoke" "$d/ca.pem" <<'PY'
+import ssl, sys, urllib.request
+urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=b"", method="POST"),
+                       context=ssl.create_default_context(cafile=sys.argv[2]), timeout=10).read()
+PY
   build/service_call "$d/config-call.json"
+  echo
+  echo "== the same call from Python (Client.request) and PHP (TokenClient::request)"
+  python3 examples/service_call.py "$d/config-call.json"
+  if command -v php >/dev/null 2>&1; then
+    php -d ffi.enable=1 examples/service_call.php "$d/config-call.json"
+  else
+    echo "(PHP example skipped: php is not installed; make test installs php-cli)"
+  fi
   echo
   echo "== the CLI: snapb2b call with a chosen X-EXTERNAL-ID, then the same id again"
   cat > "$d/va-inquiry.json" <<'JSON'
