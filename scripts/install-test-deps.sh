@@ -33,6 +33,7 @@ command -v php-cgi >/dev/null 2>&1 || missing_apt+=(php-cgi)
 command -v valgrind >/dev/null 2>&1 || missing_apt+=(valgrind)
 command -v openssl >/dev/null 2>&1 || missing_apt+=(openssl)
 command -v pkg-config >/dev/null 2>&1 || missing_apt+=(pkg-config)
+command -v curl >/dev/null 2>&1 || missing_apt+=(curl)
 command -v composer >/dev/null 2>&1 || missing_apt+=(composer)
 
 if ((${#missing_apt[@]})); then
