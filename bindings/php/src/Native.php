@@ -203,6 +203,40 @@ final class Native
     }
 
     /**
+     * The signed headers of one service call (b2b_client_headers): a JSON object.
+     *
+     * @param ?\FFI\CData $handle a `b2b_client *` (null once freed: the library refuses it)
+     *
+     * @throws SnapException
+     */
+    public static function clientHeaders(?\FFI\CData $handle, string $method, string $path, ?string $body): string
+    {
+        return self::stringCall('b2b_client_headers', ['method' => $method, 'path' => $path, 'body' => $body], $handle);
+    }
+
+    /**
+     * One service call (b2b_client_request): the response JSON.
+     *
+     * @param ?\FFI\CData $handle a `b2b_client *`
+     *
+     * @throws SnapException
+     */
+    public static function clientRequest(?\FFI\CData $handle, string $requestJson): string
+    {
+        return self::stringCall('b2b_client_request', ['request JSON' => $requestJson], $handle);
+    }
+
+    /**
+     * A fresh X-EXTERNAL-ID (b2b_external_id).
+     *
+     * @throws SnapException
+     */
+    public static function externalId(): string
+    {
+        return self::stringCall('b2b_external_id', []);
+    }
+
+    /**
      * base64(HMAC-SHA512) service signature (b2b_service_signature).
      *
      * @throws SnapException
@@ -425,20 +459,26 @@ final class Native
     }
 
     /**
-     * The shape of every b2b_* function with a string result: text arguments
-     * (checked for NUL bytes, named for the message; null is C NULL), then
-     * the `char **` out-parameter.
+     * The shape of every b2b_* function with a string result: the client
+     * handle for b2b_client_* functions, text arguments (checked for NUL
+     * bytes, named for the message; null is C NULL), then the `char **`
+     * out-parameter.
      *
      * @param array<string, ?string> $args what => value, in the C order
+     * @param ?\FFI\CData           $handle the `b2b_client *` of b2b_client_* functions
      *
      * @throws SnapException
      */
     private static function stringCall(
         string $function,
         #[\SensitiveParameter]
-        array $args
+        array $args,
+        ?\FFI\CData $handle = null
     ): string {
         $values = self::textArguments($args);
+        if (strncmp($function, 'b2b_client_', 11) === 0) {
+            array_unshift($values, $handle);
+        }
         $ffi = self::ffi();
         $out = $ffi->new('char*');
         $values[] = \FFI::addr($out);

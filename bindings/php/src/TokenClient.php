@@ -24,6 +24,10 @@ namespace SnapB2B;
  * (wib | utc | utc_ms | wib_ms), plus the client's refresh_margin_s
  * (default 60), cache_file (a path shared by every process using the same
  * config: PHP-FPM workers then share one token) and max_retries (default 2).
+ * For service calls (headers(), request()) also channel_id (required),
+ * client_secret (the HMAC key; required unless service_signature is "rsa"),
+ * partner_id (default: client_id), service_signature ("hmac" | "rsa"),
+ * external_id_length (16..36) and max_response_bytes.
  * Config errors (unknown key, missing field, unreadable key) throw from the
  * constructor, which parses the key once and creates the native handle;
  * __destruct() frees it.
@@ -62,7 +66,8 @@ final class TokenClient
     public function __construct(
         #[\SensitiveParameter]
         array $config
-    ) {
+    )
+    {
         $visible = [];
         foreach ($config as $key => $value) {
             if (!is_string($key) || $key === '') {
@@ -108,7 +113,8 @@ final class TokenClient
         string $path,
         #[\SensitiveParameter]
         array $overrides = []
-    ): self {
+    ): self
+    {
         Native::assertNoNul($path, 'config file path');
         $json = is_file($path) && is_readable($path) ? file_get_contents($path) : false;
         if ($json === false) {
@@ -157,6 +163,101 @@ final class TokenClient
     public function invalidate(): void
     {
         Native::check($this->ffi->b2b_client_invalidate($this->handle));
+    }
+
+    /**
+     * The headers of one SNAP service call, in this order: Content-Type,
+     * Authorization (a fresh token, through the cache), X-TIMESTAMP,
+     * X-SIGNATURE, X-PARTNER-ID, X-EXTERNAL-ID (new for each call), CHANNEL-ID.
+     *
+     *     $headers = $client->headers('POST', '/v1.0/transfer-va/inquiry', $json);
+     *     // send Signer::minifyJson($json) as the body: that is what is signed
+     *
+     * $path is the URL path relative to base_url, query included, exactly as
+     * it will be sent; the signed EndpointUrl is base_url's path followed by
+     * it. The signature covers the minified body, so send exactly that:
+     * Signer::minifyJson($body) for a string, and for an array
+     * json_encode($body, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE).
+     * request() does all of this for you.
+     *
+     * @param string|array|object|null $body JSON text, an array / object (encoded as above), or null for none
+     *
+     * @return array<string, string>
+     *
+     * @throws InvalidArgumentException a bad method, path or body; a config without channel_id
+     *                                  (or client_secret, for hmac); the client was freed
+     * @throws SnapException            the token could not be had (as getToken())
+     */
+    public function headers(string $method, string $path, $body = null): array
+    {
+        $json = Native::clientHeaders($this->handle, $method, $path, Native::bodyText($body));
+        $headers = json_decode($json, true);
+        if (!is_array($headers)) {
+            throw new InternalException('snapb2b returned headers this binding does not understand; please report it');
+        }
+        return $headers;
+    }
+
+    /**
+     * Makes one SNAP service call: builds and signs its headers (as
+     * headers()), sends it over the client's connection and returns the
+     * provider's answer, whatever its HTTP status.
+     *
+     *     $response = $client->request('POST', '/v1.0/transfer-va/inquiry', $body);
+     *     if ($response->ok()) { $data = $response->json(); }
+     *
+     * The body is sent minified, with its own spelling (numbers, escapes, key
+     * order) kept. $headers are extra headers to send. $externalId replaces
+     * the generated X-EXTERNAL-ID (to retry a call under the same id).
+     * When the provider refuses the token (HTTP 401, SNAP 401xx01), the token
+     * is renewed once and the call sent once more (tokenRenewed(), attempts() 2).
+     *
+     * @param string|array|object|null $body    as for headers()
+     * @param array<string, string>    $headers extra headers
+     *
+     * @throws InvalidArgumentException bad arguments or config (as headers()), reserved header names
+     * @throws TransportException       no HTTP answer; the message says "not sent" (safe to retry)
+     *                                  or "it may have been processed" (query its status with the
+     *                                  X-EXTERNAL-ID the message names before sending it again)
+     * @throws TimeoutException         no complete answer within $timeoutMs (or timeout_ms); same wording
+     * @throws ProtocolException        the answer is not HTTP; same wording
+     * @throws SnapException            the token could not be had (as getToken())
+     */
+    public function request(
+        string $method,
+        string $path,
+        $body = null,
+        array $headers = [],
+        ?string $externalId = null,
+        ?int $timeoutMs = null
+    ): Response {
+        $request = ['method' => $method, 'path' => $path];
+        $text = Native::bodyText($body);
+        if ($text !== null) {
+            // As a JSON string, so that the library keeps the text's spelling.
+            $request['body'] = $text;
+        }
+        if ($headers !== []) {
+            foreach ($headers as $name => $value) {
+                if (!is_string($name) || !is_string($value)) {
+                    throw new InvalidArgumentException('headers must map header names to string values', Status::INVALID_ARGUMENT);
+                }
+            }
+            $request['headers'] = (object) $headers;
+        }
+        if ($externalId !== null) {
+            $request['external_id'] = $externalId;
+        }
+        if ($timeoutMs !== null) {
+            $request['timeout_ms'] = $timeoutMs;
+        }
+        try {
+            $json = json_encode($request, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR);
+        } catch (\JsonException $e) {
+            // Invalid UTF-8 somewhere; the message does not quote the value.
+            throw new InvalidArgumentException('request cannot be encoded as JSON: ' . $e->getMessage(), Status::INVALID_ARGUMENT);
+        }
+        return Response::fromJson(Native::clientRequest($this->handle, $json));
     }
 
     /** @return array<string, mixed> the config without its secrets */

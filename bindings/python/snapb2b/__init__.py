@@ -34,6 +34,8 @@ from ._errors import (
 __all__ = [
     "Token",
     "Client",
+    "Response",
+    "external_id",
     "sign",
     "get_token",
     "service_signature",
@@ -217,6 +219,99 @@ def get_token(config: Optional[Mapping[str, Any]] = None, **options: Any) -> Tok
     return _token(_native.take_string(out))
 
 
+#: How much of a response body ``repr(Response)`` shows.
+_REPR_BODY_CHARS = 200
+
+
+@dataclass(frozen=True, repr=False)
+class Response:
+    """The provider's answer to :meth:`Client.request`: any HTTP answer,
+    whatever its status (a failure to get one raises instead).
+
+    ``headers`` has lower-case names. ``text`` is the body exactly as
+    received; :meth:`json` parses it. ``response_code`` and
+    ``response_message`` are the SNAP ``responseCode`` / ``responseMessage``
+    of the body (None when it has none). ``external_id`` is the
+    X-EXTERNAL-ID sent: keep it to ask for the call's status later.
+    ``token_renewed`` is True when the provider refused the token once and
+    the call was sent again with a new one (``attempts`` is then 2)."""
+
+    http_status: int
+    headers: Dict[str, str]
+    text: str
+    response_code: Optional[str]
+    response_message: Optional[str]
+    external_id: str
+    token_renewed: bool
+    attempts: int
+
+    @property
+    def ok(self) -> bool:
+        """HTTP 2xx and a SNAP response code starting with "2"."""
+        return 200 <= self.http_status < 300 and (self.response_code or "").startswith("2")
+
+    def json(self) -> Any:
+        """The body parsed as JSON (``ValueError`` when it is not JSON)."""
+        return json.loads(self.text)
+
+    def __repr__(self) -> str:
+        # Bodies can be large: show the start only.
+        text = self.text
+        if len(text) > _REPR_BODY_CHARS:
+            text = "{}... ({} characters)".format(text[:_REPR_BODY_CHARS], len(self.text))
+        return (
+            "Response(http_status={!r}, response_code={!r}, response_message={!r}, external_id={!r}, "
+            "token_renewed={!r}, attempts={!r}, text={!r})".format(
+                self.http_status,
+                self.response_code,
+                self.response_message,
+                self.external_id,
+                self.token_renewed,
+                self.attempts,
+                text,
+            )
+        )
+
+
+def _response(raw: str) -> Response:
+    """The library's response JSON as a Response; a shape this cannot read is
+    a library bug, hence INTERNAL (as :func:`_token`)."""
+    try:
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise TypeError("not a JSON object")
+        headers = _field(data, "headers", dict)
+        return Response(
+            http_status=_field(data, "http_status", int),
+            headers={str(k): str(v) for k, v in headers.items()},
+            text=_field(data, "body", str),
+            response_code=data.get("response_code"),
+            response_message=data.get("response_message"),
+            external_id=_field(data, "external_id", str),
+            token_renewed=data.get("token_renewed") is True,
+            attempts=_field(data, "attempts", int),
+        )
+    except ValueError:
+        problem = "not JSON"  # not the parser's message: it could quote the body
+    except KeyError as e:
+        problem = "no `{}`".format(e.args[0])
+    except TypeError as e:
+        problem = str(e)
+    raise InternalError(
+        "the library returned response JSON this binding cannot read ({}); please report it".format(problem)
+    )
+
+
+def external_id() -> str:
+    """A fresh X-EXTERNAL-ID: 32 decimal digits from the OS's CSPRNG, not
+    starting with 0. :meth:`Client.headers` and :meth:`Client.request` make
+    their own; use this to choose one before a call (and retry the call
+    with the same id)."""
+    out = c_void_p()
+    _native.lib.b2b_external_id(byref(out))
+    return _native.take_string(out)
+
+
 # Live clients, so that a forked child can drop the parent's handles (see
 # Client._after_fork).
 _clients = weakref.WeakSet()  # type: weakref.WeakSet[Client]
@@ -230,8 +325,13 @@ class Client:
     ``config`` and keyword arguments (keywords win) are the
     :func:`get_token` keys plus ``refresh_margin_s`` (default 60),
     ``cache_file`` (a path shared by every process using the same config)
-    and ``max_retries`` (default 2). The key is read once, here; a bad
-    config or key raises here.
+    and ``max_retries`` (default 2). For service calls (:meth:`headers`,
+    :meth:`request`) also ``channel_id`` (required), ``client_secret``
+    (the HMAC key, required unless ``service_signature`` is ``"rsa"``),
+    ``partner_id`` (default: ``client_id``), ``service_signature``
+    (``"hmac"`` or ``"rsa"``), ``external_id_length`` (16 to 36) and
+    ``max_response_bytes``. The key is read once, here; a bad config or key
+    raises here.
 
     One Client may be shared by any number of threads. ``close()`` frees it
     (also on ``with`` exit, and as a last resort when it is garbage
@@ -308,6 +408,93 @@ class Client:
         finally:
             self._release()
 
+    def headers(self, method: str, path: str, body: "CallBody" = None) -> Dict[str, str]:
+        """The headers of one SNAP service call, in this order:
+        ``Content-Type``, ``Authorization`` (a fresh token, through the
+        cache), ``X-TIMESTAMP``, ``X-SIGNATURE``, ``X-PARTNER-ID``,
+        ``X-EXTERNAL-ID`` (new for each call), ``CHANNEL-ID``.
+
+        ``path`` is the URL path relative to ``base_url``, query included,
+        exactly as it will be sent. ``body`` is JSON text (``str`` or UTF-8
+        ``bytes``), a dict / list, or None for no body. The signature covers
+        the *minified* body, so send exactly that: ``minify_json(text)`` for
+        text, and for a dict / list
+        ``json.dumps(body, separators=(",", ":"), ensure_ascii=False)``
+        (the text signed here). :meth:`request` does all of this for you.
+
+        Raises :class:`InvalidArgumentError` for a bad method, path or body,
+        or a config without ``channel_id`` (or ``client_secret`` for hmac).
+        """
+        method_b, path_b, body_b = _text(method, "method"), _text(path, "path"), _call_body(body)
+        handle = self._acquire()
+        try:
+            out = c_void_p()
+            _native.lib.b2b_client_headers(handle, method_b, path_b, body_b, byref(out))
+            raw = _native.take_string(out)
+        finally:
+            self._release()
+        headers = json.loads(raw)  # keeps the library's order
+        if not isinstance(headers, dict):
+            raise InternalError("the library returned headers that are not a JSON object; please report it")
+        return headers  # type: ignore[no-any-return]
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: "CallBody" = None,
+        headers: Optional[Mapping[str, str]] = None,
+        external_id: Optional[str] = None,
+        timeout_ms: Optional[int] = None,
+    ) -> Response:
+        """Makes one SNAP service call: builds and signs its headers (as
+        :meth:`headers`), sends it over the client's connection and returns
+        the provider's answer, whatever its HTTP status.
+
+        ``body`` as for :meth:`headers`; it is sent minified, with its own
+        spelling (numbers, escapes, key order) kept. ``headers`` are extra
+        headers to send. ``external_id`` replaces the generated
+        X-EXTERNAL-ID (to retry a call under the same id).
+
+        When the provider refuses the token (HTTP 401, SNAP ``401xx01``),
+        the token is renewed once and the call sent once more
+        (``token_renewed``, ``attempts == 2``). Otherwise failures raise:
+        :class:`TransportError`, :class:`RequestTimeoutError` or
+        :class:`ProtocolError`, whose message says "not sent" (safe to
+        retry) or "it may have been processed" (it was sent and is never
+        re-sent: query its status with the X-EXTERNAL-ID the message names).
+        """
+        request = {"method": method, "path": path}  # type: Dict[str, Any]
+        _text(method, "method")
+        _text(path, "path")
+        body_b = _call_body(body)
+        if body_b is not None:
+            # As a JSON string, so that the library keeps the text's spelling.
+            request["body"] = body_b.decode("utf-8")
+        if headers is not None:
+            if not isinstance(headers, Mapping):
+                raise TypeError("headers must be a mapping, not {}".format(type(headers).__name__))
+            for name, value in headers.items():
+                _text(name, "header name")
+                _text(value, "header `{}`".format(name))
+            request["headers"] = dict(headers)
+        if external_id is not None:
+            _text(external_id, "external_id")
+            request["external_id"] = external_id
+        if timeout_ms is not None:
+            if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, int):
+                raise TypeError("timeout_ms must be int, not {}".format(type(timeout_ms).__name__))
+            request["timeout_ms"] = timeout_ms
+        request_b = _text(json.dumps(request, ensure_ascii=False), "request")
+        handle = self._acquire()
+        try:
+            out = c_void_p()
+            _native.lib.b2b_client_request(handle, request_b, byref(out))
+            raw = _native.take_string(out)
+        finally:
+            self._release()
+        return _response(raw)
+
     def close(self) -> None:
         """Frees the client. Idempotent. Calls running in other threads
         finish first (the handle is freed when the last one returns)."""
@@ -360,15 +547,29 @@ if hasattr(os, "register_at_fork"):
 
 
 Body = Union[str, Mapping[str, Any], List[Any], None]
+CallBody = Union[str, bytes, Mapping[str, Any], List[Any], None]
 
 
 def _body(body: Body) -> Optional[bytes]:
-    """A service-call body as the library expects it: text, or NULL."""
+    """A service-call body as the library expects it: text, or NULL. A dict
+    or list is serialised once, compactly: that text is what is signed."""
     if body is None:
         return None
     if isinstance(body, (Mapping, list)):
         body = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
     return _text(body, "body")
+
+
+def _call_body(body: CallBody) -> Optional[bytes]:
+    """As _body, and UTF-8 bytes too: what Client.headers/request accept
+    (bytes are what an HTTP client holds; the signature functions keep
+    refusing them)."""
+    if isinstance(body, (bytes, bytearray)):
+        try:
+            body = bytes(body).decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidArgumentError("`body` is not valid UTF-8") from None
+    return _body(body)
 
 
 _C_INT_MIN, _C_INT_MAX = -(2 ** 31), 2 ** 31 - 1

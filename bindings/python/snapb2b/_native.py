@@ -92,6 +92,19 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.b2b_client_free.argtypes = [c_void_p]
     lib.b2b_client_free.restype = None
 
+    # Service calls: client handle, strings in (body may be NULL), JSON out.
+    lib.b2b_client_headers.argtypes = [c_void_p, c_char_p, c_char_p, c_char_p, POINTER(c_void_p)]
+    lib.b2b_client_headers.restype = c_int
+    lib.b2b_client_headers.errcheck = _errcheck  # type: ignore[assignment]
+
+    lib.b2b_client_request.argtypes = [c_void_p, c_char_p, POINTER(c_void_p)]
+    lib.b2b_client_request.restype = c_int
+    lib.b2b_client_request.errcheck = _errcheck  # type: ignore[assignment]
+
+    lib.b2b_external_id.argtypes = [POINTER(c_void_p)]
+    lib.b2b_external_id.restype = c_int
+    lib.b2b_external_id.errcheck = _errcheck  # type: ignore[assignment]
+
     # Service signatures, minification, timestamps: strings in, one string out.
     lib.b2b_service_signature.argtypes = [c_char_p] * 6 + [POINTER(c_void_p)]
     lib.b2b_service_signature.restype = c_int
