@@ -258,6 +258,13 @@ if conns:
                  "machine's cores and its per-call cost bounds both sides' wall-clock rates; the CPU-time "
                  "ratio counts the calling process only.".format(", ".join(conns)))
 
+if "c_client_headers" in fig and "c_request_curl" in fig:
+    notes.append("Row 11 context: b2b_client_headers alone (building and signing one call's headers, the work "
+                 "the libcurl baseline did before its timing) ran at {:,.0f} calls/s = {:.0f} µs per call; one "
+                 "baseline call took {:.0f} µs of its process's CPU time, one library call {:.0f} µs.".format(
+                     num("c_client_headers"), 1e6 / num("c_client_headers"),
+                     1e6 / num("c_request_curl", 1), 1e6 / num("c_request_library", 1)))
+
 machine = ["{}: {}".format(k, fig[k]) for k in ("nproc", "cpu", "openssl", "php", "python", "loadavg", "library") if k in fig]
 doc = ["# snapb2b benchmarks", "",
        "`make bench` (benches/run.sh), {}, each rate the best of {} runs of {} s.".format(

@@ -9,7 +9,8 @@
  * `channel_id` added; the baseline reads its base_url, ca_file,
  * client_id, client_secret and channel_id. Prints "name calls_per_second calls_per_cpu_second" for
  * c_request_library and c_request_curl (best of REPEATS runs, rounds
- * interleaved), then "name_calls N": the calls made, warm-ups included,
+ * interleaved), c_client_headers (calls/s of b2b_client_headers alone),
+ * then "name_calls N": the calls made, warm-ups included,
  * each answered HTTP 200 with responseCode 2002400; any other answer or
  * error aborts (exit 2).
  *
@@ -284,6 +285,19 @@ int main(int argc, char **argv) {
         if (x > best_c) best_c = x;
         if (cpu > best_cc) best_cc = cpu;
     }
+    /* Context for the ratio: building and signing one call's headers
+     * alone (no sending), the library's per-call work the baseline did
+     * before its timing. */
+    double hs = now(), he = hs + seconds / 2;
+    long hn = 0;
+    do {
+        char *h_json = NULL;
+        if (b2b_client_headers(client, "POST", PATH, BODY, &h_json) != B2B_OK)
+            die("b2b_client_headers", b2b_last_error());
+        b2b_free(h_json);
+        hn++;
+    } while (now() < he);
+    printf("c_client_headers %.1f\n", hn / (now() - hs));
     printf("c_request_library %.1f %.1f\n", best_l, best_lc);
     printf("c_request_curl %.1f %.1f\n", best_c, best_cc);
     printf("c_request_library_calls %ld\n", library_calls);
