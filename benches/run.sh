@@ -13,7 +13,8 @@
 # script waits for other processes to go quiet, BENCH_QUIET_WAIT seconds in
 # all (default 90), then measures anyway and records how busy it was.
 # Step 10 (php-fpm behind nginx) takes FPM_SECONDS, FPM_CONCURRENCY and
-# FPM_FFI=true|preload (see benches/fpm_bench.sh).
+# FPM_FFI=true|preload (see benches/fpm_bench.sh). Steps 11-13 (service
+# calls) install libcurl's headers and PHP's curl extension when missing.
 # The whole run takes 2 to 4 minutes (plus, the first time, installing
 # nginx, php-fpm and wrk from Debian for step 10).
 set -uo pipefail
@@ -103,6 +104,32 @@ build_c() {
     -Wl,-rpath,"$(pwd)/$REL" -o "$OUT/$1"
 }
 build_c sign_bench && build_c client_bench || echo "!! the C benchmarks do not compile"
+
+# Steps 11-12 need libcurl's headers (the C baseline) and PHP's curl
+# extension (the PHP baseline): installed from Debian when missing, as
+# fpm_bench.sh installs its servers. A policy-rc.d keeps apt from
+# restarting php-fpm services (php-curl triggers that) while it runs.
+curl_missing=()
+echo '#include <curl/curl.h>' | ${CC:-cc} -E - >/dev/null 2>&1 || curl_missing+=(libcurl4-openssl-dev)
+php -r 'exit(function_exists("curl_init") ? 0 : 1);' 2>/dev/null ||
+  curl_missing+=("php$(php -r 'echo PHP_MAJOR_VERSION, ".", PHP_MINOR_VERSION;')-curl")
+if ((${#curl_missing[@]})); then
+  echo "== installing ${curl_missing[*]} (for the service-call baselines)"
+  sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo=sudo
+  added_policy=""
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null && $sudo chmod 755 /usr/sbin/policy-rc.d
+    added_policy=1
+  fi
+  { $sudo apt-get -o DPkg::Lock::Timeout=300 update -qq &&
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${curl_missing[@]}"; } >/dev/null ||
+    echo "!! apt-get install ${curl_missing[*]} failed"
+  [[ $added_policy ]] && $sudo rm -f /usr/sbin/policy-rc.d
+fi
+# The service-call benchmark also links libcurl.
+${CC:-cc} "${CFLAGS[@]}" benches/request_bench.c -L$REL -lsnapb2b -lcurl -lcrypto \
+  -Wl,-rpath,"$(pwd)/$REL" -o "$OUT/request_bench" || echo "!! benches/request_bench.c does not compile"
 
 # 1 + 2: b2b_sign vs raw OpenSSL, and 1 vs 2 threads (one program, rounds interleaved).
 measure c_sign "C: b2b_sign vs OpenSSL EVP_DigestSign, 1 and 2 threads" \
@@ -213,6 +240,39 @@ sandbox_benches() {
     "${PHP[@]}" benches/client_loop.php "$dir/config-doku.json" "$OUT/loop-cache.json" "$BENCH_SECONDS" "$BENCH_REPEATS"
   read -r _ r1 < <(stats)
   [[ -n $r0 && -n $r1 ]] && fig php_loop_token_requests $((r1 - r0))
+
+  # 11-13: SNAP service calls (VA inquiry) against hand-written baselines.
+  # The sandbox's `snap` config plus the service-call keys from sandbox.json.
+  local service=$dir/config-service.json
+  python3 - "$config" "$dir/sandbox.json" "$service" <<'PY'
+import json, sys
+config, sandbox = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+config.update(client_secret=sandbox["service_client_secret"], channel_id=sandbox["service_channel_id"])
+json.dump(config, open(sys.argv[3], "w"), indent=1)
+PY
+  # The sandbox's own count of accepted service calls (and connections),
+  # before and after each step: it must equal what the programs counted.
+  svc_stats() {
+    curl -sf --cacert "$ca" "$base/sandbox/stats" |
+      python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["connections"], s["service_ok"], s["service_calls"])'
+  }
+  local step label s0 a0 s1 a1
+  for step in c_request py_request php_request; do
+    case $step in
+      c_request) label="C: b2b_client_request vs a libcurl keep-alive loop with precomputed headers"
+        set -- "$OUT/request_bench" "$service" "$BENCH_SECONDS" "$BENCH_REPEATS" ;;
+      py_request) label="Python: Client.request vs http.client keep-alive + hmac/hashlib"
+        set -- python3 benches/request_bench.py "$service" "$BENCH_SECONDS" "$BENCH_REPEATS" ;;
+      php_request) label="PHP: TokenClient::request vs curl (new handle per call) + hash_hmac"
+        set -- "${PHP[@]}" benches/request_bench.php "$service" "$BENCH_SECONDS" "$BENCH_REPEATS" ;;
+    esac
+    read -r c0 s0 a0 < <(svc_stats)
+    measure "$step" "$label" "$@"
+    read -r c1 s1 a1 < <(svc_stats)
+    # Minus the "after" read's own connection.
+    [[ -n $c0 && -n $c1 ]] && fig "${step}_sandbox_connections" $((c1 - c0 - 1)) &&
+      fig "${step}_sandbox_ok" $((s1 - s0)) && fig "${step}_sandbox_calls" $((a1 - a0))
+  done
 
   # 10: a php-fpm pool behind nginx, token page vs hello page (it reads the
   # sandbox's counters itself). Installing the servers is not timed.
