@@ -305,7 +305,15 @@ fn send_notification(
 
     let mut sent_timestamp = timestamp.clone();
     match opts.tamper {
-        Tamper::Body => sent_body = sent_body.replace("150000.00", "1500000.00"),
+        Tamper::Body => {
+            let changed = sent_body.replace("150000.00", "1500000.00");
+            // A --body-file without the sample amount is still changed.
+            sent_body = if changed != sent_body {
+                changed
+            } else {
+                sent_body.replacen('{', "{\"tampered\": true,", 1)
+            };
+        }
         Tamper::Timestamp => sent_timestamp = wib_timestamp(at + chrono::Duration::seconds(1)),
         Tamper::Signature => signature[10] ^= 0x01,
         Tamper::None | Tamper::Stale => {}

@@ -173,6 +173,21 @@ fn a_tampered_body_is_refused_as_unauthorized() {
 }
 
 #[test]
+fn a_tampered_custom_body_is_refused_too() {
+    let m = merchant(900);
+    let done = run(&m, |o| {
+        o.body =
+            json!({"paymentRequestId": "X1", "paidAmount": {"value": "9.00", "currency": "IDR"}});
+        o.tamper = Tamper::Body;
+    });
+    assert_eq!(codes(&done), [(200, "2007300"), (401, "4012500")]);
+    let done = run(&m, |o| {
+        o.body = json!({"paymentRequestId": "X2"});
+    });
+    assert_eq!(codes(&done), [(200, "2007300"), (200, "2002500")]);
+}
+
+#[test]
 fn without_a_token_the_notification_is_refused() {
     let m = merchant(900);
     let done = run(&m, |o| o.token = TokenMode::Skip);
