@@ -7,6 +7,66 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=build/demo-sandbox
 
+# The provider calls the merchant back: `snapb2b-sandbox notify` asks the
+# example merchant endpoint for a token, then sends a signed notification.
+notify_merchant_endpoint() {
+  local d=$1 n=target/release/snapb2b-sandbox pid url rc=0
+  echo
+  echo "== the provider calls back: a token request, then a signed payment notification, answered by the example merchant endpoint"
+  # The merchant trusts the sandbox provider's public key; a random token
+  # secret, never printed.
+  python3 - "$d" > "$d/merchant-server.json" <<'PY'
+import json, secrets, sys
+d = sys.argv[1]
+print(json.dumps({"partners": [{"client_id": "SANDBOX-PROVIDER", "public_key_file": d + "/provider-public.pem"}],
+                  "token_secret": secrets.token_hex(24)}))
+PY
+  rm -f "$d/merchant.out"
+  # -u: the "listening on" line must reach the file unbuffered.
+  SNAPB2B_SERVER_CONFIG="$d/merchant-server.json" python3 -u examples/merchant_endpoint.py --port 0 \
+      > "$d/merchant.out" 2> "$d/merchant.err" &
+  pid=$!
+  for _ in $(seq 1 200); do
+    grep -q 'listening on http://' "$d/merchant.out" 2>/dev/null && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  url=$(sed -n 's|.*listening on \(http://[^ ]*\).*|\1|p' "$d/merchant.out" | head -n 1)
+  if [[ -z $url ]]; then
+    echo "merchant_endpoint.py did not start:"; cat "$d/merchant.err"
+    kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+    return 1
+  fi
+  url="${url%/}/v1.0/transfer-va/payment"
+  echo "\$ snapb2b-sandbox notify --url $url"
+  $n notify --dir "$d" --url "$url" || rc=1
+  echo "-- the amount changed after signing (--tamper body): refused"
+  $n notify --dir "$d" --url "$url" --tamper body || rc=1
+  echo "-- sent twice with the same X-EXTERNAL-ID (--replay): the second is a replay"
+  $n notify --dir "$d" --url "$url" --replay || rc=1
+  echo "-- without asking for a token first (--no-token): refused"
+  $n notify --dir "$d" --url "$url" --no-token || rc=1
+  kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+  rm -f "$d/merchant.out" "$d/merchant.err" "$d/merchant-server.json"
+  return $rc
+}
+# Without examples/merchant_endpoint.py: the signature-only receiver, which
+# issues no tokens, so the notifications go without one.
+notify_receiver() {
+  local d=$1 receiver url
+  echo
+  echo "== the provider calls back: a signed payment notification, verified by the example merchant endpoint"
+  python3 examples/notification_receiver.py --public-key "$d/provider-public.pem" --port 0 \
+      --port-file "$d/receiver.port" --max-requests 2 &
+  receiver=$!
+  for _ in $(seq 1 100); do [[ -s $d/receiver.port ]] && break; sleep 0.05; done
+  url="http://127.0.0.1:$(cat "$d/receiver.port")/v1.0/transfer-va/payment"
+  target/release/snapb2b-sandbox notify --dir "$d" --url "$url" --no-token
+  echo "-- the same notification with its amount changed after signing:"
+  target/release/snapb2b-sandbox notify --dir "$d" --url "$url" --no-token --tamper body
+  wait $receiver
+  rm -f "$d/receiver.port"
+}
 run_examples() {
   local d=$SNAPB2B_SANDBOX_DIR
   echo "sandbox provider: $(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["base_url"])' "$d/sandbox.json")"
@@ -29,18 +89,11 @@ run_examples() {
       echo "== PHP example skipped: php is not installed (make test installs php-cli)"
     fi
   fi
-  echo
-  echo "== the provider calls back: a signed payment notification, verified by the example merchant endpoint"
-  python3 examples/notification_receiver.py --public-key "$d/provider-public.pem" --port 0 \
-      --port-file "$d/receiver.port" --max-requests 2 &
-  local receiver=$!
-  for _ in $(seq 1 100); do [[ -s $d/receiver.port ]] && break; sleep 0.05; done
-  local url="http://127.0.0.1:$(cat "$d/receiver.port")/v1.0/transfer-va/payment"
-  target/release/snapb2b-sandbox notify --dir "$d" --url "$url"
-  echo "-- the same notification with its amount changed after signing:"
-  target/release/snapb2b-sandbox notify --dir "$d" --url "$url" --tamper body || true
-  wait $receiver
-  rm -f "$d/receiver.port"
+  if [[ -f examples/merchant_endpoint.py ]]; then
+    notify_merchant_endpoint "$d"
+  else
+    notify_receiver "$d"
+  fi
   echo
   echo "== an error, explained: a client id the provider does not know"
   python3 - "$d/config-doku.json" > "$d/config-unknown.json" <<'PY'
@@ -96,5 +149,5 @@ JSON
   $cli call --config "$d/config-call.json" POST "$inquiry" --data @"$d/va-inquiry.json" --external-id "$id"
   echo "(exit status $?: B2B_PROVIDER)"
 }
-export -f run_examples run_service_calls
+export -f notify_merchant_endpoint notify_receiver run_examples run_service_calls
 scripts/with-sandbox.sh "$dir" -- bash -c 'run_examples && run_service_calls'

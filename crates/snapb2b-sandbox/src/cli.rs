@@ -30,13 +30,23 @@ options:
   --quiet                   no per-request log lines on stderr
   -h, --help                this text
 
-usage: snapb2b-sandbox notify --url URL [--dir DIR] [--body-file FILE] [--tamper KIND] [--ca-file PEM]
+usage: snapb2b-sandbox notify --url URL [--dir DIR] [--token-url URL] [--client-id ID]
+           [--channel-id ID] [--body-file FILE] [--tamper KIND] [--replay]
+           [--no-token | --expired-token [--wait-s N]] [--ca-file PEM]
 
-Sends a signed SNAP payment notification, as a provider would, to a merchant
-endpoint on loopback (signed with DIR/provider-key.pem; the merchant verifies it
-with DIR/provider-public.pem). --tamper body|timestamp|signature|stale spoils it
-on purpose to see the endpoint refuse it. Prints the HTTP status and answer;
-exit 0 on a 2xx answer, 1 otherwise, 2 for bad arguments or a failed send.
+Plays the provider calling a merchant endpoint on loopback: asks the merchant
+for a B2B token (POST <origin of URL>/v1.0/access-token/b2b, or --token-url;
+X-CLIENT-KEY|X-TIMESTAMP signed with DIR/provider-key.pem: the merchant verifies
+with DIR/provider-public.pem; client id SANDBOX-PROVIDER unless --client-id),
+then sends a signed SNAP payment notification with that token.
+  --tamper body|timestamp|signature|stale   spoil the notification on purpose
+  --replay          send it twice with the same X-EXTERNAL-ID (freshly signed)
+  --no-token        no token request, no Authorization header
+  --expired-token   wait --wait-s N seconds (default 2, at most 900) after getting
+                    the token, past the merchant's token_ttl_s, then send
+Prints one line per HTTP exchange: what was sent, the HTTP status and the
+merchant's responseCode (never the token). Exit 0 when every exchange got an
+HTTP answer, 1 when one did not, 2 for bad arguments.
 ";
 
 /// Set by SIGINT / SIGTERM.
@@ -233,67 +243,99 @@ where
     0
 }
 
-/// `snapb2b-sandbox notify ...`: one signed notification to a merchant.
+/// `snapb2b-sandbox notify ...`: a token request and a notification to a
+/// merchant, as a provider would send them.
 fn notify_main(args: Vec<String>) -> i32 {
-    let mut dir = PathBuf::from("sandbox");
-    let mut url = None;
-    let mut body_file = None;
-    let mut ca_file = None;
-    let mut tamper = super::notify::Tamper::None;
-    let mut it = args.into_iter();
+    use super::notify;
     let fail = |msg: String| {
         let _ = writeln!(io::stderr().lock(), "snapb2b-sandbox notify: {msg}");
         2
     };
-    while let Some(flag) = it.next() {
-        if flag == "-h" || flag == "--help" {
+    let opts = match parse_notify(args) {
+        Ok(Some(o)) => o,
+        Ok(None) => {
             let _ = io::stdout().lock().write_all(USAGE.as_bytes());
             return 0;
         }
-        let Some(value) = it.next() else {
-            return fail(format!("{flag} needs a value"));
-        };
-        match flag.as_str() {
-            "--dir" => dir = PathBuf::from(value),
-            "--url" => url = Some(value),
-            "--body-file" => body_file = Some(PathBuf::from(value)),
-            "--ca-file" => ca_file = Some(PathBuf::from(value)),
-            "--tamper" => match super::notify::Tamper::parse(&value) {
-                Some(t) => tamper = t,
-                None => return fail(format!("unknown --tamper {value:?}")),
-            },
-            _ => return fail(format!("unknown argument {flag:?}")),
+        Err(msg) => return fail(msg),
+    };
+    let mut report = |e: &notify::Exchange| {
+        let mut out = io::stdout().lock();
+        let _ = writeln!(out, "{}", e.line());
+        let _ = out.flush();
+    };
+    match notify::run(&opts, &mut report) {
+        Ok(_) => 0,
+        Err(e) if e.kind() == io::ErrorKind::InvalidInput => fail(e.to_string()),
+        Err(e) => {
+            let _ = writeln!(io::stderr().lock(), "snapb2b-sandbox notify: {e}");
+            1
         }
     }
-    let Some(url) = url else {
-        return fail("--url is required".into());
-    };
-    let body = match body_file {
-        None => super::notify::sample_payment(),
-        Some(path) => match std::fs::read(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
-        {
-            Ok(v) => v,
-            Err(e) => return fail(format!("{}: {e}", path.display())),
-        },
-    };
-    match super::notify::send(&dir, &url, &body, tamper, ca_file.as_deref()) {
-        Ok(answer) => {
-            let _ = writeln!(
-                io::stdout().lock(),
-                "HTTP {} {}",
-                answer.status,
-                answer.body
-            );
-            if (200..300).contains(&answer.status) {
-                0
-            } else {
-                1
+}
+
+/// `Ok(None)`: help was asked for.
+fn parse_notify(args: Vec<String>) -> Result<Option<super::notify::Options>, String> {
+    use super::notify::{Options, Tamper, TokenMode, MAX_WAIT_S};
+    let mut opts = Options::new("sandbox", String::new());
+    let mut url = None;
+    let mut body_file = None;
+    let (mut no_token, mut expired, mut wait_s) = (false, false, 2u64);
+    let mut it = args.into_iter();
+    while let Some(flag) = it.next() {
+        match flag.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "--replay" => opts.replay = true,
+            "--no-token" => no_token = true,
+            "--expired-token" => expired = true,
+            _ => {
+                let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
+                match flag.as_str() {
+                    "--dir" => opts.dir = PathBuf::from(value),
+                    "--url" => url = Some(value),
+                    "--token-url" => opts.token_url = Some(value),
+                    "--client-id" | "--channel-id" => {
+                        // Sent as header values: printable ASCII only.
+                        if value.is_empty() || !value.bytes().all(|b| b.is_ascii_graphic()) {
+                            return Err(format!("{flag} must be printable ASCII, no spaces"));
+                        }
+                        if flag == "--client-id" {
+                            opts.client_id = value;
+                        } else {
+                            opts.channel_id = value;
+                        }
+                    }
+                    "--body-file" => body_file = Some(PathBuf::from(value)),
+                    "--ca-file" => opts.ca_file = Some(PathBuf::from(value)),
+                    "--wait-s" => {
+                        wait_s = number(&flag, &value)?;
+                        if wait_s > MAX_WAIT_S {
+                            return Err(format!("--wait-s must be at most {MAX_WAIT_S}"));
+                        }
+                    }
+                    "--tamper" => {
+                        opts.tamper = Tamper::parse(&value)
+                            .ok_or_else(|| format!("unknown --tamper {value:?}"))?
+                    }
+                    _ => return Err(format!("unknown argument {flag:?}")),
+                }
             }
         }
-        Err(e) => fail(e.to_string()),
     }
+    opts.url = url.ok_or("--url is required")?;
+    opts.token = match (no_token, expired) {
+        (true, true) => return Err("--no-token and --expired-token exclude each other".into()),
+        (true, false) => TokenMode::Skip,
+        (false, true) => TokenMode::Expired(Duration::from_secs(wait_s)),
+        (false, false) => TokenMode::Fetch,
+    };
+    if let Some(path) = body_file {
+        opts.body = std::fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(Some(opts))
 }
 
 #[cfg(test)]
@@ -361,6 +403,70 @@ mod tests {
         ] {
             assert!(parse(args(bad)).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn parses_notify_flags() {
+        use crate::notify::{Tamper, TokenMode};
+        let o = parse_notify(args(&[
+            "--url",
+            "http://127.0.0.1:9/n",
+            "--dir",
+            "d",
+            "--token-url",
+            "http://127.0.0.1:9/t",
+            "--client-id",
+            "P1",
+            "--tamper",
+            "body",
+            "--replay",
+            "--expired-token",
+            "--wait-s",
+            "3",
+        ]))
+        .unwrap()
+        .unwrap();
+        assert_eq!(o.url, "http://127.0.0.1:9/n");
+        assert_eq!(o.token_url.as_deref(), Some("http://127.0.0.1:9/t"));
+        assert_eq!(
+            (o.client_id.as_str(), o.channel_id.as_str()),
+            ("P1", "95221")
+        );
+        assert_eq!(o.dir, PathBuf::from("d"));
+        assert!(o.replay && o.tamper == Tamper::Body);
+        assert_eq!(o.token, TokenMode::Expired(Duration::from_secs(3)));
+        let o = parse_notify(args(&["--url", "http://x/", "--no-token"]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(o.token, TokenMode::Skip);
+        assert!(parse_notify(args(&["--help"])).unwrap().is_none());
+        for bad in [
+            &[][..],
+            &["--url"],
+            &["--url", "u", "--no-token", "--expired-token"],
+            &["--url", "u", "--wait-s", "901"],
+            &["--url", "u", "--wait-s", "x"],
+            &["--url", "u", "--tamper", "bogus"],
+            &["--url", "u", "--client-id", "a b"],
+            &["--url", "u", "--bogus"],
+        ] {
+            assert!(parse_notify(args(bad)).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn notify_refuses_non_loopback_urls() {
+        assert_eq!(cli_main(["notify", "--url", "http://10.0.0.1/x"]), 2);
+        assert_eq!(
+            cli_main([
+                "notify",
+                "--url",
+                "http://127.0.0.1:9/x",
+                "--token-url",
+                "http://example.com/t"
+            ]),
+            2
+        );
     }
 
     #[test]
