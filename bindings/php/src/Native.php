@@ -249,14 +249,18 @@ final class Native
 
     /**
      * b2b_server_token or b2b_server_check: the verdict JSON (it may hold
-     * an access token).
+     * an access token, as the request's Authorization header does).
      *
      * @param ?\FFI\CData $handle a `b2b_server *` (null once freed: the library refuses it)
      *
      * @throws SnapException
      */
-    public static function serverCall(string $function, ?\FFI\CData $handle, string $requestJson): string
-    {
+    public static function serverCall(
+        string $function,
+        ?\FFI\CData $handle,
+        #[\SensitiveParameter]
+        string $requestJson
+    ): string {
         if ($function !== 'b2b_server_token' && $function !== 'b2b_server_check') {
             throw new \LogicException('not a b2b_server call: ' . $function);
         }

@@ -57,7 +57,7 @@ final class Server
                 throw new InvalidArgumentException('server config cannot be encoded as JSON: ' . $e->getMessage(), Status::INVALID_ARGUMENT);
             }
         } elseif (!is_string($config)) {
-            throw new InvalidArgumentException('server config must be an array or JSON text, got ' . get_debug_type($config), Status::INVALID_ARGUMENT);
+            throw new InvalidArgumentException('server config must be an array or JSON text, got ' . (is_object($config) ? get_class($config) : gettype($config)), Status::INVALID_ARGUMENT);
         }
         $this->ffi = Native::ffi();
         $this->handle = Native::serverNew($config);
