@@ -227,6 +227,47 @@ final class Native
     }
 
     /**
+     * A new merchant endpoint handle (b2b_server_new); free it with b2b_server_free().
+     *
+     * @return \FFI\CData a `b2b_server *`
+     *
+     * @throws SnapException bad config or partner key
+     */
+    public static function serverNew(
+        #[\SensitiveParameter]
+        string $configJson
+    ): \FFI\CData {
+        self::assertNoNul($configJson, 'server config JSON');
+        $ffi = self::ffi();
+        $handle = $ffi->new('b2b_server*');
+        self::check($ffi->b2b_server_new($configJson, \FFI::addr($handle)));
+        if (\FFI::isNull($handle)) {
+            throw new InternalException('b2b_server_new reported success but returned no handle; please report it');
+        }
+        return $handle;
+    }
+
+    /**
+     * b2b_server_token or b2b_server_check: the verdict JSON (it may hold
+     * an access token, as the request's Authorization header does).
+     *
+     * @param ?\FFI\CData $handle a `b2b_server *` (null once freed: the library refuses it)
+     *
+     * @throws SnapException
+     */
+    public static function serverCall(
+        string $function,
+        ?\FFI\CData $handle,
+        #[\SensitiveParameter]
+        string $requestJson
+    ): string {
+        if ($function !== 'b2b_server_token' && $function !== 'b2b_server_check') {
+            throw new \LogicException('not a b2b_server call: ' . $function);
+        }
+        return self::stringCall($function, ['request JSON' => $requestJson], $handle);
+    }
+
+    /**
      * A fresh X-EXTERNAL-ID (b2b_external_id).
      *
      * @throws SnapException
@@ -459,13 +500,13 @@ final class Native
     }
 
     /**
-     * The shape of every b2b_* function with a string result: the client
-     * handle for b2b_client_* functions, text arguments (checked for NUL
+     * The shape of every b2b_* function with a string result: the handle
+     * for b2b_client_* and b2b_server_* functions, text arguments (checked for NUL
      * bytes, named for the message; null is C NULL), then the `char **`
      * out-parameter.
      *
      * @param array<string, ?string> $args what => value, in the C order
-     * @param ?\FFI\CData           $handle the `b2b_client *` of b2b_client_* functions
+     * @param ?\FFI\CData           $handle the `b2b_client *` / `b2b_server *` of b2b_client_* / b2b_server_* functions
      *
      * @throws SnapException
      */
@@ -476,7 +517,7 @@ final class Native
         ?\FFI\CData $handle = null
     ): string {
         $values = self::textArguments($args);
-        if (strncmp($function, 'b2b_client_', 11) === 0) {
+        if (strncmp($function, 'b2b_client_', 11) === 0 || strncmp($function, 'b2b_server_', 11) === 0) {
             array_unshift($values, $handle);
         }
         $ffi = self::ffi();

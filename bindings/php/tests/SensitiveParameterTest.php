@@ -5,6 +5,8 @@ declare(strict_types=1);
 namespace SnapB2B\Tests;
 
 use PHPUnit\Framework\TestCase;
+use SnapB2B\Server;
+use SnapB2B\ServerResponse;
 use SnapB2B\Signer;
 use SnapB2B\Token;
 use SnapB2B\TokenClient;
@@ -92,6 +94,19 @@ final class SensitiveParameterTest extends TestCase
             'TokenClient::fromJsonFile overrides' => [
                 static fn () => TokenClient::fromJsonFile('/nonexistent/snapb2b.json', ['client_secret' => self::SECRET]),
                 [self::SECRET],
+            ],
+            'Server, library rejects the config' => [
+                static fn () => new Server(['partners' => [], 'token_secret' => self::SECRET]),
+                [self::SECRET],
+            ],
+            'Server::check, argument refused' => [
+                static fn () => (new Server(['partners' => [['client_id' => 'P', 'public_key' => Keys::publicKey($pem)]]]))
+                    ->check('POST', '/p', ['Authorization' => 'Bearer ' . self::TOKEN], '{}', 'x'),
+                [self::TOKEN],
+            ],
+            'ServerResponse::fromJson' => [
+                static fn () => ServerResponse::fromJson('{"body":"' . self::TOKEN . '"}'),
+                [self::TOKEN],
             ],
             'Token::fromJson' => [
                 static fn () => Token::fromJson('{"access_token":"' . self::TOKEN . '"}'),

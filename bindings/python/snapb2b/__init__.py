@@ -14,7 +14,7 @@ import threading
 import weakref
 from ctypes import byref, c_void_p
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from . import _native
 from ._errors import (
@@ -35,6 +35,9 @@ __all__ = [
     "Token",
     "Client",
     "Response",
+    "Server",
+    "ServerResponse",
+    "Verdict",
     "external_id",
     "sign",
     "get_token",
@@ -715,3 +718,243 @@ def timestamp(style: str = "wib") -> str:
     out = c_void_p()
     _native.lib.b2b_timestamp(_text(style, "style"), byref(out))
     return _native.take_string(out)
+
+
+# ---------------------------------------------------------------------------
+# The merchant's side: answering a provider's token request and checking its
+# notifications.
+
+
+@dataclass(frozen=True, repr=False)
+class ServerResponse:
+    """The HTTP answer to send to a provider, and why.
+
+    Send ``http_status``, ``headers`` and ``body`` exactly as they are.
+    ``accepted`` is False for a refusal of what the sender did wrong (bad
+    signature, stale timestamp, unknown client, replay, ...): the SNAP
+    rejection to send is then in ``body``. ``reason`` is one line for your
+    log, without secrets. An accepted token answer's ``body`` holds the
+    access token, so ``repr`` never shows an accepted body."""
+
+    accepted: bool
+    http_status: int
+    headers: Dict[str, str]
+    body: Optional[str]
+    client_id: Optional[str]
+    external_id: Optional[str]
+    reason: str
+
+    def __repr__(self) -> str:
+        if self.body is None:
+            body = "None"
+        elif self.accepted:
+            body = "<{} characters>".format(len(self.body))
+        else:
+            body = repr(self.body)  # a SNAP rejection: code and message only
+        return (
+            "{}(accepted={!r}, http_status={!r}, client_id={!r}, external_id={!r}, reason={!r}, "
+            "body={})".format(
+                type(self).__name__, self.accepted, self.http_status, self.client_id, self.external_id,
+                self.reason, body,
+            )
+        )
+
+
+@dataclass(frozen=True, repr=False)
+class Verdict(ServerResponse):
+    """The result of :meth:`Server.check`. When ``accepted``, ``body`` is
+    None: process the notification, then write your own answer (e.g. 200
+    ``{"responseCode":"2002500","responseMessage":"Successful"}``)."""
+
+
+Headers = Union[Mapping[str, str], Iterable[Tuple[str, str]]]
+
+
+def _header_pairs(headers: Headers) -> Dict[str, str]:
+    """Request headers as the library's JSON object. A name given twice
+    (in any case) is joined with ", " as HTTP folds it: two X-SIGNATUREs
+    then verify as neither, never as the one a check happened to pick."""
+    items = headers.items() if hasattr(headers, "items") else headers  # Mapping or http.client.HTTPMessage
+    merged = {}  # type: Dict[str, str]
+    canonical = {}  # type: Dict[str, str]
+    for pair in items:
+        try:
+            name, value = pair
+        except (TypeError, ValueError):
+            raise TypeError("headers must be a mapping or (name, value) pairs") from None
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise TypeError("header names and values must be str")
+        key = canonical.setdefault(name.lower(), name)
+        merged[key] = merged[key] + ", " + value if key in merged else value
+    return merged
+
+
+def _server_answer(raw: str, cls: type) -> Any:
+    """The library's verdict JSON as ``cls``; a shape this cannot read is a
+    library bug, hence INTERNAL."""
+    try:
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise TypeError("not a JSON object")
+        body = data.get("body")
+        if body is not None and not isinstance(body, str):
+            raise TypeError("`body` is not a string")
+        accepted = data["accepted"]
+        if not isinstance(accepted, bool):  # _field refuses bools on purpose
+            raise TypeError("`accepted` is not bool")
+        return cls(
+            accepted=accepted,
+            http_status=_field(data, "http_status", int),
+            headers={str(k): str(v) for k, v in _field(data, "headers", dict).items()},
+            body=body,
+            client_id=data.get("client_id"),
+            external_id=data.get("external_id"),
+            reason=_field(data, "reason", str),
+        )
+    except ValueError:
+        problem = "not JSON"  # not the parser's message: it could quote the token
+    except KeyError as e:
+        problem = "no `{}`".format(e.args[0])
+    except TypeError as e:
+        problem = str(e)
+    raise InternalError(
+        "the library returned verdict JSON this binding cannot read ({}); please report it".format(problem)
+    )
+
+
+class Server:
+    """A merchant endpoint: answers providers' B2B token requests
+    (:meth:`token_response`) and checks their notifications (:meth:`check`).
+
+    ``config`` is a dict or JSON text: ``{"partners": [{"client_id",
+    "public_key" or "public_key_file", "client_secret",
+    "notification_signature": "rsa" | "hmac"}], "token_ttl_s": 900,
+    "token_secret" or "token_secret_file" (at least 32 bytes),
+    "max_skew_s": 300}``. Without a token secret the tokens hold only in
+    this process; several processes (workers) must share one
+    ``token_secret_file``. X-EXTERNAL-IDs are remembered in this process,
+    per ``Server``: keep one for the life of the endpoint. A bad config
+    raises :class:`InvalidArgumentError` (naming the key) or
+    :class:`KeyFormatError` here.
+
+    One Server may be shared by any number of threads. ``close()`` frees it
+    (also on ``with`` exit and when garbage collected); calls already
+    running finish first, later ones raise :class:`ClientClosedError`.
+    """
+
+    def __init__(self, config: Union[str, Mapping[str, Any]]) -> None:
+        self._handle = None  # type: Optional[int]
+        self._closed = True  # until the handle exists: __del__ may run after a failed __init__
+        self._users = 0
+        self._lock = threading.Lock()
+        if isinstance(config, str):
+            config_json = config
+        elif isinstance(config, Mapping):
+            config_json = json.dumps(dict(config), default=_json_value)
+        else:
+            raise TypeError("config must be a dict or JSON str, not {}".format(type(config).__name__))
+        handle = c_void_p()
+        _native.lib.b2b_server_new(_text(config_json, "config"), byref(handle))
+        if not handle.value:
+            raise InternalError("b2b_server_new reported success but returned NULL")
+        self._handle = handle.value
+        self._closed = False
+
+    def _call(self, function: Any, method: str, path: str, headers: Headers, body: Union[str, bytes],
+              service_code: Optional[str]) -> str:
+        for value, name in ((method, "method"), (path, "path")):
+            if not isinstance(value, str):
+                raise TypeError("{} must be str, not {}".format(name, type(value).__name__))
+        if isinstance(body, (bytes, bytearray)):
+            # A sender's bad bytes become a refusal (the signature or JSON
+            # check fails), not an exception in the endpoint.
+            body = bytes(body).decode("utf-8", "replace")
+        elif not isinstance(body, str):
+            raise TypeError("body must be str or bytes, not {}".format(type(body).__name__))
+        request = {"method": method, "path": path, "headers": _header_pairs(headers), "body": body}  # type: Dict[str, Any]
+        if service_code is not None:
+            if not isinstance(service_code, str):
+                raise TypeError("service_code must be str, not {}".format(type(service_code).__name__))
+            request["service_code"] = service_code
+        # ASCII JSON: NULs and odd characters the sender put in arrive escaped,
+        # so nothing is cut at a C NUL.
+        request_b = json.dumps(request).encode("ascii")
+        with self._lock:
+            if self._closed or self._handle is None:
+                raise ClientClosedError("this snapb2b.Server is closed")
+            self._users += 1
+            handle = self._handle
+        try:
+            out = c_void_p()
+            function(handle, request_b, byref(out))
+            return _native.take_string(out)
+        finally:
+            with self._lock:
+                self._users -= 1
+                handle_to_free = self._free_if_unused()
+            if handle_to_free is not None:
+                _native.lib.b2b_server_free(handle_to_free)
+
+    def _free_if_unused(self) -> Optional[int]:
+        if self._closed and self._users == 0 and self._handle is not None:
+            handle, self._handle = self._handle, None
+            return handle
+        return None
+
+    def token_response(self, method: str, path: str, headers: Headers, body: Union[str, bytes],
+                       service_code: Optional[str] = None) -> ServerResponse:
+        """Answers a provider's ``POST .../access-token/b2b``: checks
+        X-CLIENT-KEY (a configured partner), X-TIMESTAMP (fresh) and
+        X-SIGNATURE (SHA256withRSA over ``client_id|timestamp``) and the
+        ``{"grantType":"client_credentials"}`` body; accepted, ``body`` holds
+        the new access token (a JWT whose ``sub`` is the client id).
+
+        ``headers``: a mapping (``self.headers`` of ``http.server``, a dict)
+        or (name, value) pairs, names in any case. ``body``: the raw body,
+        str or bytes (UTF-8). Raises only for your own mistakes (wrong
+        types, a closed server) and internal failures."""
+        raw = self._call(_native.lib.b2b_server_token, method, path, headers, body, service_code)
+        return _server_answer(raw, ServerResponse)  # type: ignore[no-any-return]
+
+    def check(self, method: str, path: str, headers: Headers, body: Union[str, bytes],
+              service_code: Optional[str] = None) -> Verdict:
+        """Checks an inbound notification or service call: the Bearer token
+        this server issued, X-TIMESTAMP, X-SIGNATURE (per the partner's
+        ``notification_signature``), X-PARTNER-ID / X-CLIENT-KEY when
+        present, a JSON object body, and an X-EXTERNAL-ID not yet used by
+        that partner today (used up only by a request that passed every
+        other check). ``service_code`` (two digits, e.g. ``"25"``) goes into
+        the SNAP response codes of refusals (default ``"00"``). ``path`` is
+        the path the provider signed, query included."""
+        raw = self._call(_native.lib.b2b_server_check, method, path, headers, body, service_code)
+        return _server_answer(raw, Verdict)  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        """Frees the server (and its replay memory). Idempotent."""
+        with self._lock:
+            self._closed = True
+            handle = self._free_if_unused()
+        if handle is not None:
+            _native.lib.b2b_server_free(handle)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def __enter__(self) -> "Server":
+        if self._closed:
+            raise ClientClosedError("this snapb2b.Server is closed")
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: modules may be gone
+            pass
+
+    def __repr__(self) -> str:
+        # The config holds secrets: none of it is kept or shown.
+        return "<snapb2b.Server{}>".format(" closed" if self._closed else "")

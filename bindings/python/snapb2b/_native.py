@@ -122,6 +122,20 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.b2b_timestamp.restype = c_int
     lib.b2b_timestamp.errcheck = _errcheck  # type: ignore[assignment]
 
+    # The merchant's side: an opaque handle, request JSON in, verdict JSON out.
+    lib.b2b_server_new.argtypes = [c_char_p, POINTER(c_void_p)]
+    lib.b2b_server_new.restype = c_int
+    lib.b2b_server_new.errcheck = _errcheck  # type: ignore[assignment]
+
+    for name in ("b2b_server_token", "b2b_server_check"):
+        func = getattr(lib, name)
+        func.argtypes = [c_void_p, c_char_p, POINTER(c_void_p)]
+        func.restype = c_int
+        func.errcheck = _errcheck  # type: ignore[assignment]
+
+    lib.b2b_server_free.argtypes = [c_void_p]
+    lib.b2b_server_free.restype = None
+
     # Verification: the status is the answer (no out parameter).
     lib.b2b_verify.argtypes = [c_char_p] * 4 + [c_int]
     lib.b2b_verify.restype = c_int
