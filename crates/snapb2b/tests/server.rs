@@ -449,3 +449,134 @@ fn server_config_mistakes_are_named() {
     );
     std::fs::remove_file(file).unwrap();
 }
+
+fn replay_path(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!(
+        "snapb2b-replay-{name}-{}-{}",
+        std::process::id(),
+        rand_u64()
+    ))
+}
+
+#[test]
+fn eight_servers_sharing_a_replay_file_accept_a_notification_once() {
+    let p = provider();
+    let file = replay_path("eight");
+    let servers: Vec<Server> = (0..8)
+        .map(|_| server(&p, json!({"replay_file": file})))
+        .collect();
+    let token = issue(&servers[0], &p);
+    let req = std::sync::Arc::new(rsa_notification(
+        &p,
+        &token,
+        "EXT-SHARED",
+        PAYMENT,
+        &wib_now(0),
+    ));
+    let start = std::sync::Arc::new(std::sync::Barrier::new(8));
+    let accepted: usize = std::thread::scope(|scope| {
+        let handles: Vec<_> = servers
+            .iter()
+            .map(|s| {
+                let (req, start) = (req.clone(), start.clone());
+                scope.spawn(move || {
+                    start.wait();
+                    let v = s.check(&req).unwrap();
+                    assert!(v.accepted || v.http_status == 409, "{}", v.reason);
+                    assert!(!v.reason.contains("process only"), "{}", v.reason);
+                    usize::from(v.accepted)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    assert_eq!(accepted, 1);
+    // Another id is still fresh for all of them.
+    let other = rsa_notification(&p, &token, "EXT-OTHER", PAYMENT, &wib_now(0));
+    assert!(servers[7].check(&other).unwrap().accepted);
+    assert!(!servers[3].check(&other).unwrap().accepted);
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&file).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    std::fs::remove_file(file).unwrap();
+}
+
+#[test]
+fn a_corrupt_or_planted_replay_file_never_stops_notifications() {
+    let p = provider();
+    let file = replay_path("corrupt");
+    std::fs::write(&file, b"\x00\x01 not a replay file\n").unwrap();
+    std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let s = server(&p, json!({"replay_file": file}));
+    let token = issue(&s, &p);
+    let v = s
+        .check(&rsa_notification(
+            &p,
+            &token,
+            "EXT-C1",
+            PAYMENT,
+            &wib_now(0),
+        ))
+        .unwrap();
+    assert!(
+        v.accepted && v.reason.contains("started over"),
+        "{}",
+        v.reason
+    );
+    let again = s
+        .check(&rsa_notification(
+            &p,
+            &token,
+            "EXT-C1",
+            PAYMENT,
+            &wib_now(0),
+        ))
+        .unwrap();
+    assert_eq!(
+        again.http_status, 409,
+        "the file works again after starting over"
+    );
+    std::fs::remove_file(&file).unwrap();
+
+    // A symlink planted at the path is not followed: this process's memory
+    // answers, and the verdict says why.
+    let target = replay_path("target");
+    std::os::unix::fs::symlink(&target, &file).unwrap();
+    let s = server(&p, json!({"replay_file": file}));
+    let token = issue(&s, &p);
+    let v = s
+        .check(&rsa_notification(
+            &p,
+            &token,
+            "EXT-L1",
+            PAYMENT,
+            &wib_now(0),
+        ))
+        .unwrap();
+    assert!(
+        v.accepted && v.reason.contains("process only"),
+        "{}",
+        v.reason
+    );
+    assert!(!target.exists(), "nothing created through the link");
+    let again = s
+        .check(&rsa_notification(
+            &p,
+            &token,
+            "EXT-L1",
+            PAYMENT,
+            &wib_now(0),
+        ))
+        .unwrap();
+    assert_eq!(again.http_status, 409);
+    std::fs::remove_file(&file).unwrap();
+
+    let e = Server::new(
+        &json!({"partners": [{"client_id": PARTNER, "public_key": p.public_pem}],
+                "replay_file": "/nonexistent-dir/replay"})
+        .to_string(),
+    )
+    .err()
+    .unwrap();
+    assert!(e.message.contains("replay_file"), "{}", e.message);
+}

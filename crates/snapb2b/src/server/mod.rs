@@ -56,6 +56,8 @@ pub struct Server {
     token_secret: SecretBytes,
     max_skew_s: i64,
     replay: Mutex<replay::ReplayMemory>,
+    /// Shared by every process on the host, when configured.
+    replay_file: Option<replay::ReplayFile>,
 }
 
 /// An inbound request as the caller received it.
@@ -239,11 +241,30 @@ impl Server {
                 redact::key_name(key)
             )));
         }
-        if map.contains_key("replay_file") {
-            return Err(Error::invalid_argument(
-                "server config key `replay_file` is not supported yet: replays are remembered in this process only",
-            ));
-        }
+        let replay_file = match map.get("replay_file") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(p)) if !p.is_empty() && p.len() <= 4096 && !p.contains('\0') => {
+                let path = PathBuf::from(p);
+                // A missing directory is a typo that would silently turn
+                // sharing off: refuse it here, as for `cache_file`.
+                let dir = path
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .unwrap_or(std::path::Path::new("."));
+                if !dir.is_dir() {
+                    return Err(Error::invalid_argument(format!(
+                        "server config key `replay_file`: directory of {} does not exist",
+                        redact::path(&path)
+                    )));
+                }
+                Some(replay::ReplayFile::new(path))
+            }
+            Some(_) => {
+                return Err(Error::invalid_argument(
+                    "server config key `replay_file` must be a path",
+                ))
+            }
+        };
         let partners = match map.get("partners") {
             Some(Value::Array(list)) if !list.is_empty() => list
                 .iter()
@@ -285,6 +306,7 @@ impl Server {
             token_secret,
             max_skew_s,
             replay: Mutex::new(replay::ReplayMemory::default()),
+            replay_file,
         })
     }
 
@@ -529,11 +551,7 @@ impl Server {
         }
         // Last, so that only a request that passed every other check can use
         // an id up: a forged or tampered one cannot burn a real one.
-        let fresh = self
-            .replay
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .use_once(&partner.client_id, external_id, now);
+        let (fresh, note) = self.use_external_id(&partner.client_id, external_id, now);
         let mut verdict = if fresh {
             Verdict {
                 accepted: true,
@@ -542,7 +560,10 @@ impl Server {
                 body: None,
                 client_id: None,
                 external_id: None,
-                reason: "accepted".into(),
+                reason: match note {
+                    Some(n) => format!("accepted ({n})"),
+                    None => "accepted".into(),
+                },
             }
         } else {
             Verdict::refuse(
@@ -555,6 +576,31 @@ impl Server {
         verdict.client_id = client.map(str::to_string);
         verdict.external_id = Some(printable(external_id));
         Ok(verdict)
+    }
+}
+
+impl Server {
+    /// The shared file when configured and usable, else this process's
+    /// memory; a note says when the file was started over or not used.
+    fn use_external_id(
+        &self,
+        partner: &str,
+        external_id: &str,
+        now: i64,
+    ) -> (bool, Option<String>) {
+        let mut note = None;
+        if let Some(file) = &self.replay_file {
+            match file.use_once(partner, external_id, now) {
+                Ok(used) => return (used.fresh, used.note),
+                Err(why) => note = Some(format!("{why}; remembered in this process only")),
+            }
+        }
+        let fresh = self
+            .replay
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .use_once(partner, external_id, now);
+        (fresh, note)
     }
 }
 

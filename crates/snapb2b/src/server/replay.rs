@@ -62,3 +62,156 @@ mod tests {
         );
     }
 }
+
+/// The same memory shared by every process on the host through one file
+/// (PHP-FPM runs a `Server` per request). Each use takes an exclusive
+/// `flock`, reads the day's ids, and appends the new one: an append that a
+/// crash cuts short leaves a partial last line, which is ignored. A file of
+/// another day is started over; one that is not ours or not readable as
+/// ours is started over too, and the verdict says so. It never stops a
+/// notification: when the file cannot be used at all, the in-process
+/// memory answers and the verdict says that too.
+pub struct ReplayFile {
+    path: std::path::PathBuf,
+}
+
+/// The first line of a replay file: the format and the Jakarta day.
+const MAGIC: &str = "snapb2b-replay 1";
+/// A bigger file is not ours or not sane: started over.
+const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// How long a use waits for another process's lock (they hold it for
+/// microseconds: longer means a stuck holder).
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// What a use of the file found.
+pub struct FileUse {
+    pub fresh: bool,
+    /// Set when the file was started over or could not be used.
+    pub note: Option<String>,
+}
+
+fn hex(s: &str) -> String {
+    s.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+impl ReplayFile {
+    pub fn new(path: std::path::PathBuf) -> ReplayFile {
+        ReplayFile { path }
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    /// Records `external_id` for `partner` on the day of `now` in the file.
+    /// `Err` (with a reason) when the file cannot be used at all.
+    pub fn use_once(
+        &self,
+        partner: &str,
+        external_id: &str,
+        now: i64,
+    ) -> std::result::Result<FileUse, String> {
+        use std::io::{Read, Seek, SeekFrom, Write};
+        use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+        use std::os::unix::io::AsRawFd;
+
+        let shown = crate::redact::path(&self.path);
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .mode(0o600)
+            // A link or a FIFO planted at the path must not be followed or
+            // block us.
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+            .open(&self.path)
+            .map_err(|e| format!("replay_file {shown}: {}", crate::error::io_reason(&e)))?;
+        let meta = file
+            .metadata()
+            .map_err(|e| format!("replay_file {shown}: {}", crate::error::io_reason(&e)))?;
+        // SAFETY: geteuid has no preconditions.
+        let euid = unsafe { libc::geteuid() };
+        if !meta.file_type().is_file()
+            || meta.uid() != euid
+            || meta.permissions().mode() & 0o022 != 0
+        {
+            return Err(format!(
+                "replay_file {shown} is not a regular file of this user writable only by it"
+            ));
+        }
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        loop {
+            // SAFETY: the descriptor is open for the lifetime of `file`.
+            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+                break;
+            }
+            if std::time::Instant::now() >= deadline {
+                return Err(format!(
+                    "replay_file {shown} stayed locked by another process"
+                ));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        // The lock is released when `file` is closed, on every path.
+        let day = jakarta_day(now);
+        let header = format!("{MAGIC} {day}\n");
+        let line = format!("{} {}\n", hex(partner), hex(external_id));
+        let mut text = String::new();
+        let readable = meta.len() <= MAX_FILE_BYTES && file.read_to_string(&mut text).is_ok();
+        let mut note = None;
+        let mut lines = text.split_inclusive('\n');
+        let same_day = readable && lines.next() == Some(header.as_str());
+        let well_formed = readable && (text.is_empty() || text.starts_with(MAGIC));
+        if !well_formed {
+            note = Some(format!(
+                "replay_file {shown} was not a replay file (corrupt?): started over"
+            ));
+        }
+        let seen = same_day && lines.any(|l| l == line);
+        if seen {
+            return Ok(FileUse { fresh: false, note });
+        }
+        let io =
+            |e: std::io::Error| format!("replay_file {shown}: {}", crate::error::io_reason(&e));
+        let count = if same_day { text.lines().count() } else { 0 };
+        if !same_day || count > MAX_IDS_PER_DAY {
+            // Another day, a new file, or not ours: start over.
+            file.set_len(0).map_err(io)?;
+            file.seek(SeekFrom::Start(0)).map_err(io)?;
+            file.write_all(header.as_bytes()).map_err(io)?;
+        } else {
+            // A partial last line (a crash mid-append) is closed off first.
+            file.seek(SeekFrom::End(0)).map_err(io)?;
+            if !text.ends_with('\n') {
+                file.write_all(b"\n").map_err(io)?;
+            }
+        }
+        file.write_all(line.as_bytes()).map_err(io)?;
+        Ok(FileUse { fresh: true, note })
+    }
+}
+
+#[cfg(test)]
+mod file_tests {
+    use super::*;
+
+    #[test]
+    fn the_file_starts_a_new_day_over_and_survives_a_cut_append() {
+        let path = std::env::temp_dir().join(format!("snapb2b-replay-unit-{}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let f = ReplayFile::new(path.clone());
+        let late = 1_709_312_399; // 23:59:59 in Jakarta
+        assert!(f.use_once("A", "1", late).unwrap().fresh);
+        assert!(!f.use_once("A", "1", late).unwrap().fresh);
+        // A crash mid-append leaves half a line: ignored, closed off.
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str("41 3");
+        std::fs::write(&path, &text).unwrap();
+        assert!(f.use_once("A", "2", late).unwrap().fresh);
+        assert!(!f.use_once("A", "2", late).unwrap().fresh);
+        assert!(!f.use_once("A", "1", late).unwrap().fresh);
+        // Midnight in Jakarta: yesterday's ids may be used again.
+        assert!(f.use_once("A", "1", late + 1).unwrap().fresh);
+        std::fs::remove_file(&path).unwrap();
+    }
+}
