@@ -103,7 +103,7 @@ build_c() {
   ${CC:-cc} "${CFLAGS[@]}" "benches/$1.c" -L$REL -lsnapb2b -lcrypto \
     -Wl,-rpath,"$(pwd)/$REL" -o "$OUT/$1"
 }
-build_c sign_bench && build_c client_bench || echo "!! the C benchmarks do not compile"
+build_c sign_bench && build_c client_bench && build_c server_bench || echo "!! the C benchmarks do not compile"
 
 # Steps 11-12 need libcurl's headers (the C baseline) and PHP's curl
 # extension (the PHP baseline): installed from Debian when missing, as
@@ -134,6 +134,12 @@ ${CC:-cc} "${CFLAGS[@]}" benches/request_bench.c -L$REL -lsnapb2b -lcurl -lcrypt
 # 1 + 2: b2b_sign vs raw OpenSSL, and 1 vs 2 threads (one program, rounds interleaved).
 measure c_sign "C: b2b_sign vs OpenSSL EVP_DigestSign, 1 and 2 threads" \
   "$OUT/sign_bench" "$KEY" "$BENCH_SECONDS" "$BENCH_REPEATS"
+
+# 14-15: the merchant's side, b2b_server_token and b2b_server_check, against
+# raw OpenSSL verification of the same data (one program, rounds interleaved;
+# it generates its own provider key and signs before timing).
+measure c_server "C: b2b_server_token and b2b_server_check vs OpenSSL EVP_DigestVerify" \
+  "$OUT/server_bench" "$BENCH_SECONDS" "$BENCH_REPEATS"
 
 # 3: PHP binding vs openssl_sign with the same PEM string.
 measure php_sign "PHP: SnapB2B\\Signer::sign vs openssl_sign" \
