@@ -29,6 +29,13 @@ unsafe fn client_ref<'a>(ptr: *const b2b_client) -> Result<&'a Client> {
 /// once, here. Writes the handle to `*client_out`; free it with
 /// `b2b_client_free`.
 ///
+/// After `fork()`, a handle may be used in the child: its first call there
+/// starts over with no connections and no renewal in flight (a thread that
+/// was renewing in the parent does not exist in the child), keeping the
+/// cached token. The parent's connections are left alone in the child, not
+/// closed (closing would end the parent's TLS session), so the parent keeps
+/// using them.
+///
 /// # Safety
 /// `config_json` must be NULL or NUL-terminated; `client_out` must be NULL or
 /// valid for writes.
