@@ -57,7 +57,9 @@ pub unsafe extern "C" fn b2b_client_new(
 /// false when this call made the request) to `*token_json_out`; free it with
 /// `b2b_free`. Returns the cached token while more than `refresh_margin_s`
 /// remains; otherwise exactly one of the calling threads renews it while the
-/// others wait for its result.
+/// others wait for its result. Returns within `timeout_ms` in all: waiting
+/// for another thread's renewal or another process's `cache_file` lock
+/// counts against it (`B2B_TIMEOUT`, or the old token while still usable).
 ///
 /// # Safety
 /// `client` must be NULL or a live handle; `token_json_out` must be NULL or

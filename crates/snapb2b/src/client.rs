@@ -182,8 +182,11 @@ impl Client {
     }
 
     /// A fresh token: the cached one while more than the refresh margin
-    /// remains, otherwise a new one.
+    /// remains, otherwise a new one. Returns within `timeout_ms` in all:
+    /// waiting for another thread's renewal, for another process's cache
+    /// file lock and the request itself share that one budget.
     pub fn token(&self) -> Result<(Token, Source)> {
+        let deadline = Instant::now() + self.config.timeout;
         let local = self.local();
         let mut state = lock(&local.state);
         loop {
@@ -196,7 +199,22 @@ impl Client {
             // Someone else is renewing: wait for their outcome, not ours.
             let generation = state.generation;
             while state.fetching && state.generation == generation {
-                state = local.done.wait(state).unwrap_or_else(|p| p.into_inner());
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    let e = Error::new(
+                        Status::B2B_TIMEOUT,
+                        format!(
+                            "no token within {} ms (timeout_ms): another thread's renewal is still running",
+                            self.config.timeout.as_millis()
+                        ),
+                    );
+                    return self.fallback(&state, e);
+                }
+                state = local
+                    .done
+                    .wait_timeout(state, left)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
             }
             if let Some((g, e)) = &state.last_error {
                 if *g == generation + 1 {
@@ -212,7 +230,7 @@ impl Client {
             local,
             outcome: None,
         };
-        let outcome = self.renew();
+        let outcome = self.renew(deadline);
         finish.outcome = Some(outcome.clone().map(|(t, _)| t));
         drop(finish);
 
@@ -432,27 +450,40 @@ impl Client {
     }
 
     /// Cache file first (under its lock), then the provider.
-    fn renew(&self) -> Result<(Token, Source)> {
+    fn renew(&self, deadline: Instant) -> Result<(Token, Source)> {
         let Some(file) = &self.file else {
-            return self.fetch_with_retries().map(|t| (t, Source::Fetched));
+            return self
+                .fetch_with_retries(deadline)
+                .map(|t| (t, Source::Fetched));
         };
         if let Some(t) = file.read().filter(|t| self.is_fresh(t)) {
             return Ok((t, Source::Cached));
         }
-        let _lock = file.lock(self.config.timeout * (self.config.client.max_retries + 1));
+        // The lock gets what is left of timeout_ms, the request what is left
+        // after the lock: a process that holds it longer (stuck, or renewing
+        // with a longer timeout) must not stretch this caller's wait.
+        let _lock = file.lock(deadline.saturating_duration_since(Instant::now()));
         // Another process may have renewed while we waited for the lock.
         if let Some(t) = file.read().filter(|t| self.is_fresh(t)) {
             return Ok((t, Source::Cached));
         }
-        let token = self.fetch_with_retries()?;
+        if Instant::now() >= deadline {
+            return Err(Error::new(
+                Status::B2B_TIMEOUT,
+                format!(
+                    "no token within {} ms (timeout_ms): another process held the cache_file lock all that time",
+                    self.config.timeout.as_millis()
+                ),
+            ));
+        }
+        let token = self.fetch_with_retries(deadline)?;
         let _ = file.write(&token);
         Ok((token, Source::Fetched))
     }
 
     /// Transport failures, timeouts and HTTP 5xx are retried with jittered
     /// backoff while the overall `timeout_ms` lasts; 4xx never.
-    fn fetch_with_retries(&self) -> Result<Token> {
-        let deadline = Instant::now() + self.config.timeout;
+    fn fetch_with_retries(&self, deadline: Instant) -> Result<Token> {
         let mut attempt = 0u32;
         loop {
             let remaining = deadline
