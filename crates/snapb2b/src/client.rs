@@ -132,6 +132,21 @@ impl Client {
         })
     }
 
+    /// The process's client for this exact config text: one parsed key,
+    /// trust store, cached token and kept-alive connection per config
+    /// (PHP-FPM workers create a client per request). Keyed by the
+    /// SHA-256 of `config_json`, at most [`SHARED_CLIENTS`], least recently
+    /// used dropped first (its holders keep it alive).
+    pub fn shared(config_json: &str) -> Result<Arc<Client>> {
+        let key = openssl::sha::sha256(config_json.as_bytes());
+        if let Some(found) = with_registry(|r| r.get(&key)).flatten() {
+            return Ok(found);
+        }
+        // Parsed outside the registry's lock: a key takes milliseconds.
+        let client = Arc::new(Client::new(config_json)?);
+        Ok(with_registry(|r| r.insert(key, client.clone())).unwrap_or(client))
+    }
+
     pub fn config(&self) -> &Config {
         &self.config
     }
@@ -529,6 +544,58 @@ impl Drop for Client {
             std::mem::forget(local);
         }
     }
+}
+
+/// How many configs [`Client::shared`] keeps.
+pub const SHARED_CLIENTS: usize = 32;
+
+/// Most recently used last.
+#[derive(Default)]
+struct Registry(Vec<([u8; 32], Arc<Client>)>);
+
+impl Registry {
+    fn get(&mut self, key: &[u8; 32]) -> Option<Arc<Client>> {
+        let at = self.0.iter().position(|(k, _)| k == key)?;
+        let entry = self.0.remove(at);
+        let client = entry.1.clone();
+        self.0.push(entry);
+        Some(client)
+    }
+
+    /// The entry for `key`: `client` unless another thread got there first.
+    fn insert(&mut self, key: [u8; 32], client: Arc<Client>) -> Arc<Client> {
+        if let Some(found) = self.get(&key) {
+            return found;
+        }
+        if self.0.len() >= SHARED_CLIENTS {
+            self.0.remove(0);
+        }
+        self.0.push((key, client.clone()));
+        client
+    }
+}
+
+/// Runs `f` on the registry; `None` when its lock cannot be had within
+/// 100 ms, which only happens in a child forked while another thread held
+/// it (that lock is never released there): the caller then does without.
+fn with_registry<T>(f: impl FnOnce(&mut Registry) -> T) -> Option<T> {
+    static REGISTRY: Mutex<Registry> = Mutex::new(Registry(Vec::new()));
+    let give_up = Instant::now() + Duration::from_millis(100);
+    loop {
+        match REGISTRY.try_lock() {
+            Ok(mut r) => return Some(f(&mut r)),
+            Err(std::sync::TryLockError::Poisoned(p)) => return Some(f(&mut p.into_inner())),
+            Err(std::sync::TryLockError::WouldBlock) if Instant::now() < give_up => {
+                std::thread::yield_now()
+            }
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+        }
+    }
+}
+
+/// The number of configs [`Client::shared`] holds now.
+pub fn shared_clients() -> usize {
+    with_registry(|r| r.0.len()).unwrap_or(0)
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
