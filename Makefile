@@ -45,6 +45,10 @@ $(BUILD)/test_abi: $(CTESTS)/test_abi.c $(CTESTS)/test_util.h $(HEADER) build
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) -Wno-deprecated-declarations -pthread -I$(FFI)/include $< -L$(REL) -lsnapb2b -lcrypto -Wl,-rpath,$(abspath $(REL)) -o $@
 
+$(BUILD)/test_fork: $(CTESTS)/test_fork.c $(CTESTS)/test_util.h $(HEADER) build
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) -pthread -I$(FFI)/include $< -L$(REL) -lsnapb2b -Wl,-rpath,$(abspath $(REL)) -o $@
+
 $(BUILD)/soak: $(CTESTS)/soak.c $(CTESTS)/test_util.h $(HEADER) build
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) -pthread -I$(FFI)/include $< -L$(REL) -lsnapb2b -Wl,-rpath,$(abspath $(REL)) -o $@
@@ -82,7 +86,8 @@ test-deps:
 test-rust:
 	$(CARGO) test --release --quiet --workspace
 
-test-c: $(BUILD)/test_abi $(BUILD)/get_token $(BUILD)/service_call $(BUILD)/wrong-key.pem
+test-c: $(BUILD)/test_abi $(BUILD)/test_fork $(BUILD)/get_token $(BUILD)/service_call $(BUILD)/wrong-key.pem
+	scripts/with-sandbox.sh $(BUILD)/sandbox-fork --slow-ms 3000 --http-port 0 -- $(BUILD)/test_fork
 	SNAPB2B_WRONG_KEY_FILE=$(abspath $(BUILD))/wrong-key.pem scripts/with-sandbox.sh $(BUILD)/sandbox-c --slow-ms 3000 --http-port 0 -- $(BUILD)/test_abi
 	SNAPB2B_TEST_LIGHT=1 SNAPB2B_WRONG_KEY_FILE=$(abspath $(BUILD))/wrong-key.pem scripts/with-sandbox.sh $(BUILD)/sandbox-c --slow-ms 3000 --http-port 0 -- \
 	  valgrind --quiet --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite,indirect \

@@ -47,6 +47,19 @@ int b2b_external_id(char **external_id_out);
 
 void b2b_client_free(struct b2b_client *client);
 
+int b2b_server_new(const char *config_json,
+                   struct b2b_server **server_out);
+
+int b2b_server_token(struct b2b_server *server,
+                     const char *request_json,
+                     char **response_json_out);
+
+int b2b_server_check(struct b2b_server *server,
+                     const char *request_json,
+                     char **verdict_json_out);
+
+void b2b_server_free(struct b2b_server *server);
+
 int b2b_service_signature(const char *client_secret,
                           const char *method,
                           const char *path,
@@ -67,19 +80,6 @@ int b2b_minify_json(const char *body,
 
 int b2b_timestamp(const char *style,
                   char **timestamp_out);
-
-int b2b_server_new(const char *config_json,
-                   struct b2b_server **server_out);
-
-int b2b_server_token(struct b2b_server *server,
-                     const char *request_json,
-                     char **response_json_out);
-
-int b2b_server_check(struct b2b_server *server,
-                     const char *request_json,
-                     char **verdict_json_out);
-
-void b2b_server_free(struct b2b_server *server);
 
 int b2b_sign(const char *private_key,
              const char *client_id,

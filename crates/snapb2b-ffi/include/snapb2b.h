@@ -138,6 +138,13 @@ const char *b2b_status_name(int status);
  * once, here. Writes the handle to `*client_out`; free it with
  * `b2b_client_free`.
  *
+ * After `fork()`, a handle may be used in the child: its first call there
+ * starts over with no connections and no renewal in flight (a thread that
+ * was renewing in the parent does not exist in the child), keeping the
+ * cached token. The parent's connections are left alone in the child, not
+ * closed (closing would end the parent's TLS session), so the parent keeps
+ * using them.
+ *
  * # Safety
  * `config_json` must be NULL or NUL-terminated; `client_out` must be NULL or
  * valid for writes.
@@ -150,7 +157,9 @@ int b2b_client_new(const char *config_json,
  * false when this call made the request) to `*token_json_out`; free it with
  * `b2b_free`. Returns the cached token while more than `refresh_margin_s`
  * remains; otherwise exactly one of the calling threads renews it while the
- * others wait for its result.
+ * others wait for its result. Returns within `timeout_ms` in all: waiting
+ * for another thread's renewal or another process's `cache_file` lock
+ * counts against it (`B2B_TIMEOUT`, or the old token while still usable).
  *
  * # Safety
  * `client` must be NULL or a live handle; `token_json_out` must be NULL or
@@ -247,6 +256,63 @@ int b2b_external_id(char **external_id_out);
 void b2b_client_free(struct b2b_client *client);
 
 /**
+ * Creates a merchant endpoint from `config_json`: `{"partners": [{"client_id",
+ * "public_key" or "public_key_file", "client_secret", "notification_signature":
+ * "rsa" | "hmac"}], "token_ttl_s": 900, "token_secret" or "token_secret_file"
+ * (at least 32 bytes), "max_skew_s": 300}`. Without a token secret a random
+ * one is used and tokens hold only inside this process (with PHP-FPM every
+ * process must share one `token_secret_file`). X-EXTERNAL-IDs are
+ * remembered in this process.
+ *
+ * # Safety
+ * `config_json` must be NULL or NUL-terminated; `server_out` NULL or valid
+ * for writes.
+ */
+int b2b_server_new(const char *config_json,
+                   struct b2b_server **server_out);
+
+/**
+ * Answers a provider's B2B token request. `request_json`: `{"method",
+ * "path", "headers": {names matched case-insensitively}, "body": "<raw body
+ * text>", "service_code": "73" (optional)}`. Writes, on `B2B_OK`, the
+ * verdict `{"accepted", "http_status", "headers", "body": "<exact JSON to
+ * send>", "client_id", "external_id", "reason"}` to `*response_json_out`
+ * (free it with `b2b_free`). A refusal of what the sender did wrong is
+ * `B2B_OK` with `"accepted": false` and the SNAP rejection to send.
+ *
+ * # Safety
+ * `server` must be NULL or a live handle; `request_json` NULL or
+ * NUL-terminated; `response_json_out` NULL or valid for writes.
+ */
+int b2b_server_token(struct b2b_server *server,
+                     const char *request_json,
+                     char **response_json_out);
+
+/**
+ * Checks an inbound notification or service call: the Bearer token this
+ * server issued (unexpired, known partner), X-TIMESTAMP within
+ * `max_skew_s`, X-SIGNATURE per the partner's `notification_signature`,
+ * X-PARTNER-ID / X-CLIENT-KEY when present, a JSON body, and an
+ * X-EXTERNAL-ID not seen from that partner today (only a request that
+ * passed every other check uses it up). Verdict as `b2b_server_token`;
+ * accepted has `"body": null` (the merchant writes its own answer).
+ *
+ * # Safety
+ * As `b2b_server_token`.
+ */
+int b2b_server_check(struct b2b_server *server,
+                     const char *request_json,
+                     char **verdict_json_out);
+
+/**
+ * Frees a server. NULL is a no-op. No other thread may be using it.
+ *
+ * # Safety
+ * `server` must be NULL or a live handle not used after this call.
+ */
+void b2b_server_free(struct b2b_server *server);
+
+/**
  * Symmetric SNAP service signature: base64(HMAC-SHA512(client_secret,
  * METHOD:path:access_token:lowercase(hex(SHA-256(minify(body)))):timestamp)).
  * `body` may be NULL, empty or JSON whitespace only (the hash of the empty
@@ -303,63 +369,6 @@ int b2b_minify_json(const char *body,
  */
 int b2b_timestamp(const char *style,
                   char **timestamp_out);
-
-/**
- * Creates a merchant endpoint from `config_json`: `{"partners": [{"client_id",
- * "public_key" or "public_key_file", "client_secret", "notification_signature":
- * "rsa" | "hmac"}], "token_ttl_s": 900, "token_secret" or "token_secret_file"
- * (at least 32 bytes), "max_skew_s": 300}`. Without a token secret a random
- * one is used and tokens hold only inside this process (with PHP-FPM every
- * process must share one `token_secret_file`). X-EXTERNAL-IDs are
- * remembered in this process.
- *
- * # Safety
- * `config_json` must be NULL or NUL-terminated; `server_out` NULL or valid
- * for writes.
- */
-int b2b_server_new(const char *config_json,
-                   struct b2b_server **server_out);
-
-/**
- * Answers a provider's B2B token request. `request_json`: `{"method",
- * "path", "headers": {names matched case-insensitively}, "body": "<raw body
- * text>", "service_code": "73" (optional)}`. Writes, on `B2B_OK`, the
- * verdict `{"accepted", "http_status", "headers", "body": "<exact JSON to
- * send>", "client_id", "external_id", "reason"}` to `*response_json_out`
- * (free it with `b2b_free`). A refusal of what the sender did wrong is
- * `B2B_OK` with `"accepted": false` and the SNAP rejection to send.
- *
- * # Safety
- * `server` must be NULL or a live handle; `request_json` NULL or
- * NUL-terminated; `response_json_out` NULL or valid for writes.
- */
-int b2b_server_token(struct b2b_server *server,
-                     const char *request_json,
-                     char **response_json_out);
-
-/**
- * Checks an inbound notification or service call: the Bearer token this
- * server issued (unexpired, known partner), X-TIMESTAMP within
- * `max_skew_s`, X-SIGNATURE per the partner's `notification_signature`,
- * X-PARTNER-ID / X-CLIENT-KEY when present, a JSON body, and an
- * X-EXTERNAL-ID not seen from that partner today (only a request that
- * passed every other check uses it up). Verdict as `b2b_server_token`;
- * accepted has `"body": null` (the merchant writes its own answer).
- *
- * # Safety
- * As `b2b_server_token`.
- */
-int b2b_server_check(struct b2b_server *server,
-                     const char *request_json,
-                     char **verdict_json_out);
-
-/**
- * Frees a server. NULL is a no-op. No other thread may be using it.
- *
- * # Safety
- * `server` must be NULL or a live handle not used after this call.
- */
-void b2b_server_free(struct b2b_server *server);
 
 /**
  * Signs `client_id + "|" + timestamp` with SHA256withRSA (RSASSA-PKCS1-v1_5

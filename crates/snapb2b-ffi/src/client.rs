@@ -29,6 +29,13 @@ unsafe fn client_ref<'a>(ptr: *const b2b_client) -> Result<&'a Client> {
 /// once, here. Writes the handle to `*client_out`; free it with
 /// `b2b_client_free`.
 ///
+/// After `fork()`, a handle may be used in the child: its first call there
+/// starts over with no connections and no renewal in flight (a thread that
+/// was renewing in the parent does not exist in the child), keeping the
+/// cached token. The parent's connections are left alone in the child, not
+/// closed (closing would end the parent's TLS session), so the parent keeps
+/// using them.
+///
 /// # Safety
 /// `config_json` must be NULL or NUL-terminated; `client_out` must be NULL or
 /// valid for writes.
@@ -50,7 +57,9 @@ pub unsafe extern "C" fn b2b_client_new(
 /// false when this call made the request) to `*token_json_out`; free it with
 /// `b2b_free`. Returns the cached token while more than `refresh_margin_s`
 /// remains; otherwise exactly one of the calling threads renews it while the
-/// others wait for its result.
+/// others wait for its result. Returns within `timeout_ms` in all: waiting
+/// for another thread's renewal or another process's `cache_file` lock
+/// counts against it (`B2B_TIMEOUT`, or the old token while still usable).
 ///
 /// # Safety
 /// `client` must be NULL or a live handle; `token_json_out` must be NULL or

@@ -4,6 +4,7 @@
 //! optional cache file, keeps its parsed key and its HTTP connection, and
 //! retries transient failures within the configured time budget.
 
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -57,9 +58,11 @@ struct State {
     last_error: Option<(u64, Error)>,
 }
 
-pub struct Client {
-    config: Config,
-    key: PrivateKey,
+/// What belongs to one process: a child of `fork()` gets its own (see
+/// [`Client::local`]).
+struct Local {
+    /// The process this belongs to.
+    pid: u32,
     state: Mutex<State>,
     done: Condvar,
     /// Idle connections (curl handles), shared by token renewals and
@@ -67,6 +70,34 @@ pub struct Client {
     /// so sequential calls reuse one TLS connection and concurrent ones do
     /// not wait for each other.
     transports: Mutex<Vec<Transport>>,
+}
+
+impl Local {
+    fn new(pid: u32, token: Option<Token>) -> Local {
+        Local {
+            pid,
+            state: Mutex::new(State {
+                token,
+                ..State::default()
+            }),
+            done: Condvar::new(),
+            transports: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+// `local` is a raw pointer, so the compiler no longer checks this for us.
+const _: () = {
+    fn shareable<T: Send + Sync>() {}
+    let _ = shareable::<Local>;
+};
+
+pub struct Client {
+    config: Config,
+    key: PrivateKey,
+    /// Always a valid `Box<Local>`; replaced (never freed) in a forked
+    /// child, so a reference to the old one stays valid.
+    local: AtomicPtr<Local>,
     file: Option<TokenFile>,
     clock: Arc<dyn Clock>,
     /// Number of token requests sent (attempts, including retries).
@@ -91,13 +122,29 @@ impl Client {
         Ok(Client {
             config,
             key,
-            state: Mutex::new(State::default()),
-            done: Condvar::new(),
-            transports: Mutex::new(Vec::new()),
+            local: AtomicPtr::new(Box::into_raw(Box::new(Local::new(
+                std::process::id(),
+                None,
+            )))),
             file,
             clock,
             requests: Default::default(),
         })
+    }
+
+    /// The process's client for this exact config text: one parsed key,
+    /// trust store, cached token and kept-alive connection per config
+    /// (PHP-FPM workers create a client per request). Keyed by the
+    /// SHA-256 of `config_json`, at most [`SHARED_CLIENTS`], least recently
+    /// used dropped first (its holders keep it alive).
+    pub fn shared(config_json: &str) -> Result<Arc<Client>> {
+        let key = openssl::sha::sha256(config_json.as_bytes());
+        if let Some(found) = with_registry(|r| r.get(&key)).flatten() {
+            return Ok(found);
+        }
+        // Parsed outside the registry's lock: a key takes milliseconds.
+        let client = Arc::new(Client::new(config_json)?);
+        Ok(with_registry(|r| r.insert(key, client.clone())).unwrap_or(client))
     }
 
     pub fn config(&self) -> &Config {
@@ -109,10 +156,54 @@ impl Client {
         self.requests.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// This process's state. After a `fork()` the child inherits the
+    /// parent's connections (the same TLS sessions: using them from two
+    /// processes corrupts both) and possibly a renewal in flight that no
+    /// thread of the child will ever finish. So the first call in a new
+    /// process starts over: no connections, nothing in flight, the cached
+    /// token kept. The inherited connections are leaked, not closed: closing
+    /// would send a TLS close_notify on the parent's connection (and a
+    /// mutex held at the fork would never be released here anyway).
+    /// One `getpid()` per call.
+    fn local(&self) -> &Local {
+        let pid = std::process::id();
+        loop {
+            let current = self.local.load(Ordering::Acquire);
+            // SAFETY: always a valid Box<Local>, freed only in Drop.
+            let local = unsafe { &*current };
+            if local.pid == pid {
+                return local;
+            }
+            // A mutex held by a thread of the parent stays locked here:
+            // try, and do without the token if so.
+            let token = match local.state.try_lock() {
+                Ok(mut s) => s.token.take(),
+                Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner().token.take(),
+                Err(std::sync::TryLockError::WouldBlock) => None,
+            };
+            let fresh = Box::into_raw(Box::new(Local::new(pid, token)));
+            if self
+                .local
+                .compare_exchange(current, fresh, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+            {
+                // Another thread of this child got there first.
+                // SAFETY: ours, never shared.
+                drop(unsafe { Box::from_raw(fresh) });
+            }
+            // The inherited Local (and its curl handles) is deliberately
+            // leaked: see above.
+        }
+    }
+
     /// A fresh token: the cached one while more than the refresh margin
-    /// remains, otherwise a new one.
+    /// remains, otherwise a new one. Returns within `timeout_ms` in all:
+    /// waiting for another thread's renewal, for another process's cache
+    /// file lock and the request itself share that one budget.
     pub fn token(&self) -> Result<(Token, Source)> {
-        let mut state = self.lock_state();
+        let deadline = Instant::now() + self.config.timeout;
+        let local = self.local();
+        let mut state = lock(&local.state);
         loop {
             if let Some(t) = state.token.as_ref().filter(|t| self.is_fresh(t)) {
                 return Ok((t.clone(), Source::Cached));
@@ -123,7 +214,22 @@ impl Client {
             // Someone else is renewing: wait for their outcome, not ours.
             let generation = state.generation;
             while state.fetching && state.generation == generation {
-                state = self.done.wait(state).unwrap_or_else(|p| p.into_inner());
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    let e = Error::new(
+                        Status::B2B_TIMEOUT,
+                        format!(
+                            "no token within {} ms (timeout_ms): another thread's renewal is still running",
+                            self.config.timeout.as_millis()
+                        ),
+                    );
+                    return self.fallback(&state, e);
+                }
+                state = local
+                    .done
+                    .wait_timeout(state, left)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
             }
             if let Some((g, e)) = &state.last_error {
                 if *g == generation + 1 {
@@ -136,17 +242,17 @@ impl Client {
 
         // Reset `fetching` even if the renewal panics, or waiters hang.
         let mut finish = FetchGuard {
-            client: self,
+            local,
             outcome: None,
         };
-        let outcome = self.renew();
+        let outcome = self.renew(deadline);
         finish.outcome = Some(outcome.clone().map(|(t, _)| t));
         drop(finish);
 
         match outcome {
             Ok(ok) => Ok(ok),
             Err(e) => {
-                let state = self.lock_state();
+                let state = lock(&local.state);
                 self.fallback(&state, e)
             }
         }
@@ -155,7 +261,7 @@ impl Client {
     /// Drops the cached token (e.g. after a service call answered 401
     /// "Invalid Token (B2B)"), including the cache file's entry.
     pub fn invalidate(&self) {
-        let mut state = self.lock_state();
+        let mut state = lock(&self.local().state);
         let old = state.token.take();
         if let Some(file) = &self.file {
             file.remove_if_holds(old.as_ref());
@@ -165,7 +271,7 @@ impl Client {
     /// Drops the cached token only if it is still `used`: after a service
     /// call refused `used`, another thread may already hold a new one.
     fn invalidate_if(&self, used: &Token) {
-        let mut state = self.lock_state();
+        let mut state = lock(&self.local().state);
         if state.token.as_ref() == Some(used) {
             let old = state.token.take();
             if let Some(file) = &self.file {
@@ -180,12 +286,13 @@ impl Client {
     }
 
     fn take_transport(&self) -> Transport {
-        let mut idle = self.transports.lock().unwrap_or_else(|p| p.into_inner());
+        let mut idle = lock(&self.local().transports);
         idle.pop().unwrap_or_default()
     }
 
     fn put_transport(&self, transport: Transport) {
-        let mut idle = self.transports.lock().unwrap_or_else(|p| p.into_inner());
+        let local = self.local();
+        let mut idle = lock(&local.transports);
         // More idle connections than this are not worth keeping open.
         if idle.len() < MAX_IDLE_CONNECTIONS {
             idle.push(transport);
@@ -347,10 +454,6 @@ impl Client {
         }
     }
 
-    fn lock_state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// Fresh while more than the refresh margin remains; the margin is
     /// capped at half the token's life so short-lived tokens are still
     /// reused.
@@ -371,27 +474,40 @@ impl Client {
     }
 
     /// Cache file first (under its lock), then the provider.
-    fn renew(&self) -> Result<(Token, Source)> {
+    fn renew(&self, deadline: Instant) -> Result<(Token, Source)> {
         let Some(file) = &self.file else {
-            return self.fetch_with_retries().map(|t| (t, Source::Fetched));
+            return self
+                .fetch_with_retries(deadline)
+                .map(|t| (t, Source::Fetched));
         };
         if let Some(t) = file.read().filter(|t| self.is_fresh(t)) {
             return Ok((t, Source::Cached));
         }
-        let _lock = file.lock(self.config.timeout * (self.config.client.max_retries + 1));
+        // The lock gets what is left of timeout_ms, the request what is left
+        // after the lock: a process that holds it longer (stuck, or renewing
+        // with a longer timeout) must not stretch this caller's wait.
+        let _lock = file.lock(deadline.saturating_duration_since(Instant::now()));
         // Another process may have renewed while we waited for the lock.
         if let Some(t) = file.read().filter(|t| self.is_fresh(t)) {
             return Ok((t, Source::Cached));
         }
-        let token = self.fetch_with_retries()?;
+        if Instant::now() >= deadline {
+            return Err(Error::new(
+                Status::B2B_TIMEOUT,
+                format!(
+                    "no token within {} ms (timeout_ms): another process held the cache_file lock all that time",
+                    self.config.timeout.as_millis()
+                ),
+            ));
+        }
+        let token = self.fetch_with_retries(deadline)?;
         let _ = file.write(&token);
         Ok((token, Source::Fetched))
     }
 
     /// Transport failures, timeouts and HTTP 5xx are retried with jittered
     /// backoff while the overall `timeout_ms` lasts; 4xx never.
-    fn fetch_with_retries(&self) -> Result<Token> {
-        let deadline = Instant::now() + self.config.timeout;
+    fn fetch_with_retries(&self, deadline: Instant) -> Result<Token> {
         let mut attempt = 0u32;
         loop {
             let remaining = deadline
@@ -426,14 +542,83 @@ impl Client {
     }
 }
 
+impl Drop for Client {
+    fn drop(&mut self) {
+        let local = self.local.load(Ordering::Acquire);
+        // SAFETY: always a valid Box<Local>; no call is running (&mut self).
+        let local = unsafe { Box::from_raw(local) };
+        if local.pid != std::process::id() {
+            // Freed in a forked child that never used it: the connections
+            // are the parent's (see `local`).
+            std::mem::forget(local);
+        }
+    }
+}
+
+/// How many configs [`Client::shared`] keeps.
+pub const SHARED_CLIENTS: usize = 32;
+
+/// Most recently used last.
+#[derive(Default)]
+struct Registry(Vec<([u8; 32], Arc<Client>)>);
+
+impl Registry {
+    fn get(&mut self, key: &[u8; 32]) -> Option<Arc<Client>> {
+        let at = self.0.iter().position(|(k, _)| k == key)?;
+        let entry = self.0.remove(at);
+        let client = entry.1.clone();
+        self.0.push(entry);
+        Some(client)
+    }
+
+    /// The entry for `key`: `client` unless another thread got there first.
+    fn insert(&mut self, key: [u8; 32], client: Arc<Client>) -> Arc<Client> {
+        if let Some(found) = self.get(&key) {
+            return found;
+        }
+        if self.0.len() >= SHARED_CLIENTS {
+            self.0.remove(0);
+        }
+        self.0.push((key, client.clone()));
+        client
+    }
+}
+
+/// Runs `f` on the registry; `None` when its lock cannot be had within
+/// 100 ms, which only happens in a child forked while another thread held
+/// it (that lock is never released there): the caller then does without.
+fn with_registry<T>(f: impl FnOnce(&mut Registry) -> T) -> Option<T> {
+    static REGISTRY: Mutex<Registry> = Mutex::new(Registry(Vec::new()));
+    let give_up = Instant::now() + Duration::from_millis(100);
+    loop {
+        match REGISTRY.try_lock() {
+            Ok(mut r) => return Some(f(&mut r)),
+            Err(std::sync::TryLockError::Poisoned(p)) => return Some(f(&mut p.into_inner())),
+            Err(std::sync::TryLockError::WouldBlock) if Instant::now() < give_up => {
+                std::thread::yield_now()
+            }
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+        }
+    }
+}
+
+/// The number of configs [`Client::shared`] holds now.
+pub fn shared_clients() -> usize {
+    with_registry(|r| r.0.len()).unwrap_or(0)
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 struct FetchGuard<'a> {
-    client: &'a Client,
+    local: &'a Local,
     outcome: Option<Result<Token>>,
 }
 
 impl Drop for FetchGuard<'_> {
     fn drop(&mut self) {
-        let mut state = self.client.lock_state();
+        let mut state = lock(&self.local.state);
         state.fetching = false;
         state.generation += 1;
         match self.outcome.take() {
@@ -446,7 +631,7 @@ impl Drop for FetchGuard<'_> {
                 ))
             }
         }
-        self.client.done.notify_all();
+        self.local.done.notify_all();
     }
 }
 

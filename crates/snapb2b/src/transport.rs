@@ -224,6 +224,13 @@ impl Transport {
             _ => Handle::new(trust.cloned())?,
         };
         let easy = &mut self.handle.insert(handle).easy;
+        // libcurl checks an idle connection's health only when it was last
+        // checked over a second ago, so one the provider closed or reset
+        // just after its answer would be reused and the request written
+        // into a dead socket: then a token request needs a re-send and a
+        // service call fails as "may have been sent". Looking first costs
+        // one poll().
+        easy.fresh_connect(kept_connection_is_dead(easy))?;
         easy.url(request.url)?;
         if request.method == "GET" && request.body.is_empty() {
             easy.get(true)?;
@@ -258,6 +265,35 @@ impl Transport {
         easy.http_headers(list)?;
         Ok(easy)
     }
+}
+
+/// `CURLINFO_ACTIVESOCKET` (`CURLINFO_SOCKET + 44`), not in curl-sys.
+const CURLINFO_ACTIVESOCKET: curl_sys::CURLINFO = 0x50_0000 + 44;
+
+/// Whether the connection libcurl kept from this handle's last request has
+/// been closed or reset by the peer, or has unexpected input (a TLS
+/// close_notify): an idle HTTP/1.1 connection must have nothing to read.
+fn kept_connection_is_dead(easy: &Easy) -> bool {
+    let mut fd: curl_sys::curl_socket_t = -1;
+    // SAFETY: a live easy handle and an out pointer of the documented type.
+    let rc = unsafe {
+        curl_sys::curl_easy_getinfo(
+            easy.raw(),
+            CURLINFO_ACTIVESOCKET,
+            &mut fd as *mut curl_sys::curl_socket_t,
+        )
+    };
+    if rc != curl_sys::CURLE_OK || fd < 0 {
+        return false; // no kept connection: libcurl opens a new one anyway
+    }
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN | libc::POLLRDHUP,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd; a zero timeout never blocks.
+    let n = unsafe { libc::poll(&mut pfd, 1, 0) };
+    n != 0
 }
 
 /// One HTTP request.

@@ -1,0 +1,127 @@
+//! `Client::token` returns within `timeout_ms` in all, whatever it waits
+//! for: another process's cache_file lock (held here by a raw flock on
+//! `<cache_file>.lock`, as a stuck process would), then the request, and
+//! another thread's renewal (single flight).
+
+#[allow(unused_imports)] // shared helpers
+#[path = "support/fault_server.rs"]
+mod fault_server;
+
+use std::fs::OpenOptions;
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fault_server::{fixture, Cert, Mode, Server};
+use serde_json::json;
+use snapb2b::client::Client;
+use snapb2b::Status;
+
+const TIMEOUT_MS: u64 = 1500;
+/// Allowed lateness (scheduling on a busy CI box).
+const MARGIN_MS: u64 = 500;
+
+fn token_server() -> Server {
+    Server::start(Mode::Tls(Cert::Good), |s| {
+        while s.read_request().is_some() {
+            s.respond(
+                200,
+                &[],
+                br#"{"responseCode":"2007300","responseMessage":"Successful","accessToken":"tok-deadline","tokenType":"Bearer","expiresIn":"900"}"#,
+            );
+        }
+    })
+}
+
+fn cache_file(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("snapb2b-deadline-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("token.json")
+}
+
+fn client(port: u16, cache: &std::path::Path) -> Client {
+    let f = fixture();
+    let config = json!({
+        "provider": "snap",
+        "base_url": format!("https://127.0.0.1:{port}"),
+        "client_id": "C",
+        "private_key_file": f.key_file,
+        "ca_file": f.ca_file,
+        "timeout_ms": TIMEOUT_MS,
+        "max_retries": 2,
+        "cache_file": cache,
+    });
+    Client::new(&config.to_string()).expect("config is valid")
+}
+
+/// Holds `<cache_file>.lock` (flock on its own open file) until dropped.
+fn hold_lock(cache: &std::path::Path) -> std::fs::File {
+    let mut path = cache.as_os_str().to_owned();
+    path.push(".lock");
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(PathBuf::from(path))
+        .unwrap();
+    // SAFETY: a valid open descriptor.
+    assert_eq!(unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) }, 0);
+    file
+}
+
+fn assert_within_timeout(started: Instant, what: &str) {
+    let took = started.elapsed();
+    assert!(
+        took <= Duration::from_millis(TIMEOUT_MS + MARGIN_MS),
+        "{what}: took {took:?}, timeout_ms {TIMEOUT_MS} (+{MARGIN_MS} ms margin)"
+    );
+}
+
+#[test]
+fn a_lock_held_by_another_process_costs_at_most_timeout_ms() {
+    let server = token_server();
+    let cache = cache_file("held");
+    let held = hold_lock(&cache);
+    let c = client(server.port, &cache);
+    let started = Instant::now();
+    let result = c.token();
+    assert_within_timeout(started, "token with the lock held");
+    let e = result.expect_err("no token while the lock is held all along");
+    assert_eq!(e.status, Status::B2B_TIMEOUT, "{e}");
+    assert!(e.message.contains("cache_file lock"), "{e}");
+    assert_eq!(server.requests(), 0);
+    drop(held);
+    // Once released, the next call renews at once.
+    let started = Instant::now();
+    c.token().expect("token once the lock is free");
+    assert_within_timeout(started, "token with the lock free");
+    let _ = std::fs::remove_dir_all(cache.parent().unwrap());
+}
+
+#[test]
+fn a_thread_waiting_for_another_threads_renewal_waits_at_most_timeout_ms() {
+    let server = token_server();
+    let cache = cache_file("waiter");
+    let held = hold_lock(&cache);
+    let c = Arc::new(client(server.port, &cache));
+    let renewing = {
+        let c = Arc::clone(&c);
+        std::thread::spawn(move || {
+            let started = Instant::now();
+            let r = c.token();
+            (r.is_err(), started)
+        })
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    let waited = c.token();
+    assert_within_timeout(started, "the waiting thread");
+    assert!(waited.is_err());
+    let (failed, first_started) = renewing.join().unwrap();
+    assert!(failed);
+    assert_within_timeout(first_started, "the renewing thread");
+    drop(held);
+    let _ = std::fs::remove_dir_all(cache.parent().unwrap());
+}
