@@ -370,6 +370,27 @@ impl Config {
         })
     }
 
+    /// The configured secret values (client secret, passphrase, the lines
+    /// of inline key text): what [`Error::without_secrets`] removes from
+    /// errors carrying outside text, which may echo what was sent.
+    pub fn secret_values(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = [&self.client_secret, &self.passphrase]
+            .into_iter()
+            .flatten()
+            .map(|s| s.expose())
+            .collect();
+        if let KeySource::Inline(text) = &self.key {
+            // Base64 lines long enough not to match ordinary words.
+            out.extend(
+                text.expose()
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| l.len() >= 16 && !l.starts_with("-----")),
+            );
+        }
+        out
+    }
+
     /// The full token endpoint URL.
     pub fn token_url(&self) -> String {
         format!("{}{}", self.base_url, self.token_path)
@@ -450,13 +471,14 @@ fn check_base_url(url: &str, allow_http: bool) -> Result<String> {
     } else {
         return Err(Error::invalid_argument("base_url must start with https://"));
     };
-    let authority = rest.split('/').next().unwrap_or("");
-    if authority.contains('@') {
+    // Anywhere, not just in RFC 3986's authority: `https://admin:pa/ss@host`
+    // is a password holding `/`, and a base URL's path never needs an `@`.
+    if rest.contains('@') {
         return Err(Error::invalid_argument(
             "base_url must not carry credentials (user:password@)",
         ));
     }
-    if authority.is_empty()
+    if rest.split('/').next().unwrap_or("").is_empty()
         || rest.chars().any(|c| c.is_whitespace() || c.is_control())
         || rest.contains(['?', '#'])
     {
