@@ -13,7 +13,7 @@ use crate::secret::{SecretJson, SecretString};
 use crate::transport::Response;
 
 /// Token lifetimes outside this range are not believable.
-const MAX_EXPIRES_IN_S: u64 = 366 * 24 * 3600;
+pub(crate) const MAX_EXPIRES_IN_S: u64 = 366 * 24 * 3600;
 /// Used when a provider omits `expiresIn` (SNAP's standard lifetime).
 pub const DEFAULT_EXPIRES_IN_S: u64 = 900;
 
