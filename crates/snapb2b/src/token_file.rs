@@ -46,6 +46,8 @@ const MAX_FILE_BYTES: u64 = 64 * 1024;
 const MAX_PAST_S: i64 = 24 * 3600;
 const MAX_AHEAD_S: i64 = 366 * 24 * 3600;
 /// Never follow a link, never wait on a FIFO, never leak into a child.
+/// O_NONBLOCK can stay set: it changes nothing for a regular file's reads
+/// or for `flock`, and any other file is refused.
 const OPEN_FLAGS: i32 = libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC;
 
 /// Who a cache entry belongs to.
