@@ -60,6 +60,31 @@ const CLIENT_KEYS: &[&str] = &[
     "max_response_bytes",
 ];
 
+/// Longest value of each kind of string key, in bytes: anything larger is a
+/// mistake to report by name, not text to carry into a header, a path or
+/// a message.
+const MAX_SECRET_BYTES: usize = 64 * 1024;
+const MAX_PATH_BYTES: usize = 2048;
+const MAX_ID_BYTES: usize = 256;
+const SECRET_KEYS: &[&str] = &["private_key", "private_key_passphrase", "client_secret"];
+const PATH_KEYS: &[&str] = &[
+    "base_url",
+    "token_path",
+    "private_key_file",
+    "ca_file",
+    "cache_file",
+];
+
+fn max_bytes(key: &str) -> usize {
+    if SECRET_KEYS.contains(&key) {
+        MAX_SECRET_BYTES
+    } else if PATH_KEYS.contains(&key) {
+        MAX_PATH_BYTES
+    } else {
+        MAX_ID_BYTES
+    }
+}
+
 /// The most a service-call answer may be, whatever `max_response_bytes` says.
 pub const MAX_RESPONSE_BYTES_CAP: usize = 64 * 1024 * 1024;
 
@@ -370,6 +395,27 @@ impl Config {
         })
     }
 
+    /// The configured secret values (client secret, passphrase, the lines
+    /// of inline key text): what [`Error::without_secrets`] removes from
+    /// errors carrying outside text, which may echo what was sent.
+    pub fn secret_values(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = [&self.client_secret, &self.passphrase]
+            .into_iter()
+            .flatten()
+            .map(|s| s.expose())
+            .collect();
+        if let KeySource::Inline(text) = &self.key {
+            // Base64 lines long enough not to match ordinary words.
+            out.extend(
+                text.expose()
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| l.len() >= 16 && !l.starts_with("-----")),
+            );
+        }
+        out
+    }
+
     /// The full token endpoint URL.
     pub fn token_url(&self) -> String {
         format!("{}{}", self.base_url, self.token_path)
@@ -450,13 +496,14 @@ fn check_base_url(url: &str, allow_http: bool) -> Result<String> {
     } else {
         return Err(Error::invalid_argument("base_url must start with https://"));
     };
-    let authority = rest.split('/').next().unwrap_or("");
-    if authority.contains('@') {
+    // Anywhere, not just in RFC 3986's authority: `https://admin:pa/ss@host`
+    // is a password holding `/`, and a base URL's path never needs an `@`.
+    if rest.contains('@') {
         return Err(Error::invalid_argument(
             "base_url must not carry credentials (user:password@)",
         ));
     }
-    if authority.is_empty()
+    if rest.split('/').next().unwrap_or("").is_empty()
         || rest.chars().any(|c| c.is_whitespace() || c.is_control())
         || rest.contains(['?', '#'])
     {
@@ -511,6 +558,14 @@ impl<'a> Fields<'a> {
             None => Ok(None),
             Some(Value::String(s)) if s.trim().is_empty() => Err(Error::invalid_argument(format!(
                 "config key `{key}` is empty"
+            ))),
+            Some(Value::String(s)) if s.len() > max_bytes(key) => Err(Error::invalid_argument(
+                format!("config key `{key}` is longer than {} bytes", max_bytes(key)),
+            )),
+            // A C string, a path or a header would end there and mean
+            // something else (a `cache_file` would silently be off).
+            Some(Value::String(s)) if s.contains('\0') => Err(Error::invalid_argument(format!(
+                "config key `{key}` contains a NUL character"
             ))),
             Some(Value::String(s)) => Ok(Some(s.as_str())),
             Some(_) => Err(Error::invalid_argument(format!(
@@ -744,6 +799,76 @@ mod key_name_tests {
                     assert_eq!(e.message, "config key `max_retries` must be at most 10");
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod bound_tests {
+    use super::*;
+
+    const BASE: &[(&str, &str)] = &[
+        ("provider", "klikoo"),
+        ("base_url", "https://x"),
+        ("client_id", "c"),
+        ("private_key", "k"),
+        ("client_secret", "s"),
+    ];
+
+    fn with(key: &str, value: &str) -> Result<Config> {
+        let mut map: Map<String, Value> = BASE
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::from(*v)))
+            .collect();
+        map.insert(key.into(), Value::from(value));
+        Config::from_map(&map, ConfigKind::Client)
+    }
+
+    fn refused(key: &str, value: &str, needle: &str) {
+        let e = with(key, value).map(|_| ()).unwrap_err();
+        assert_eq!(e.status, crate::Status::B2B_INVALID_ARGUMENT, "{key}: {e}");
+        assert!(
+            e.message.contains(&format!("`{key}`")) && e.message.contains(needle),
+            "{key}: {e}"
+        );
+        assert!(e.message.len() < 200);
+    }
+
+    #[test]
+    fn oversized_values_are_refused_naming_the_key() {
+        let huge = "a".repeat(10 << 20);
+        for key in TOKEN_KEYS.iter().chain(CLIENT_KEYS) {
+            if matches!(*key, "allow_http") || key.ends_with("_ms") || key.ends_with("_s") {
+                continue;
+            }
+            if ["max_retries", "external_id_length", "max_response_bytes"].contains(key) {
+                continue;
+            }
+            refused(key, &huge, "longer than");
+        }
+        // At the bound is fine where the value is otherwise free.
+        assert!(with("client_id", &"a".repeat(256)).is_ok());
+        refused("client_id", &"a".repeat(257), "256 bytes");
+        refused(
+            "token_path",
+            &format!("/{}", "a".repeat(2048)),
+            "2048 bytes",
+        );
+        assert!(with("client_secret", &"s".repeat(64 * 1024)).is_ok());
+    }
+
+    #[test]
+    fn a_nul_is_refused_naming_the_key() {
+        for key in [
+            "cache_file",
+            "token_path",
+            "client_id",
+            "private_key_file",
+            "ca_file",
+            "partner_id",
+            "client_secret",
+        ] {
+            refused(key, "/tmp/a\0b", "NUL");
         }
     }
 }

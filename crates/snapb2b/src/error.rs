@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use crate::redact;
+
 /// Status codes returned by every fallible `b2b_*` function. The values are
 /// fixed forever; new codes may be added.
 // This is the C ABI's `enum b2b_status` itself: cbindgen exports this type
@@ -137,25 +139,48 @@ impl Error {
         self
     }
 
+    /// The error with each of `secrets` (configured secret values, a token)
+    /// removed from every text field: for errors that carry outside text,
+    /// which may echo what was sent.
+    pub fn without_secrets(self, secrets: &[&str]) -> Error {
+        Error {
+            message: redact::scrub(&self.message, secrets, redact::MAX_MESSAGE_CHARS),
+            hint: self
+                .hint
+                .map(|h| redact::scrub(&h, secrets, redact::MAX_MESSAGE_CHARS)),
+            response_code: self
+                .response_code
+                .map(|c| redact::scrub(&c, secrets, redact::MAX_RESPONSE_CODE_CHARS)),
+            response_message: self
+                .response_message
+                .map(|m| redact::scrub(&m, secrets, redact::MAX_RESPONSE_MESSAGE_CHARS)),
+            ..self
+        }
+    }
+
     /// The error as the JSON object `b2b_last_error_json` returns.
     pub fn to_json(&self) -> serde_json::Value {
+        // The last line of defence: whatever a constructor let through, no
+        // control character, URL credentials or unbounded text leaves.
+        let e = self.clone().without_secrets(&[]);
         serde_json::json!({
-            "status": self.status.code(),
-            "name": self.status.name(),
-            "message": self.message,
-            "http_status": self.http_status,
-            "response_code": self.response_code,
-            "response_message": self.response_message,
-            "hint": self.hint,
+            "status": e.status.code(),
+            "name": e.status.name(),
+            "message": e.message,
+            "http_status": e.http_status,
+            "response_code": e.response_code,
+            "response_message": e.response_message,
+            "hint": e.hint,
         })
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.status.name(), self.message)?;
+        let scrub = |text: &str| redact::scrub(text, &[], redact::MAX_MESSAGE_CHARS);
+        write!(f, "{}: {}", self.status.name(), scrub(&self.message))?;
         if let Some(hint) = &self.hint {
-            write!(f, " (hint: {hint})")?;
+            write!(f, " (hint: {})", scrub(hint))?;
         }
         Ok(())
     }

@@ -15,6 +15,75 @@ const MAX_VALUE_LEN: usize = 24;
 const MAX_KEY_NAME_LEN: usize = 40;
 /// Longest path echoed; anything longer is text, not a path.
 const MAX_PATH_LEN: usize = 1024;
+/// Longest whole message or hint: a log line, not a document.
+pub const MAX_MESSAGE_CHARS: usize = 2048;
+/// Longest piece of outside text (a provider's words) quoted in a message.
+pub const MAX_QUOTED_CHARS: usize = 512;
+/// Longest `response_code` kept (SNAP's are 7 digits, Klikoo's 9).
+pub const MAX_RESPONSE_CODE_CHARS: usize = 64;
+/// Longest `response_message` kept.
+pub const MAX_RESPONSE_MESSAGE_CHARS: usize = 256;
+/// What stands where a secret or URL credentials were.
+const WITHHELD: &str = "***";
+
+/// Outside text (a provider's answer, a URL, an OS or curl message) made
+/// fit for a one-line message: each of `secrets` removed wherever it occurs
+/// (a provider may echo the request body), URL userinfo hidden, control
+/// characters dropped (a newline would forge a log line), at most `max`
+/// characters. The one scrubber: every message built from outside text, and
+/// every error on its way out, goes through it.
+pub fn scrub(text: &str, secrets: &[&str], max: usize) -> String {
+    let mut out: String = text.chars().filter(|c| !c.is_control()).collect();
+    for secret in secrets {
+        // Compared without control characters on both sides, so a secret
+        // cannot survive by having one dropped out of its middle.
+        let bare: String = secret.chars().filter(|c| !c.is_control()).collect();
+        // As sent in a JSON body, too (`"` and `\` arrive escaped).
+        let escaped = serde_json::to_string(&bare).unwrap_or_default();
+        let escaped = &escaped[1..escaped.len().saturating_sub(1).max(1)];
+        for form in [bare.as_str(), escaped] {
+            if !form.is_empty() && out.contains(form) {
+                out = out.replace(form, WITHHELD);
+            }
+        }
+    }
+    out = hide_userinfo(&out);
+    if out.chars().count() > max {
+        out = out.chars().take(max.saturating_sub(3)).collect();
+        out.push_str("...");
+    }
+    out
+}
+
+/// A URL as it may be shown: credentials, whatever characters the password
+/// holds (`https://admin:pa/ss@host`), become `***`.
+pub fn url(u: &str) -> String {
+    hide_userinfo(u)
+}
+
+/// Everything between a `://` and the last `@` of the word it starts
+/// (words end at whitespace or quotes): a password may hold `/`, `:`, `?`
+/// or `#`, so RFC 3986's authority rules would leave part of it showing.
+fn hide_userinfo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        let word_end = tail
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '<' | '>'))
+            .unwrap_or(tail.len());
+        match tail[..word_end].rfind('@') {
+            Some(userinfo_end) => {
+                out.push_str(WITHHELD);
+                rest = &tail[userinfo_end..];
+            }
+            None => rest = tail,
+        }
+    }
+    out.push_str(rest);
+    out
+}
 
 /// A configured or typed value (provider, environment, style, PEM label,
 /// option name): shown when short and of one letter case, from
@@ -117,6 +186,24 @@ mod tests {
         for hidden in ["a\nb", "a b", PEM, "-----BEGIN", &"k".repeat(41), ""] {
             assert_eq!(key_name(hidden), "(key name not shown)", "{hidden:?}");
         }
+    }
+
+    #[test]
+    fn scrub_removes_secrets_userinfo_and_control_characters_and_caps() {
+        let s = scrub(
+            "echo {\"client_secret\":\"s3cr\\\"et\"} at https://admin:pa/ss@host/x\r\nX-Injected: 1\u{1b}[31m",
+            &["s3cr\"et", ""],
+            MAX_MESSAGE_CHARS,
+        );
+        assert_eq!(
+            s,
+            "echo {\"client_secret\":\"***\"} at https://***@host/xX-Injected: 1[31m"
+        );
+        assert_eq!(url("https://u:p@a@h:1/p @x"), "https://***@h:1/p @x");
+        assert_eq!(url("http://host/a"), "http://host/a");
+        let long = scrub(&"\u{1b}é".repeat(1 << 20), &[], 256);
+        assert_eq!(long.chars().count(), 256);
+        assert!(!long.chars().any(char::is_control));
     }
 
     #[test]

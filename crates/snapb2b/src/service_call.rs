@@ -387,8 +387,14 @@ impl ServiceResponse {
         let fields = &config.profile.response;
         let (response_code, response_message) = match serde_json::from_str::<Value>(&body) {
             Ok(Value::Object(map)) => (
-                scalar(map.get(fields.response_code)),
-                scalar(map.get(fields.response_message)),
+                scalar(
+                    map.get(fields.response_code),
+                    redact::MAX_RESPONSE_CODE_CHARS,
+                ),
+                scalar(
+                    map.get(fields.response_message),
+                    redact::MAX_RESPONSE_MESSAGE_CHARS,
+                ),
             ),
             _ => (None, None),
         };
@@ -425,13 +431,13 @@ impl ServiceResponse {
 
 /// A response code as text, bounded and without control characters (it
 /// reaches messages and logs).
-fn scalar(v: Option<&Value>) -> Option<String> {
+fn scalar(v: Option<&Value>, max: usize) -> Option<String> {
     let text = match v? {
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
         _ => return None,
     };
-    Some(text.chars().filter(|c| !c.is_control()).take(256).collect())
+    Some(redact::scrub(&text, &[], max))
 }
 
 #[cfg(test)]

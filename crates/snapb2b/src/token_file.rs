@@ -10,24 +10,45 @@
 //!   reads it as a miss;
 //! - holding the token and its expiry only, never a key or secret;
 //! - corrupt, foreign or unreadable files are misses and get replaced: the
-//!   cache can never be the reason a payment fails.
+//!   cache can never be the reason a payment fails;
+//! - trusted only when it is a regular file owned by the effective user and
+//!   writable by no one else, checked on the opened descriptor (`fstat`),
+//!   opened without following a symlink or blocking on a FIFO: in a shared
+//!   directory another user could otherwise plant the token we send, or
+//!   have us create files where a link points. Such a file, like a
+//!   directory we cannot write, is a miss, and [`TokenFile::status`] says
+//!   why sharing is off;
+//! - checked like a provider's answer (token characters, expiry range):
+//!   whoever could write the file must not be able to inject a header.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 use crate::config::Config;
+use crate::error::io_reason;
+use crate::redact;
 use crate::secret::{SecretBuf, SecretJson, SecretString};
+use crate::token::response::{is_b64token, MAX_EXPIRES_IN_S};
 use crate::token::Token;
 
 const FORMAT_VERSION: u64 = 1;
 /// Cache files are tiny; anything larger is not ours.
 const MAX_FILE_BYTES: u64 = 64 * 1024;
+/// A cached `expires_at` further back or ahead than this is not believable
+/// (and keeps `expires_at - now` far from overflow).
+const MAX_PAST_S: i64 = 24 * 3600;
+const MAX_AHEAD_S: i64 = 366 * 24 * 3600;
+/// Never follow a link, never wait on a FIFO, never leak into a child.
+/// O_NONBLOCK can stay set: it changes nothing for a regular file's reads
+/// or for `flock`, and any other file is refused.
+const OPEN_FLAGS: i32 = libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC;
 
 /// Who a cache entry belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +73,16 @@ pub struct TokenFile {
     lock_path: PathBuf,
     binding: Binding,
     profile_name: &'static str,
+    /// Why sharing is off, per operation: the last read, lock and write
+    /// each replace their own slot.
+    problems: Mutex<[Option<String>; 3]>,
+}
+
+#[derive(Clone, Copy)]
+enum Op {
+    Read = 0,
+    Lock = 1,
+    Write = 2,
 }
 
 /// An exclusive advisory lock, released when dropped.
@@ -75,7 +106,54 @@ impl TokenFile {
             lock_path: PathBuf::from(lock_name),
             binding: Binding::of(config),
             profile_name: config.profile.name,
+            problems: Mutex::default(),
         }
+    }
+
+    /// Why the file is not being shared, as of the last read, lock and
+    /// write (`"off: <path> is owned by another user"`); `None` when it is.
+    /// For the token result's `"cache"` field.
+    pub fn status(&self) -> Option<String> {
+        let problems = self.problems.lock().unwrap_or_else(|p| p.into_inner());
+        let all: Vec<&str> = problems.iter().flatten().map(String::as_str).collect();
+        (!all.is_empty()).then(|| format!("off: {}", all.join("; ")))
+    }
+
+    fn note(&self, op: Op, problem: Option<String>) {
+        self.problems.lock().unwrap_or_else(|p| p.into_inner())[op as usize] = problem;
+    }
+
+    /// Opens `path` (creating it with `create`) and returns it only if it
+    /// can be trusted: why not, otherwise.
+    fn open_trusted(path: &Path, create: bool) -> Result<File, String> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(create)
+            .create(create)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(OPEN_FLAGS)
+            .open(path)
+            .map_err(|e| match e.raw_os_error() {
+                Some(libc::ELOOP) => format!("{} is a symbolic link", redact::path(path)),
+                _ => format!("cannot open {}: {}", redact::path(path), io_reason(&e)),
+            })?;
+        // On the descriptor: the path may have been swapped since open.
+        let meta = file
+            .metadata()
+            .map_err(|e| format!("cannot stat {}: {}", redact::path(path), io_reason(&e)))?;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let euid = unsafe { libc::geteuid() };
+        let why = if !meta.file_type().is_file() {
+            "is not a regular file"
+        } else if meta.uid() != euid {
+            "is owned by another user"
+        } else if meta.mode() & 0o022 != 0 {
+            "is writable by group or others"
+        } else {
+            return Ok(file);
+        };
+        Err(format!("{} {why}", redact::path(path)))
     }
 
     pub fn path(&self) -> &Path {
@@ -85,7 +163,18 @@ impl TokenFile {
     /// The cached token if the file holds one for this binding; any problem
     /// reading it is a miss.
     pub fn read(&self) -> Option<Token> {
-        let mut file = File::open(&self.path).ok()?;
+        let mut file = match Self::open_trusted(&self.path, false) {
+            Ok(f) => {
+                self.note(Op::Read, None);
+                f
+            }
+            Err(why) => {
+                // No file yet is the normal cold start, not a problem.
+                let absent = std::fs::symlink_metadata(&self.path).is_err();
+                self.note(Op::Read, (!absent).then_some(why));
+                return None;
+            }
+        };
         let size = file.metadata().ok()?.len();
         if size > MAX_FILE_BYTES {
             return None;
@@ -103,24 +192,32 @@ impl TokenFile {
         {
             return None;
         }
+        // As if from the network: the same rules as a provider's answer.
         let access_token = v.get("access_token")?.as_str()?;
-        if access_token.is_empty() {
+        let token_type = v.get("token_type")?.as_str()?;
+        let expires_in = v.get("expires_in")?.as_u64()?;
+        let expires_at = v.get("expires_at")?.as_i64()?;
+        let now = chrono::Utc::now().timestamp();
+        if !is_b64token(access_token)
+            || !is_b64token(token_type)
+            || !(1..=MAX_EXPIRES_IN_S).contains(&expires_in)
+            || !(now - MAX_PAST_S..=now + MAX_AHEAD_S).contains(&expires_at)
+        {
             return None;
         }
+        let text = |key: &str, max: usize| {
+            v.get(key)
+                .and_then(Value::as_str)
+                .map(|s| redact::scrub(s, &[], max))
+        };
         Some(Token {
             provider: self.profile_name,
             access_token: SecretString::from(access_token),
-            token_type: v.get("token_type")?.as_str()?.to_string(),
-            expires_in: v.get("expires_in")?.as_u64()?,
-            expires_at: v.get("expires_at")?.as_i64()?,
-            response_code: v
-                .get("response_code")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            response_message: v
-                .get("response_message")
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            token_type: token_type.to_string(),
+            expires_in,
+            expires_at,
+            response_code: text("response_code", redact::MAX_RESPONSE_CODE_CHARS),
+            response_message: text("response_message", redact::MAX_RESPONSE_MESSAGE_CHARS),
         })
     }
 
@@ -151,8 +248,23 @@ impl TokenFile {
             f.sync_all()?;
             std::fs::rename(&tmp, &self.path)
         })();
-        if result.is_err() {
+        if let Err(e) = &result {
             let _ = std::fs::remove_file(&tmp);
+            let dir = match self.path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            self.note(
+                Op::Write,
+                Some(format!(
+                    "cannot write {} in {}: {}",
+                    redact::path(&self.path),
+                    redact::path(dir),
+                    io_reason(e)
+                )),
+            );
+        } else {
+            self.note(Op::Write, None);
         }
         result
     }
@@ -175,14 +287,15 @@ impl TokenFile {
     /// cannot be had in time or at all: the caller then fetches without it
     /// (one extra request is better than a stalled payment).
     pub fn lock(&self, wait: Duration) -> Option<FileLock> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(&self.lock_path)
-            .ok()?;
+        // Another user's lock file could be held forever.
+        let file = match Self::open_trusted(&self.lock_path, true) {
+            Ok(f) => f,
+            Err(why) => {
+                self.note(Op::Lock, Some(why));
+                return None;
+            }
+        };
+        self.note(Op::Lock, None);
         let deadline = Instant::now() + wait;
         loop {
             // SAFETY: a valid open descriptor owned by `file`.

@@ -68,7 +68,9 @@ impl Token {
 
     /// Seconds of validity left at `now` (negative once expired).
     pub fn remaining_s(&self, now: i64) -> i64 {
-        self.expires_at - now
+        // Saturating: an `expires_at` of i64::MIN must read as long expired,
+        // not wrap to fresh forever.
+        self.expires_at.saturating_sub(now)
     }
 }
 
@@ -96,9 +98,10 @@ mod tests {
     #[test]
     fn result_json_keeps_its_field_order_and_escapes_what_it_must() {
         let mut t = read_response(&NICEPAY, &resp(200, r#"{"responseCode":"2007300","responseMessage":"Succ\"ess\\ful\n\u0001","accessToken":"tok-1","tokenType":"Bearer","expiresIn":"900"}"#), t0()).unwrap();
-        // read_response refuses control characters in a token; a Token
-        // built in Rust may still hold them.
+        // read_response refuses control characters in a token and drops
+        // them from a message; a Token built in Rust may still hold them.
         t.access_token = SecretString::from("a\"b\\c\t\u{1f}");
+        t.response_message = Some("Succ\"ess\\ful\n\u{1}".into());
         assert_eq!(
             std::str::from_utf8(&t.to_json_secret(None)).unwrap(),
             r#"{"provider":"nicepay","access_token":"a\"b\\c\t\u001f","token_type":"Bearer","expires_in":900,"expires_at":1700000900,"response_code":"2007300","response_message":"Succ\"ess\\ful\n\u0001"}"#

@@ -82,8 +82,12 @@ pub fn fetch(
         connect_timeout: config.connect_timeout.min(timeout),
         ca_file: config.ca_file.clone(),
     };
-    let response = transport.post_json(&request.url, &request.headers, &request.body, &limits)?;
-    read_response(config.profile, &response, started)
+    // A provider (or a proxy) may echo the request, client secret included.
+    let scrub = |e: Error| e.without_secrets(&config.secret_values());
+    let response = transport
+        .post_json(&request.url, &request.headers, &request.body, &limits)
+        .map_err(scrub)?;
+    read_response(config.profile, &response, started).map_err(scrub)
 }
 
 /// One-shot: parse the config, sign, request, normalise.

@@ -8,11 +8,12 @@ use super::hint::hint_for;
 use super::Token;
 use crate::error::{Error, Result, Status};
 use crate::provider::Profile;
+use crate::redact;
 use crate::secret::{SecretJson, SecretString};
 use crate::transport::Response;
 
 /// Token lifetimes outside this range are not believable.
-const MAX_EXPIRES_IN_S: u64 = 366 * 24 * 3600;
+pub(crate) const MAX_EXPIRES_IN_S: u64 = 366 * 24 * 3600;
 /// Used when a provider omits `expiresIn` (SNAP's standard lifetime).
 pub const DEFAULT_EXPIRES_IN_S: u64 = 900;
 
@@ -26,8 +27,12 @@ pub fn read_response(
     // The tree holds the token; the guard wipes it on every return path.
     let tree = SecretJson::parse(&response.body).unwrap_or_default();
     let parsed: Option<&Map<String, Value>> = tree.as_object();
-    let code = parsed.and_then(|m| scalar_string(m.get(fields.response_code)));
-    let message = parsed.and_then(|m| scalar_string(m.get(fields.response_message)));
+    let code = parsed
+        .and_then(|m| scalar_string(m.get(fields.response_code)))
+        .map(|c| redact::scrub(&c, &[], redact::MAX_RESPONSE_CODE_CHARS));
+    let message = parsed
+        .and_then(|m| scalar_string(m.get(fields.response_message)))
+        .map(|m| redact::scrub(&m, &[], redact::MAX_RESPONSE_MESSAGE_CHARS));
 
     if !response.is_success() {
         return Err(provider_error(
@@ -93,17 +98,24 @@ pub fn read_response(
             )))
         }
     };
-    if access_token
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control())
-    {
-        return Err(protocol(format!(
-            "`{token_field}` in {}'s response contains whitespace or control characters",
-            profile.name
-        )));
-    }
     let token_type =
         scalar_string(data.get(fields.token_type)).unwrap_or_else(|| "Bearer".to_string());
+    let type_field = match fields.data {
+        Some(d) => format!("{d}.{}", fields.token_type),
+        None => fields.token_type.to_string(),
+    };
+    for (field, value) in [
+        (&token_field, access_token.as_str()),
+        (&type_field, &token_type),
+    ] {
+        if !is_b64token(value) {
+            // Named, never echoed: the value may be the token.
+            return Err(protocol(format!(
+                "`{field}` in {}'s response is not an RFC 6750 token (letters, digits, `-._~+/`, trailing `=`)",
+                profile.name
+            )));
+        }
+    }
     let expires_in = match data.get(fields.expires_in) {
         None | Some(Value::Null) => DEFAULT_EXPIRES_IN_S,
         Some(v) => parse_expires_in(v).ok_or_else(|| {
@@ -122,6 +134,18 @@ pub fn read_response(
         response_code: code,
         response_message: message,
     })
+}
+
+/// RFC 6750's `b64token`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+"
+/// / "/" ) *"="`. What a token and its type must be wherever they come from
+/// (a provider, the cache file), as both end up in an `Authorization`
+/// header: no space, CR/LF, control or non-ASCII character can ride along.
+pub(crate) fn is_b64token(s: &str) -> bool {
+    let body = s.trim_end_matches('=');
+    !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
 }
 
 /// `expiresIn` arrives as a number (DOKU, Klikoo) or a string (SNAP, NICEPAY).
@@ -192,10 +216,9 @@ fn provider_error(
     err
 }
 
-/// Provider text in a one-line message: control characters dropped, length
-/// bounded.
+/// Provider text quoted in a message.
 pub(super) fn printable(s: &str) -> String {
-    s.chars().filter(|c| !c.is_control()).take(200).collect()
+    redact::scrub(s, &[], redact::MAX_QUOTED_CHARS)
 }
 
 #[cfg(test)]
@@ -250,6 +273,16 @@ mod tests {
             r#"{"accessToken":"a","expiresIn":"soon"}"#,
             r#"{"accessToken":"a","expiresIn":-5}"#,
             r#"{"accessToken":12}"#,
+            // Zero-width space, CR/LF, space, non-ASCII, `=` inside: never
+            // a header value's worth of trust.
+            "{\"accessToken\":\"abc\u{200b}def\"}",
+            r#"{"accessToken":"abc\r\nX-Injected: 1"}"#,
+            r#"{"accessToken":"a b"}"#,
+            r#"{"accessToken":"tökén"}"#,
+            r#"{"accessToken":"a=b"}"#,
+            r#"{"accessToken":"===="}"#,
+            r#"{"accessToken":"abc","tokenType":"Bearer\r\nX: 1"}"#,
+            r#"{"accessToken":"abc","tokenType":"Bear er"}"#,
         ] {
             assert_eq!(
                 read_response(&DOKU, &resp(200, body), t0())
@@ -268,6 +301,48 @@ mod tests {
         assert_eq!(e.status, Status::B2B_PROTOCOL);
         let e = read_response(&DOKU, &resp(502, "Bad Gateway"), t0()).unwrap_err();
         assert_eq!((e.status, e.response_code), (Status::B2B_PROVIDER, None));
+    }
+
+    #[test]
+    fn a_refused_token_is_named_not_echoed_and_b64tokens_pass() {
+        let e = read_response(
+            &KLIKOO,
+            &resp(
+                200,
+                r#"{"response_code":"200012000","data":{"access_token":"SECRET\u200b"}}"#,
+            ),
+            t0(),
+        )
+        .unwrap_err();
+        assert_eq!(e.status, Status::B2B_PROTOCOL);
+        assert!(e.message.contains("`data.access_token`"), "{}", e.message);
+        assert!(!e.message.contains("SECRET"), "{}", e.message);
+        let ok = read_response(
+            &DOKU,
+            &resp(
+                200,
+                r#"{"accessToken":"eyJ.a-b_c~d+e/f==","tokenType":"bearer"}"#,
+            ),
+            t0(),
+        )
+        .unwrap();
+        assert_eq!(ok.access_token.expose(), "eyJ.a-b_c~d+e/f==");
+    }
+
+    #[test]
+    fn a_megabyte_response_message_is_capped_and_printable() {
+        let junk = "\\u001b[2J\\r\\nX-Injected: 1".repeat(40_000);
+        let body = format!(r#"{{"responseCode":"4017300{junk}","responseMessage":"{junk}"}}"#);
+        assert!(body.len() > 1 << 20);
+        let e = read_response(&DOKU, &resp(401, &body), t0()).unwrap_err();
+        let code = e.response_code.clone().unwrap();
+        let message = e.response_message.clone().unwrap();
+        assert!(code.starts_with("4017300") && code.chars().count() <= 64);
+        assert!(message.chars().count() <= 256);
+        for text in [&code, &message, &e.message, &e.to_string()] {
+            assert!(!text.chars().any(char::is_control), "{text:?}");
+        }
+        assert!(e.message.chars().count() <= redact::MAX_MESSAGE_CHARS);
     }
 
     #[test]
