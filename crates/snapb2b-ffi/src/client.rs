@@ -73,7 +73,11 @@ pub unsafe extern "C" fn b2b_client_token(
         let out = out_slot(token_json_out, "token_json_out")?;
         let client = client_ref(client)?;
         let (token, source) = client.token()?;
-        give_secret(out, token.to_json_secret(Some(source == Source::Cached)))
+        let cache = client.cache_status();
+        give_secret(
+            out,
+            token.to_json_secret_with(Some(source == Source::Cached), cache.as_deref()),
+        )
     })
 }
 

@@ -258,6 +258,16 @@ impl Client {
         }
     }
 
+    /// Whether the `cache_file` is shared, for the token result's `cache`
+    /// field: `None` without a cache file, `"on"`, or `"off: <why>"` (a file
+    /// or lock that is not ours, a read-only directory ...), as the last
+    /// use of the file found it.
+    pub fn cache_status(&self) -> Option<String> {
+        self.file
+            .as_ref()
+            .map(|f| f.status().unwrap_or_else(|| "on".to_string()))
+    }
+
     /// Drops the cached token (e.g. after a service call answered 401
     /// "Invalid Token (B2B)"), including the cache file's entry.
     pub fn invalidate(&self) {

@@ -296,3 +296,34 @@ fn a_directory_we_cannot_write_is_reported() {
     );
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// The token result says whether the cache file is shared, and why not.
+#[test]
+fn the_token_result_says_whether_the_cache_file_is_shared() {
+    let sb = sandbox();
+    let dir = temp_dir("status");
+    let cache = dir.join("token.json");
+    let c = Client::new(&config_json(&sb, &cache).to_string()).unwrap();
+    let (token, source) = c.token().unwrap();
+    assert_eq!(c.cache_status().as_deref(), Some("on"));
+    let json: Value = serde_json::from_slice(
+        &token.to_json_secret_with(Some(source == Source::Cached), c.cache_status().as_deref()),
+    )
+    .unwrap();
+    assert_eq!(json["cache"], "on");
+    // Loosened by someone else: no longer trusted, and the result says so.
+    std::fs::set_permissions(&cache, PermissionsExt::from_mode(0o666)).unwrap();
+    let other = Client::new(&config_json(&sb, &cache).to_string()).unwrap();
+    other.token().unwrap();
+    let status = other.cache_status().unwrap();
+    assert!(
+        status.starts_with("off: ") && status.contains("writable by group or others"),
+        "{status}"
+    );
+    // A client without a cache file has no such field.
+    let plain = Client::new(&sb.config_json("doku").to_string()).unwrap();
+    assert_eq!(plain.cache_status(), None);
+    let json: Value =
+        serde_json::from_slice(&plain.token().unwrap().0.to_json_secret(None)).unwrap();
+    assert!(json.get("cache").is_none());
+}

@@ -41,6 +41,8 @@ struct ResultJson<'a> {
     response_message: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     cached: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cache: Option<&'a str>,
 }
 
 impl Token {
@@ -48,6 +50,12 @@ impl Token {
     /// a buffer that wipes every allocation it outgrows and, when dropped,
     /// its last one: the only form in which the token leaves as JSON.
     pub fn to_json_secret(&self, cached: Option<bool>) -> SecretBytes {
+        self.to_json_secret_with(cached, None)
+    }
+
+    /// The result JSON of a client with a `cache_file`: also `cache`, whether
+    /// the file is shared (`"on"`) or why not (`"off: ..."`).
+    pub fn to_json_secret_with(&self, cached: Option<bool>, cache: Option<&str>) -> SecretBytes {
         let view = ResultJson {
             provider: self.provider,
             access_token: self.access_token.expose(),
@@ -57,6 +65,7 @@ impl Token {
             response_code: self.response_code.as_deref(),
             response_message: self.response_message.as_deref(),
             cached,
+            cache,
         };
         // Room for a token sent without escapes, as providers send them;
         // escapes only make the buffer grow, which still leaves no copy.
