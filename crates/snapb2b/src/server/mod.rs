@@ -73,24 +73,14 @@ pub struct Inbound {
 impl Inbound {
     /// `{"method", "path", "headers": {...}, "body": "<raw text>", "service_code"}`.
     pub fn parse(request_json: &str) -> Result<Inbound> {
-        let tree = SecretJson(serde_json::from_str(request_json).map_err(|e| {
-            Error::invalid_argument(format!(
-                "request_json is not JSON: {}",
-                redact::value(&e.to_string())
-            ))
-        })?);
+        let tree = json_object(
+            request_json,
+            "request_json",
+            &["method", "path", "headers", "body", "service_code"],
+        )?;
         let Value::Object(map) = &*tree else {
-            return Err(Error::invalid_argument(
-                "request_json must be a JSON object",
-            ));
+            unreachable!("json_object returns objects")
         };
-        const KEYS: [&str; 5] = ["method", "path", "headers", "body", "service_code"];
-        if let Some(key) = map.keys().find(|k| !KEYS.contains(&k.as_str())) {
-            return Err(Error::invalid_argument(format!(
-                "unknown request_json key {}",
-                redact::key_name(key)
-            )));
-        }
         let text = |key: &str| -> Result<Option<String>> {
             match map.get(key) {
                 None | Some(Value::Null) => Ok(None),
@@ -204,43 +194,56 @@ fn printable(s: &str) -> String {
         .collect()
 }
 
+/// `text` as a JSON object (`what` names it in messages) with only `known`
+/// keys, each at most once; wiped when dropped (it may hold secrets).
+fn json_object(text: &str, what: &str, known: &[&str]) -> Result<SecretJson> {
+    let tree = SecretJson(serde_json::from_str(text).map_err(|e| {
+        Error::invalid_argument(format!(
+            "{what} is not JSON: {}",
+            redact::value(&e.to_string())
+        ))
+    })?);
+    let Value::Object(map) = &*tree else {
+        return Err(Error::invalid_argument(format!(
+            "{what} must be a JSON object"
+        )));
+    };
+    if let Some(key) = map.keys().find(|k| !known.contains(&k.as_str())) {
+        return Err(Error::invalid_argument(format!(
+            "unknown {what} key {}",
+            redact::key_name(key)
+        )));
+    }
+    if let Some(key) = crate::config::first_duplicate_key(text) {
+        return Err(Error::invalid_argument(format!(
+            "{what} key {} appears more than once",
+            redact::key_name(&key)
+        )));
+    }
+    Ok(tree)
+}
+
 fn code(status: u16, service: &str, case: &str) -> String {
     format!("{status}{service}{case}")
 }
 
 impl Server {
     pub fn new(config_json: &str) -> Result<Server> {
-        let tree = SecretJson(serde_json::from_str(config_json).map_err(|e| {
-            Error::invalid_argument(format!(
-                "server config is not JSON: {}",
-                redact::value(&e.to_string())
-            ))
-        })?);
+        let tree = json_object(
+            config_json,
+            "server config",
+            &[
+                "partners",
+                "token_ttl_s",
+                "token_secret",
+                "token_secret_file",
+                "max_skew_s",
+                "replay_file",
+            ],
+        )?;
         let Value::Object(map) = &*tree else {
-            return Err(Error::invalid_argument(
-                "server config must be a JSON object",
-            ));
+            unreachable!("json_object returns objects")
         };
-        if let Some(key) = crate::config::first_duplicate_key(config_json) {
-            return Err(Error::invalid_argument(format!(
-                "server config key {} appears more than once",
-                redact::key_name(&key)
-            )));
-        }
-        const KEYS: [&str; 6] = [
-            "partners",
-            "token_ttl_s",
-            "token_secret",
-            "token_secret_file",
-            "max_skew_s",
-            "replay_file",
-        ];
-        if let Some(key) = map.keys().find(|k| !KEYS.contains(&k.as_str())) {
-            return Err(Error::invalid_argument(format!(
-                "unknown server config key {}",
-                redact::key_name(key)
-            )));
-        }
         let replay_file = match map.get("replay_file") {
             None | Some(Value::Null) => None,
             Some(Value::String(p)) if !p.is_empty() && p.len() <= 4096 && !p.contains('\0') => {
