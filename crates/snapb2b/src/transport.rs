@@ -76,6 +76,11 @@ impl Handle {
         easy.useragent(USER_AGENT)?;
         easy.signal(false)?;
         easy.tcp_nodelay(true)?;
+        // One connection per handle (concurrent requests take other handles
+        // from the client's pool): a connection replaced after it died is
+        // closed, not kept in libcurl's cache where a later request could
+        // pick it and fail again.
+        easy.max_connects(1)?;
         Ok(Handle { easy, trust })
     }
 
