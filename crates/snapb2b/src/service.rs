@@ -28,8 +28,23 @@ pub fn body_digest_hex(body: Option<&str>) -> Result<String> {
         Some(b) if !b.trim_matches([' ', '\t', '\n', '\r']).is_empty() => minify_json(b)?,
         _ => String::new(),
     };
-    let digest = openssl::sha::sha256(minified.as_bytes());
-    Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
+    // The incremental SHA-256 (SHA256_Init/Update/Final): OpenSSL 3's
+    // one-shot `SHA256()` fetches the algorithm on every call, several times
+    // the cost of hashing a request body.
+    let mut sha = openssl::sha::Sha256::new();
+    sha.update(minified.as_bytes());
+    Ok(lower_hex(&sha.finish()))
+}
+
+/// Lowercase hex, without a formatter call per byte.
+pub(crate) fn lower_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
 }
 
 fn method_upper(method: &str) -> Result<String> {
