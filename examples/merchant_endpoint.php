@@ -18,9 +18,10 @@
  *   any other POST               a notification: checked (token, signature,
  *                                timestamp); accepted => 200 2002500
  *
- * Replays: X-EXTERNAL-IDs are remembered per Server object, and here each
- * request has its own, so this endpoint does not catch a replayed
- * notification: process notifications idempotently by X-EXTERNAL-ID.
+ * Replays: each request here builds its own Server, so give the config a
+ * "replay_file": every request (and every PHP-FPM worker) then shares one
+ * record of the day's X-EXTERNAL-IDs. Still process notifications
+ * idempotently by X-EXTERNAL-ID.
  *
  * One log line per request on stdout: method, path, status, client, reason.
  * Never the token, never the body.
