@@ -385,19 +385,10 @@ impl ServiceResponse {
         }
         let body = String::from_utf8_lossy(&response.body).into_owned();
         let fields = &config.profile.response;
-        let (response_code, response_message) = match serde_json::from_str::<Value>(&body) {
-            Ok(Value::Object(map)) => (
-                scalar(
-                    map.get(fields.response_code),
-                    redact::MAX_RESPONSE_CODE_CHARS,
-                ),
-                scalar(
-                    map.get(fields.response_message),
-                    redact::MAX_RESPONSE_MESSAGE_CHARS,
-                ),
-            ),
-            _ => (None, None),
-        };
+        let (code, message) =
+            top_level_fields(&body, fields.response_code, fields.response_message);
+        let response_code = scalar(code.as_ref(), redact::MAX_RESPONSE_CODE_CHARS);
+        let response_message = scalar(message.as_ref(), redact::MAX_RESPONSE_MESSAGE_CHARS);
         ServiceResponse {
             http_status: response.status,
             headers,
@@ -426,6 +417,53 @@ impl ServiceResponse {
         serde_json::to_writer(&mut out, self)
             .expect("strings and integers always serialise, and SecretBuf never fails a write");
         SecretBytes::from(out)
+    }
+}
+
+/// The values of two top-level members of a JSON object, skipping the rest
+/// of the document without building it (an answer's body can be large and
+/// is parsed on every call); `None`s when the body is not a JSON object.
+fn top_level_fields(body: &str, a: &str, b: &str) -> (Option<Value>, Option<Value>) {
+    use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+    struct Pick<'k>(&'k str, &'k str);
+    impl<'de> DeserializeSeed<'de> for Pick<'_> {
+        type Value = (Option<Value>, Option<Value>);
+        fn deserialize<D: Deserializer<'de>>(
+            self,
+            d: D,
+        ) -> std::result::Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Pick<'_> {
+        type Value = (Option<Value>, Option<Value>);
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<M: MapAccess<'de>>(
+            self,
+            mut map: M,
+        ) -> std::result::Result<Self::Value, M::Error> {
+            let (mut first, mut second) = (None, None);
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if key == self.0 {
+                    first = Some(map.next_value::<Value>()?);
+                } else if key == self.1 {
+                    second = Some(map.next_value::<Value>()?);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok((first, second))
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(body);
+    match Pick(a, b)
+        .deserialize(&mut de)
+        .and_then(|v| de.end().map(|()| v))
+    {
+        Ok(v) => v,
+        Err(_) => (None, None),
     }
 }
 
@@ -530,6 +568,29 @@ mod tests {
         let e = ServiceRequest::parse(&format!(r#"{{"method":"POST","path":"/p","{pem}":1}}"#))
             .unwrap_err();
         assert!(!e.message.contains("MIIEvQ"), "{}", e.message);
+    }
+
+    #[test]
+    fn only_the_top_level_code_and_message_are_read() {
+        let pick = |b: &str| top_level_fields(b, "responseCode", "responseMessage");
+        let (c, m) = pick(
+            r#"{"data":{"responseCode":"nested"},"responseCode":"2002400","x":[1,{"a":null}],"responseMessage":"OK"}"#,
+        );
+        assert_eq!(
+            (c, m),
+            (Some(Value::from("2002400")), Some(Value::from("OK")))
+        );
+        let (c, _) = pick(r#"{"response\u0043ode":4012401}"#);
+        assert_eq!(c, Some(Value::from(4012401)));
+        for not_object in [
+            "[1]",
+            "\"s\"",
+            "{\"responseCode\":\"1\"} trailing",
+            "<html>",
+            "",
+        ] {
+            assert_eq!(pick(not_object), (None, None), "{not_object}");
+        }
     }
 
     #[test]
