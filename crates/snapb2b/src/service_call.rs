@@ -458,13 +458,10 @@ fn top_level_fields(body: &str, a: &str, b: &str) -> (Option<Value>, Option<Valu
         }
     }
     let mut de = serde_json::Deserializer::from_str(body);
-    match Pick(a, b)
+    Pick(a, b)
         .deserialize(&mut de)
         .and_then(|v| de.end().map(|()| v))
-    {
-        Ok(v) => v,
-        Err(_) => (None, None),
-    }
+        .unwrap_or_default()
 }
 
 /// A response code as text, bounded and without control characters (it
