@@ -179,6 +179,36 @@ impl Verdict {
     }
 }
 
+/// The SNAP refusals both endpoints give, written once.
+impl Verdict {
+    fn missing(ss: &str, name: &str) -> Verdict {
+        Verdict::refuse(
+            400,
+            code(400, ss, "02"),
+            &format!("Invalid Mandatory Field {name}"),
+            format!("{name} header is missing"),
+        )
+    }
+
+    fn bad_timestamp(ss: &str) -> Verdict {
+        Verdict::refuse(
+            400,
+            code(400, ss, "01"),
+            "Invalid Field Format X-TIMESTAMP",
+            "X-TIMESTAMP is not ISO-8601 with an offset",
+        )
+    }
+
+    fn stale(ss: &str, why: String) -> Verdict {
+        Verdict::refuse(
+            401,
+            code(401, ss, "00"),
+            "Unauthorized. Stale Timestamp",
+            why,
+        )
+    }
+}
+
 fn json_headers() -> Map<String, Value> {
     let mut h = Map::new();
     h.insert("Content-Type".into(), "application/json".into());
@@ -326,25 +356,14 @@ impl Server {
         let ss = req.service_code.as_deref().unwrap_or(TOKEN_SERVICE_CODE);
         for name in ["X-CLIENT-KEY", "X-TIMESTAMP", "X-SIGNATURE"] {
             if req.header(name).is_none_or(str::is_empty) {
-                return Ok(Verdict::refuse(
-                    400,
-                    code(400, ss, "02"),
-                    &format!("Invalid Mandatory Field {name}"),
-                    format!("{name} header is missing"),
-                ));
+                return Ok(Verdict::missing(ss, name));
             }
         }
         let client_key = req.header("X-CLIENT-KEY").unwrap_or_default();
         let timestamp = req.header("X-TIMESTAMP").unwrap_or_default();
         let signature = req.header("X-SIGNATURE").unwrap_or_default();
         if crate::timestamp::parse(timestamp).is_none() {
-            return Ok(Verdict::refuse(
-                400,
-                code(400, ss, "01"),
-                "Invalid Field Format X-TIMESTAMP",
-                "X-TIMESTAMP is not ISO-8601 with an offset",
-            )
-            .with_client(Some(client_key)));
+            return Ok(Verdict::bad_timestamp(ss).with_client(Some(client_key)));
         }
         let Some(partner) = self.partner(client_key) else {
             return Ok(Verdict::refuse(
@@ -355,13 +374,7 @@ impl Server {
             ));
         };
         if let Err(e) = service::check_freshness(timestamp, self.max_skew_s, now) {
-            return Ok(Verdict::refuse(
-                401,
-                code(401, ss, "00"),
-                "Unauthorized. Stale Timestamp",
-                e.message,
-            )
-            .with_client(Some(client_key)));
+            return Ok(Verdict::stale(ss, e.message).with_client(Some(client_key)));
         }
         if let Err(e) =
             service::verify_b2b(&partner.public_key, client_key, timestamp, signature, 0)
@@ -452,35 +465,17 @@ impl Server {
         let client = Some(partner.client_id.as_str());
         for name in ["X-TIMESTAMP", "X-SIGNATURE", "X-EXTERNAL-ID"] {
             if req.header(name).is_none_or(str::is_empty) {
-                return Ok(Verdict::refuse(
-                    400,
-                    code(400, ss, "02"),
-                    &format!("Invalid Mandatory Field {name}"),
-                    format!("{name} header is missing"),
-                )
-                .with_client(client));
+                return Ok(Verdict::missing(ss, name).with_client(client));
             }
         }
         let timestamp = req.header("X-TIMESTAMP").unwrap_or_default();
         let signature = req.header("X-SIGNATURE").unwrap_or_default();
         let external_id = req.header("X-EXTERNAL-ID").unwrap_or_default();
         if crate::timestamp::parse(timestamp).is_none() {
-            return Ok(Verdict::refuse(
-                400,
-                code(400, ss, "01"),
-                "Invalid Field Format X-TIMESTAMP",
-                "X-TIMESTAMP is not ISO-8601 with an offset",
-            )
-            .with_client(client));
+            return Ok(Verdict::bad_timestamp(ss).with_client(client));
         }
         if let Err(e) = service::check_freshness(timestamp, self.max_skew_s, now) {
-            return Ok(Verdict::refuse(
-                401,
-                code(401, ss, "00"),
-                "Unauthorized. Stale Timestamp",
-                e.message,
-            )
-            .with_client(client));
+            return Ok(Verdict::stale(ss, e.message).with_client(client));
         }
         let verified = match partner.signature {
             NotificationSignature::Rsa => service::verify_service_signature_rsa(
