@@ -93,7 +93,14 @@ fn sandbox_sub() -> Sub {
         positional: Positional::Words(vec!["notify"]),
     };
     for (i, w) in words.iter().enumerate() {
-        if !w.starts_with("--") || w.len() < 3 || sub.options().contains(w) {
+        // Only whole option words: the usage's prose also mentions options
+        // next to punctuation (`--token-url;`).
+        let option_word = w.len() > 2
+            && w.starts_with("--")
+            && w[2..]
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !option_word || sub.options().contains(w) {
             continue;
         }
         match words.get(i + 1) {
