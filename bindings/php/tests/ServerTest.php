@@ -178,7 +178,7 @@ final class ServerTest extends TestCase
             'short secret' => [['token_secret' => 'short-s3cret'], 'token_secret'],
             'ttl' => [['token_ttl_s' => 0], 'token_ttl_s'],
             'skew' => [['max_skew_s' => '300'], 'max_skew_s'],
-            'replay file' => [['replay_file' => '/tmp/x'], 'replay_file'],
+            'replay file in a missing directory' => [['replay_file' => '/nonexistent-dir/replay'], 'replay_file'],
             'unknown key' => [['colour' => 'blue'], 'colour'],
         ];
     }

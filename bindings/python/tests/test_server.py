@@ -215,7 +215,7 @@ def test_duplicate_header_is_not_picked_silently(server, key):
     ({"token_secret": "short"}, "token_secret"),
     ({"token_ttl_s": 0}, "token_ttl_s"),
     ({"max_skew_s": "300"}, "max_skew_s"),
-    ({"replay_file": "/tmp/x"}, "replay_file"),
+    ({"replay_file": "/nonexistent-dir/replay"}, "replay_file"),  # a missing directory
     ({"colour": "blue"}, "colour"),
 ])
 def test_config_errors_name_the_key(config, change, key_named):
