@@ -21,6 +21,10 @@ VENV ?= $(BUILD)/venv
 PYTHON ?= $(abspath $(VENV))/bin/python
 VECTORS ?= $(abspath tests/vectors)
 export SNAPB2B_VECTORS := $(VECTORS)
+# The published vectors, when a checkout has them beside it: a test checks
+# that tests/vectors/ is the same set byte for byte (skipped without them).
+PUBLISHED_VECTORS ?= $(wildcard $(abspath ..)/shared/vectors)
+export SNAPB2B_PUBLISHED_VECTORS := $(PUBLISHED_VECTORS)
 
 .PHONY: all build header demo check lint test test-deps test-rust test-c test-asan test-soak soak test-fuzz fuzz test-crosscheck test-python test-php test-install test-python-package deb test-deb bench install uninstall clean
 

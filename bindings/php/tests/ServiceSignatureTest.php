@@ -47,7 +47,7 @@ final class ServiceSignatureTest extends TestCase
         $dir = Paths::vectorsDir();
         if ($dir === null) {
             self::markTestSkipped('no public vectors: set SNAPB2B_VECTORS to the directory holding snap-vectors.json '
-                . '(default: ' . dirname(Paths::repoRoot()) . '/shared/vectors)');
+                . '(default: ' . Paths::repoRoot() . '/tests/vectors)');
         }
         $vectors = json_decode((string) file_get_contents($dir . '/snap-vectors.json'), true);
         self::assertIsArray($vectors);

@@ -9,7 +9,7 @@ use SnapB2B\Signer;
 use SnapB2B\Tests\Support\Keys;
 use SnapB2B\Tests\Support\Paths;
 
-/** The public SNAP documentation samples in shared/vectors/snap-vectors.json. */
+/** The public SNAP documentation samples in tests/vectors/snap-vectors.json. */
 final class VectorsTest extends TestCase
 {
     public function testPublicAsymmetricTokenVectors(): void
@@ -17,7 +17,7 @@ final class VectorsTest extends TestCase
         $dir = Paths::vectorsDir();
         if ($dir === null) {
             self::markTestSkipped('no public vectors: set SNAPB2B_VECTORS to the directory holding snap-vectors.json '
-                . '(default: ' . dirname(Paths::repoRoot()) . '/shared/vectors)');
+                . '(default: ' . Paths::repoRoot() . '/tests/vectors)');
         }
         $vectors = json_decode((string) file_get_contents($dir . '/snap-vectors.json'), true);
         self::assertIsArray($vectors);
