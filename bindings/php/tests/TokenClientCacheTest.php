@@ -80,8 +80,9 @@ final class TokenClientCacheTest extends TestCase
 
     public function testInvalidateFetchesANewToken(): void
     {
-        $before = Sandbox::tokenRequests(self::CLIENT);
         $client = new TokenClient(self::config());
+        $client->invalidate(); // another test's handle of this config may hold one
+        $before = Sandbox::tokenRequests(self::CLIENT);
         $first = $client->getToken();
         $client->invalidate();
         $second = $client->getToken();
@@ -98,12 +99,24 @@ final class TokenClientCacheTest extends TestCase
         self::assertFalse($client->getToken()->isCached());
     }
 
-    public function testEachClientHasItsOwnMemoryCache(): void
+    public function testClientsOfOneConfigShareOneMemoryCache(): void
     {
-        $a = (new TokenClient(self::config()))->getToken();
+        // What a PHP-FPM worker does: a new TokenClient on every request.
+        $first = new TokenClient(self::config());
+        $first->invalidate();
+        $before = Sandbox::tokenRequests(self::CLIENT);
+        $a = $first->getToken();
+        unset($first);
         $b = (new TokenClient(self::config()))->getToken();
-        self::assertFalse($b->isCached(), 'without cache_file nothing is shared between handles');
-        self::assertNotSame($a->getAccessToken(), $b->getAccessToken());
+        self::assertFalse($a->isCached());
+        self::assertTrue($b->isCached(), 'the same config: the parsed key, token and connection are reused');
+        self::assertSame($a->getAccessToken(), $b->getAccessToken());
+        self::assertSame(1, Sandbox::tokenRequests(self::CLIENT) - $before);
+
+        // Another config (here another timeout) is another client.
+        $c = (new TokenClient(self::config(['timeout_ms' => 9999])))->getToken();
+        self::assertFalse($c->isCached(), 'another config shares nothing');
+        self::assertNotSame($a->getAccessToken(), $c->getAccessToken());
     }
 
     public function testConfigErrorsSurfaceInTheConstructor(): void
@@ -279,7 +292,9 @@ final class TokenClientCacheTest extends TestCase
     {
         $before = Sandbox::tokenRequests('FAULT-FLAKY');
         for ($i = 0; $i < 3; $i++) {
-            $token = (new TokenClient(self::config(['client_id' => 'FAULT-FLAKY', 'max_retries' => 2])))->getToken();
+            $client = new TokenClient(self::config(['client_id' => 'FAULT-FLAKY', 'max_retries' => 2]));
+            $client->invalidate(); // the handles share one config's client
+            $token = $client->getToken();
             self::assertFalse($token->isCached());
             self::assertNotSame('', $token->getAccessToken());
         }

@@ -106,6 +106,8 @@ def run_together(n, fn):
 @pytest.mark.parametrize("round_", range(3))
 def test_threads_sharing_a_fresh_client_make_one_request(sandbox, round_):
     client = snapb2b.Client(sandbox.config("snap"))
+    # Handles of one config share the process's client: start without a token.
+    client.invalidate()
     with requests_from(sandbox, SANDBOX_CLIENT) as seen:
         tokens = run_together(THREADS, lambda i: client.token())
     assert seen["n"] == 1
@@ -322,7 +324,7 @@ client = snapb2b.Client(json.loads(sys.argv[2]))
 parent = client.token()
 pid = os.fork()
 if pid == 0:
-    token = client.token()  # a new handle: not the parent's connection
+    token = client.token()  # the cached token, on a connection of its own
     print(json.dumps({"who": "child", "cached": token.cached, "same": token.access_token == parent.access_token}), flush=True)
     client.close()
     os._exit(0)
@@ -333,7 +335,7 @@ print(json.dumps({"who": "parent", "cached": token.cached, "same": token.access_
 """
 
 
-def test_forked_child_builds_its_own_handle(sandbox):
+def test_forked_child_keeps_the_token_and_the_parent_its_connection(sandbox):
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
     result = subprocess.run(
@@ -343,7 +345,7 @@ def test_forked_child_builds_its_own_handle(sandbox):
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert lines == [
-        {"who": "child", "cached": False, "same": False},
+        {"who": "child", "cached": True, "same": True},
         {"who": "parent", "cached": False, "same": False},
     ]
 
@@ -477,3 +479,57 @@ def test_repr_shows_no_secrets(sandbox):
             assert fragment not in text
         token = client.token()
         assert token.access_token not in repr(token) and "cached=False" in repr(token)
+
+
+# --- one client per config in a process (PHP-FPM, scripts) ----------------
+
+
+def test_a_client_per_request_reuses_the_token_and_connection(sandbox):
+    # What a web worker does: a new client for every request it serves.
+    config = sandbox.config("snap", timeout_ms=7001)  # a config of this test's own
+    first = snapb2b.Client(config)
+    first.invalidate()
+    with _stats_lock:
+        before = stats(sandbox)
+        tokens = []
+        for _ in range(200):
+            client = snapb2b.Client(config)
+            tokens.append(client.token())
+            client.close()
+        after = stats(sandbox)  # its own connection is counted too
+    first.close()
+    assert after["by_client"].get(SANDBOX_CLIENT, 0) - before["by_client"].get(SANDBOX_CLIENT, 0) == 1
+    assert [t.cached for t in tokens] == [False] + [True] * 199
+    assert after["connections"] - before["connections"] - 1 == 1
+
+
+def test_a_rotated_key_file_is_read_again(sandbox, tmp_path):
+    key_file = tmp_path / "key.pem"
+    good = Path(sandbox.config("snap")["private_key_file"]).read_bytes()
+    key_file.write_bytes(good)
+    key_file.chmod(0o600)
+    config = sandbox.config("snap", private_key_file=str(key_file), max_retries=0)
+    client = snapb2b.Client(config)
+    client.invalidate()
+    assert client.token().cached is False
+    client.close()
+
+    # The portal issued a new key: the file is replaced (here by one the
+    # sandbox does not know, so the provider's refusal proves it is used).
+    other = subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+                           capture_output=True, check=True).stdout
+    replacement = tmp_path / "key.new"
+    replacement.write_bytes(other)
+    replacement.chmod(0o600)
+    os.replace(replacement, key_file)
+    client = snapb2b.Client(config)
+    client.invalidate()
+    with pytest.raises(snapb2b.ProviderError):
+        client.token()
+    client.close()
+
+    key_file.write_bytes(good)  # rewritten in place
+    client = snapb2b.Client(config)
+    client.invalidate()
+    assert client.token().cached is False
+    client.close()

@@ -134,9 +134,17 @@ const char *b2b_status_name(int status);
  * Creates a token client from `config_json` (the `b2b_get_token` keys plus
  * `refresh_margin_s`, `cache_file`, `max_retries`, and for service calls
  * `partner_id`, `channel_id`, `service_signature`, `external_id_length`,
- * `max_response_bytes`). The key is parsed
- * once, here. Writes the handle to `*client_out`; free it with
+ * `max_response_bytes`). Writes the handle to `*client_out`; free it with
  * `b2b_client_free`.
+ *
+ * Handles made from the same config text in one process share one client:
+ * its parsed key, trust store, cached token and kept-alive connection
+ * (a process-wide registry of up to 32 configs, least recently used
+ * dropped first), so a PHP-FPM worker or a script creating a client per
+ * request parses the key once and asks the provider once. The key file and
+ * `ca_file` are read again when they change (inode, size or times). The
+ * same config text means the same account: `b2b_client_invalidate` on one
+ * handle drops the token for all of them.
  *
  * After `fork()`, a handle may be used in the child: its first call there
  * starts over with no connections and no renewal in flight (a thread that
@@ -247,8 +255,10 @@ int b2b_client_request(struct b2b_client *client,
 int b2b_external_id(char **external_id_out);
 
 /**
- * Frees a client and its connection. NULL is a no-op. No other thread may
- * be using the handle.
+ * Frees a handle. NULL is a no-op. No other thread may be using the
+ * handle. The shared client (token, connection) stays in the process's
+ * registry for the next handle with the same config; it is freed when it
+ * leaves the registry and no handle holds it.
  *
  * # Safety
  * `client` must be NULL or a live handle not used after this call.

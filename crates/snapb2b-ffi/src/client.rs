@@ -1,6 +1,7 @@
 //! The caching token client of the C ABI: an opaque `b2b_client` handle.
 
 use std::ffi::{c_char, c_int};
+use std::sync::Arc;
 
 use super::{arg_opt_str, arg_str, give_secret, give_string, guard, out_slot};
 use snapb2b_core::client::{Client, Source};
@@ -11,23 +12,33 @@ use snapb2b_core::service_call::{headers_json, ServiceRequest};
 /// `b2b_client_free`. One handle may be shared by many threads.
 #[allow(non_camel_case_types)]
 pub struct b2b_client {
-    inner: Client,
+    /// The process's client for this config (`Client::shared`): handles
+    /// made from the same config text share it.
+    inner: Arc<Client>,
 }
 
 /// # Safety
 /// `ptr` must be NULL or a live handle from `b2b_client_new`.
 unsafe fn client_ref<'a>(ptr: *const b2b_client) -> Result<&'a Client> {
     ptr.as_ref()
-        .map(|c| &c.inner)
+        .map(|c| &*c.inner)
         .ok_or_else(|| Error::invalid_argument("`client` is NULL"))
 }
 
 /// Creates a token client from `config_json` (the `b2b_get_token` keys plus
 /// `refresh_margin_s`, `cache_file`, `max_retries`, and for service calls
 /// `partner_id`, `channel_id`, `service_signature`, `external_id_length`,
-/// `max_response_bytes`). The key is parsed
-/// once, here. Writes the handle to `*client_out`; free it with
+/// `max_response_bytes`). Writes the handle to `*client_out`; free it with
 /// `b2b_client_free`.
+///
+/// Handles made from the same config text in one process share one client:
+/// its parsed key, trust store, cached token and kept-alive connection
+/// (a process-wide registry of up to 32 configs, least recently used
+/// dropped first), so a PHP-FPM worker or a script creating a client per
+/// request parses the key once and asks the provider once. The key file and
+/// `ca_file` are read again when they change (inode, size or times). The
+/// same config text means the same account: `b2b_client_invalidate` on one
+/// handle drops the token for all of them.
 ///
 /// After `fork()`, a handle may be used in the child: its first call there
 /// starts over with no connections and no renewal in flight (a thread that
@@ -47,7 +58,7 @@ pub unsafe extern "C" fn b2b_client_new(
     guard("b2b_client_new", || {
         let out = out_slot(client_out, "client_out")?;
         let config = arg_str(config_json, "config_json")?;
-        let inner = Client::new(config)?;
+        let inner = Client::shared(config)?;
         *out = Box::into_raw(Box::new(b2b_client { inner }));
         Ok(())
     })
@@ -190,8 +201,10 @@ pub unsafe extern "C" fn b2b_external_id(external_id_out: *mut *mut c_char) -> c
     })
 }
 
-/// Frees a client and its connection. NULL is a no-op. No other thread may
-/// be using the handle.
+/// Frees a handle. NULL is a no-op. No other thread may be using the
+/// handle. The shared client (token, connection) stays in the process's
+/// registry for the next handle with the same config; it is freed when it
+/// leaves the registry and no handle holds it.
 ///
 /// # Safety
 /// `client` must be NULL or a live handle not used after this call.

@@ -143,8 +143,15 @@ impl Client {
             return Ok(found);
         }
         // Parsed outside the registry's lock: a key takes milliseconds.
-        let client = Arc::new(Client::new(config_json)?);
-        Ok(with_registry(|r| r.insert(key, client.clone())).unwrap_or(client))
+        // The key file is stamped before and after it is read: a client
+        // whose file changed meanwhile is used once, not shared.
+        let config = Config::parse(config_json, ConfigKind::Client)?;
+        let files = FileStamps::of(&config);
+        let client = Arc::new(Client::with_clock(config, Arc::new(SystemClock))?);
+        if !files.unchanged() {
+            return Ok(client);
+        }
+        Ok(with_registry(|r| r.insert(key, files, client.clone())).unwrap_or(client))
     }
 
     pub fn config(&self) -> &Config {
@@ -570,27 +577,90 @@ pub const SHARED_CLIENTS: usize = 32;
 
 /// Most recently used last.
 #[derive(Default)]
-struct Registry(Vec<([u8; 32], Arc<Client>)>);
+struct Registry(Vec<Entry>);
+
+struct Entry {
+    key: [u8; 32],
+    files: FileStamps,
+    client: Arc<Client>,
+}
 
 impl Registry {
+    /// The client for `key`, unless a file it was made from (the key file,
+    /// the CA file) has changed since: a rotated key is read again.
     fn get(&mut self, key: &[u8; 32]) -> Option<Arc<Client>> {
-        let at = self.0.iter().position(|(k, _)| k == key)?;
+        let at = self.0.iter().position(|e| &e.key == key)?;
         let entry = self.0.remove(at);
-        let client = entry.1.clone();
+        if !entry.files.unchanged() {
+            return None;
+        }
+        let client = entry.client.clone();
         self.0.push(entry);
         Some(client)
     }
 
     /// The entry for `key`: `client` unless another thread got there first.
-    fn insert(&mut self, key: [u8; 32], client: Arc<Client>) -> Arc<Client> {
+    fn insert(&mut self, key: [u8; 32], files: FileStamps, client: Arc<Client>) -> Arc<Client> {
         if let Some(found) = self.get(&key) {
             return found;
         }
         if self.0.len() >= SHARED_CLIENTS {
             self.0.remove(0);
         }
-        self.0.push((key, client.clone()));
+        self.0.push(Entry {
+            key,
+            files,
+            client: client.clone(),
+        });
         client
+    }
+}
+
+/// What identifies the contents of the files a config names without reading
+/// them: device, inode, size, modification and change times (a rewrite in
+/// place, an atomic rename and a Kubernetes secret's symlink swap each
+/// change one of them).
+struct FileStamps(Vec<(std::path::PathBuf, Option<[i64; 6]>)>);
+
+impl FileStamps {
+    fn of(config: &Config) -> FileStamps {
+        let key = match &config.key {
+            crate::config::KeySource::File(path) => Some(path.clone()),
+            crate::config::KeySource::Inline(_) => None,
+        };
+        let ca = config.ca_file.as_ref().map(|t| t.path().to_path_buf());
+        FileStamps(
+            key.into_iter()
+                .chain(ca)
+                .map(|path| {
+                    let stamp = Self::stamp(&path);
+                    (path, stamp)
+                })
+                .collect(),
+        )
+    }
+
+    fn stamp(path: &std::path::Path) -> Option<[i64; 6]> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path).ok()?;
+        Some([
+            m.dev() as i64,
+            m.ino() as i64,
+            m.size() as i64,
+            m.mtime()
+                .wrapping_mul(1_000_000_000)
+                .wrapping_add(m.mtime_nsec()),
+            m.ctime()
+                .wrapping_mul(1_000_000_000)
+                .wrapping_add(m.ctime_nsec()),
+            m.mode() as i64,
+        ])
+    }
+
+    fn unchanged(&self) -> bool {
+        self.0
+            .iter()
+            .all(|(path, stamp)| stamp.is_some() && Self::stamp(path) == *stamp)
     }
 }
 
