@@ -226,18 +226,21 @@ code=$(get token.php) # still served from the cache after the load
 [[ $code == 200 && $(cat "$dir/page.out") == "ok cached "* ]] ||
   die "token.php after the load answered HTTP $code: $(cat "$dir/page.out")"
 
-python3 - "$dir/rounds.txt" <<'EOF'
+# Figure names start with FPM_FIGURES (default fpm): run.sh measures both
+# ffi.enable modes in one run, as fpm_ and fpm_preload_.
+figures=${FPM_FIGURES:-fpm}
+python3 - "$dir/rounds.txt" "$figures" <<'EOF'
 import statistics, sys
 rounds = {"hello": [], "token": []}
 for line in open(sys.argv[1]):
     page, _, n, us, p50, p99, errors = line.split()
     rounds[page].append((int(n) / (int(us) / 1e6), int(p50) / 1000, int(p99) / 1000, int(errors), int(n)))
 for page, rs in rounds.items():
-    print("fpm_%s_rps %.1f" % (page, max(r[0] for r in rs)))
-    print("fpm_%s_p50_ms %.2f" % (page, statistics.median(r[1] for r in rs)))
-    print("fpm_%s_p99_ms %.2f" % (page, statistics.median(r[2] for r in rs)))
-    print("fpm_%s_errors %d" % (page, sum(r[3] for r in rs)))
-    print("fpm_%s_http_requests %d" % (page, sum(r[4] for r in rs)))
+    print(sys.argv[2] + "_%s_rps %.1f" % (page, max(r[0] for r in rs)))
+    print(sys.argv[2] + "_%s_p50_ms %.2f" % (page, statistics.median(r[1] for r in rs)))
+    print(sys.argv[2] + "_%s_p99_ms %.2f" % (page, statistics.median(r[2] for r in rs)))
+    print(sys.argv[2] + "_%s_errors %d" % (page, sum(r[3] for r in rs)))
+    print(sys.argv[2] + "_%s_http_requests %d" % (page, sum(r[4] for r in rs)))
 EOF
-echo "fpm_sandbox_token_requests $((r1 - r0))"
-echo "fpm_setup ffi.enable=$ffi_mode, $rounds rounds x $seconds s, concurrency $concurrency, wrk -t$threads, pm static 8 children, php $php_version"
+echo "${figures}_sandbox_token_requests $((r1 - r0))"
+echo "${figures}_setup ffi.enable=$ffi_mode, $rounds rounds x $seconds s, concurrency $concurrency, wrk -t$threads, pm static 8 children, php $php_version"

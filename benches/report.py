@@ -136,22 +136,25 @@ def php_loop():
 row("9. PHP CLI loop: new TokenClient + getToken per iteration, cache_file (median)", php_loop)
 
 
-def fpm():
-    token, hello = num("fpm_token_rps"), num("fpm_hello_rps")
-    reqs = int(fig["fpm_sandbox_token_requests"])
-    errors = int(fig["fpm_token_errors"]) + int(fig["fpm_hello_errors"])
-    r = token / hello
-    return ("{} token.php (p50 {} ms, p99 {} ms; {} token request{} to the provider{})".format(
-                rate(token, "requests"), fig["fpm_token_p50_ms"], fig["fpm_token_p99_ms"], reqs,
-                "" if reqs == 1 else "s", "; {} failed requests".format(errors) if errors else ""),
-            "{} (hello.php, p50 {} ms)".format(rate(hello, "requests"), fig["fpm_hello_p50_ms"]),
-            "{:.2f}x".format(r), ">= 0.6x, 1 token request",
-            "yes" if r >= 0.6 and reqs == 1 and errors == 0 else "**NO**")
+def fpm(name):
+    def build():
+        token, hello = num(name + "_token_rps"), num(name + "_hello_rps")
+        reqs = int(fig[name + "_sandbox_token_requests"])
+        errors = int(fig[name + "_token_errors"]) + int(fig[name + "_hello_errors"])
+        r = token / hello
+        return ("{} token.php (p50 {} ms, p99 {} ms; {} token request{} to the provider{})".format(
+                    rate(token, "requests"), fig[name + "_token_p50_ms"], fig[name + "_token_p99_ms"], reqs,
+                    "" if reqs == 1 else "s", "; {} failed requests".format(errors) if errors else ""),
+                "{} (hello.php, p50 {} ms)".format(rate(hello, "requests"), fig[name + "_hello_p50_ms"]),
+                "{:.2f}x".format(r), ">= 0.6x, 1 token request",
+                "yes" if r >= 0.6 and reqs == 1 and errors == 0 else "**NO**")
+    return build
 
 
-row("10. php-fpm pool (pm static, 8 children) behind nginx, wrk -c20: new TokenClient + "
-    "getToken + serviceSignature per request, cache_file", fpm)
-
+row("10a. php-fpm pool (pm static, 8 children) behind nginx, wrk -c20: new TokenClient + "
+    "getToken + serviceSignature per request, cache_file; ffi.enable=true (FFI::cdef per request)", fpm("fpm"))
+row("10b. the same pool with the binding preloaded (opcache.preload of preload.php, ffi.enable=preload: "
+    "the binding's production setup)", fpm("fpm_preload"))
 
 
 def service_calls(step, measured, baseline, b_what, target):
@@ -267,10 +270,12 @@ for name in ("seq_nocache", "conc_nocache"):
                          fig.get(name.replace("nocache", "cache") + "_fetched", "?"),
                          fig.get(name + "_fetched", "?")))
 
-if "fpm_setup" in fig:
-    notes.append("Row 10: {}; {} hello.php and {} token.php requests in all; nginx, php-fpm and wrk "
-                 "share the machine's cores.".format(
-                     fig["fpm_setup"], fig.get("fpm_hello_http_requests", "?"), fig.get("fpm_token_http_requests", "?")))
+for name, label in (("fpm", "10a"), ("fpm_preload", "10b")):
+    if name + "_setup" in fig:
+        notes.append("Row {}: {}; {} hello.php and {} token.php requests in all; nginx, php-fpm and wrk "
+                     "share the machine's cores.".format(
+                         label, fig[name + "_setup"], fig.get(name + "_hello_http_requests", "?"),
+                         fig.get(name + "_token_http_requests", "?")))
 
 conns = ["{} {}".format(step, fig[step + "_sandbox_connections"])
          for step in ("c_request", "py_request", "php_request") if step + "_sandbox_connections" in fig]

@@ -285,6 +285,8 @@ PY
   benches/fpm_bench.sh install || echo "!! nginx, php-fpm or wrk are missing and could not be installed"
   measure fpm "PHP-FPM (pm static, 8 children) behind nginx: token.php vs hello.php under wrk" \
     benches/fpm_bench.sh
+  measure fpm_preload "PHP-FPM as above with the binding preloaded (opcache.preload, ffi.enable=preload)" \
+    env FPM_FFI=preload FPM_FIGURES=fpm_preload benches/fpm_bench.sh
 }
 export -f sandbox_benches
 # Arrays do not cross `bash -c`; the sandbox part re-declares what it needs.

@@ -19,6 +19,12 @@ fn main() {
     // The ABI major version is the soname's: `libsnapb2b.so.0`.
     if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libsnapb2b.so.0");
+        // Never unloaded once loaded: PHP's FFI dlcloses the library at the
+        // end of every request, which threw away the client registry, the
+        // parsed keys and the connections and cost a reload (0.5 ms) per
+        // request; unloading code that OpenSSL's and libcurl's exit handlers
+        // and threads may still point into is unsafe anyway.
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-z,nodelete");
     }
 
     let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))

@@ -119,6 +119,41 @@ final class TokenClientCacheTest extends TestCase
         self::assertNotSame($a->getAccessToken(), $c->getAccessToken());
     }
 
+    /**
+     * PHP-FPM frees each request's FFI object and with it dlcloses the
+     * library; it is linked -z nodelete, so the next request's FFI::cdef
+     * finds the same process-wide clients (parsed key, token, connection).
+     */
+    public function testTheLibraryStaysLoadedWhenPhpFreesItsFfi(): void
+    {
+        $code = <<<'PHP'
+            $header = file_get_contents($argv[1]);
+            $config = file_get_contents($argv[2]);
+            $seen = [];
+            for ($request = 0; $request < 3; $request++) {
+                $ffi = FFI::cdef($header, $argv[3]);
+                $client = $ffi->new('b2b_client *');
+                $out = $ffi->new('char *');
+                if ($ffi->b2b_client_new($config, FFI::addr($client)) !== 0) { exit(2); }
+                if ($request === 0) { $ffi->b2b_client_invalidate($client); }
+                if ($ffi->b2b_client_token($client, FFI::addr($out)) !== 0) { exit(3); }
+                $seen[] = json_decode(FFI::string($out), true)['cached'];
+                $ffi->b2b_free($out);
+                $ffi->b2b_client_free($client);
+                unset($client, $out, $ffi); // the request ends: PHP dlcloses
+            }
+            echo json_encode($seen), "\n";
+            PHP;
+        [$status, $out, $err] = Php::run([
+            PHP_BINARY, '-d', 'ffi.enable=1', '-r', $code, '--',
+            Paths::packageDir() . '/snapb2b_ffi.h',
+            Sandbox::configPath('snap'),
+            Paths::repoRoot() . '/target/release/libsnapb2b.so',
+        ]);
+        self::assertSame(0, $status, $err);
+        self::assertSame("[false,true,true]\n", $out, 'the second and third "requests" reuse the first one\'s client');
+    }
+
     public function testConfigErrorsSurfaceInTheConstructor(): void
     {
         $cases = [
