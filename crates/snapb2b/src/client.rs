@@ -122,10 +122,7 @@ impl Client {
         Ok(Client {
             config,
             key,
-            local: AtomicPtr::new(Box::into_raw(Box::new(Local::new(
-                std::process::id(),
-                None,
-            )))),
+            local: AtomicPtr::new(Box::into_raw(Box::new(Local::new(current_pid(), None)))),
             file,
             clock,
             requests: Default::default(),
@@ -173,7 +170,7 @@ impl Client {
     /// mutex held at the fork would never be released here anyway).
     /// One `getpid()` per call.
     fn local(&self) -> &Local {
-        let pid = std::process::id();
+        let pid = current_pid();
         loop {
             let current = self.local.load(Ordering::Acquire);
             // SAFETY: always a valid Box<Local>, freed only in Drop.
@@ -388,7 +385,8 @@ impl Client {
         deadline: Instant,
     ) -> Result<ServiceResponse> {
         let service = &self.config.client.service;
-        let endpoint = format!("{} {}", request.method, request.path);
+        // Only failures name the call: not formatted on the way to success.
+        let endpoint = || format!("{} {}", request.method, request.path);
         let mut retry = 0u32;
         // A kept-alive connection the provider had already dropped costs
         // nothing: the first such failure is sent again on a new connection
@@ -399,7 +397,7 @@ impl Client {
             if remaining.is_zero() {
                 return Err(Error::new(
                     Status::B2B_TIMEOUT,
-                    format!("{endpoint}: not sent: no time left of timeout_ms"),
+                    format!("{}: not sent: no time left of timeout_ms", endpoint()),
                 ));
             }
             let timestamp = self.config.timestamp_style.format(Utc::now());
@@ -411,15 +409,10 @@ impl Client {
                 external_id,
                 &timestamp,
             )?;
-            let headers: Vec<(&str, String)> = envelope
-                .headers
-                .iter()
-                .map(|(n, v)| (n.as_str(), v.clone()))
-                .collect();
             let http = transport::Request {
                 method: &request.method,
                 url: &envelope.url,
-                headers: &headers,
+                headers: &envelope.headers,
                 body: request.body.as_bytes(),
                 max_response_bytes: service.max_response_bytes,
                 resend_on_dead_connection: false,
@@ -432,7 +425,16 @@ impl Client {
             let mut transport = self.take_transport();
             let result = transport.send(&http, &limits);
             self.put_transport(transport);
-            let pause = backoff(retry);
+            // Drawn only after a failure: the jitter costs a random number.
+            let pause = match &result {
+                Err(f)
+                    if f.delivery == Delivery::NotSent
+                        && retry < self.config.client.max_retries =>
+                {
+                    Some(backoff(retry))
+                }
+                _ => None,
+            };
             match result {
                 Err(f)
                     if f.delivery == Delivery::NotSent
@@ -448,20 +450,17 @@ impl Client {
                         external_id,
                     ))
                 }
-                Err(f)
-                    if f.delivery == Delivery::NotSent
-                        && retry < self.config.client.max_retries
-                        && Instant::now() + pause < deadline =>
-                {
-                    std::thread::sleep(pause);
+                Err(_) if pause.is_some_and(|p| Instant::now() + p < deadline) => {
+                    std::thread::sleep(pause.unwrap_or_default());
                     retry += 1;
                 }
                 Err(f) => {
                     let mut e = f.error;
                     e.message = match f.delivery {
-                        Delivery::NotSent => format!("{endpoint}: not sent: {}", e.message),
+                        Delivery::NotSent => format!("{}: not sent: {}", endpoint(), e.message),
                         Delivery::MaybeSent => format!(
-                            "{endpoint}: sent, no answer: it may have been processed; query its status with X-EXTERNAL-ID {external_id} before sending it again ({})",
+                            "{}: sent, no answer: it may have been processed; query its status with X-EXTERNAL-ID {external_id} before sending it again ({})",
+                            endpoint(),
                             e.message
                         ),
                     };
@@ -564,11 +563,42 @@ impl Drop for Client {
         let local = self.local.load(Ordering::Acquire);
         // SAFETY: always a valid Box<Local>; no call is running (&mut self).
         let local = unsafe { Box::from_raw(local) };
-        if local.pid != std::process::id() {
+        if local.pid != current_pid() {
             // Freed in a forked child that never used it: the connections
             // are the parent's (see `local`).
             std::mem::forget(local);
         }
+    }
+}
+
+/// This process's id, without a system call on every client call (glibc no
+/// longer caches `getpid()`; three calls were a fifth of a cached-token
+/// call). Kept by a `pthread_atfork` child handler, which `fork()` runs in
+/// the child (Python's `os.fork`, PHP's `pcntl_fork` and C `fork()` alike);
+/// a child made without it (`vfork`, `posix_spawn`) runs `exec` before any
+/// call of ours.
+fn current_pid() -> u32 {
+    use std::sync::atomic::{AtomicBool, AtomicU32};
+    static PID: AtomicU32 = AtomicU32::new(0);
+    static REGISTERED: AtomicBool = AtomicBool::new(false);
+    extern "C" fn forked_child() {
+        PID.store(std::process::id(), Ordering::Relaxed);
+    }
+    match PID.load(Ordering::Relaxed) {
+        0 => {
+            // Not a `Once`: a child forked while another thread was inside
+            // it would wait for that thread forever. The first caller
+            // registers; the others ask the kernel until it is done.
+            if !REGISTERED.swap(true, Ordering::AcqRel) {
+                // SAFETY: a plain function that only stores to an atomic
+                // (async-signal-safe, as a fork child handler must be).
+                if unsafe { libc::pthread_atfork(None, None, Some(forked_child)) } == 0 {
+                    PID.store(std::process::id(), Ordering::Relaxed);
+                }
+            }
+            std::process::id()
+        }
+        pid => pid,
     }
 }
 

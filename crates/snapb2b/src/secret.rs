@@ -12,10 +12,11 @@ use serde_json::Value;
 
 /// Overwrites `bytes` with zeros in a way the optimiser may not elide.
 pub fn wipe_bytes(bytes: &mut [u8]) {
-    for b in bytes.iter_mut() {
-        // SAFETY: `b` is a valid, exclusive reference to one byte.
-        unsafe { std::ptr::write_volatile(b, 0) };
-    }
+    // glibc's explicit_bzero: a memset the compiler may not remove, at
+    // memset's speed (a volatile store per byte cost a service call's
+    // result several thousand instructions).
+    // SAFETY: a valid, exclusive slice; exactly its length is written.
+    unsafe { libc::explicit_bzero(bytes.as_mut_ptr().cast(), bytes.len()) };
     std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
 }
 

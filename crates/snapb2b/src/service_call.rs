@@ -59,9 +59,45 @@ pub struct ServiceRequest {
     pub timeout: Option<Duration>,
 }
 
-/// `request_json` of `b2b_client_request`, keys as raw JSON so the body's
-/// own text survives.
-type RawFields<'a> = Map<String, Value>;
+/// `request_json` of `b2b_client_request`: the body as its own raw text (so
+/// its spelling survives), the other members as values. Read by a visitor
+/// of its own: `#[serde(flatten)]` would buffer the whole document once more
+/// on every call.
+struct Raw<'a> {
+    body: Option<&'a RawValue>,
+    rest: Map<String, Value>,
+}
+
+impl<'de> serde::Deserialize<'de> for Raw<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = Raw<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> std::result::Result<Raw<'de>, M::Error> {
+                let mut raw = Raw {
+                    body: None,
+                    rest: Map::new(),
+                };
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    if key == "body" {
+                        raw.body = Some(map.next_value()?);
+                    } else {
+                        let value = map.next_value::<Value>()?;
+                        raw.rest.insert(key.into_owned(), value);
+                    }
+                }
+                Ok(raw)
+            }
+        }
+        d.deserialize_map(Fields)
+    }
+}
 
 impl ServiceRequest {
     /// A request from its parts (`b2b_client_headers`): the body, when
@@ -81,13 +117,6 @@ impl ServiceRequest {
     /// "external_id", "timeout_ms"}`. `body` is a JSON value (sent as its own
     /// text, minified) or a string holding JSON text.
     pub fn parse(request_json: &str) -> Result<ServiceRequest> {
-        #[derive(serde::Deserialize)]
-        struct Raw<'a> {
-            #[serde(borrow)]
-            body: Option<&'a RawValue>,
-            #[serde(flatten)]
-            rest: RawFields<'a>,
-        }
         let raw: Raw<'_> = serde_json::from_str(request_json).map_err(|e| {
             Error::invalid_argument(format!(
                 "request_json is not a JSON object: {}",
@@ -413,7 +442,19 @@ impl ServiceResponse {
     /// The result JSON of `b2b_client_request`, in a wiping buffer (an
     /// answer may carry account data).
     pub fn to_json_secret(&self) -> SecretBytes {
-        let mut out = SecretBuf::with_capacity(512 + self.body.len());
+        // Sized for the whole result, so the buffer never grows (each
+        // growth copies and wipes the old one).
+        let headers: usize = self
+            .headers
+            .iter()
+            .map(|(k, v)| k.len() + v.as_str().map_or(16, str::len) + 8)
+            .sum();
+        let mut out = SecretBuf::with_capacity(
+            512 + headers
+                + self.body.len() * 2
+                + self.external_id.len()
+                + self.response_message.as_deref().map_or(0, str::len) * 2,
+        );
         serde_json::to_writer(&mut out, self)
             .expect("strings and integers always serialise, and SecretBuf never fails a write");
         SecretBytes::from(out)

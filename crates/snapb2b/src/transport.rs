@@ -130,9 +130,9 @@ impl Transport {
     /// Sends one request and returns whatever HTTP answer came back (any
     /// status). A failure says whether the request may have reached the
     /// server ([`Delivery`]).
-    pub fn send(
+    pub fn send<N: AsRef<str>>(
         &mut self,
-        request: &Request<'_>,
+        request: &Request<'_, N>,
         limits: &Limits,
     ) -> std::result::Result<Response, Failure> {
         let url = request.url;
@@ -216,9 +216,9 @@ impl Transport {
     }
 
     /// Readies the handle for one request and returns it.
-    fn configure(
+    fn configure<N: AsRef<str>>(
         &mut self,
-        request: &Request<'_>,
+        request: &Request<'_, N>,
         limits: &Limits,
     ) -> std::result::Result<&mut Easy, curl::Error> {
         let trust = limits.ca_file.as_ref();
@@ -256,7 +256,7 @@ impl Transport {
             request
                 .headers
                 .iter()
-                .any(|(n, _)| n.eq_ignore_ascii_case(name))
+                .any(|(n, _)| n.as_ref().eq_ignore_ascii_case(name))
         };
         if !has("Content-Type") {
             list.append("Content-Type: application/json")?;
@@ -264,8 +264,13 @@ impl Transport {
         list.append("Accept: application/json")?;
         // No `Expect: 100-continue` round trip.
         list.append("Expect:")?;
+        let mut line = String::new();
         for (name, value) in request.headers {
-            list.append(&format!("{name}: {value}"))?;
+            line.clear();
+            line.push_str(name.as_ref());
+            line.push_str(": ");
+            line.push_str(value);
+            list.append(&line)?;
         }
         easy.http_headers(list)?;
         Ok(easy)
@@ -302,13 +307,13 @@ fn kept_connection_is_dead(easy: &Easy) -> bool {
 }
 
 /// One HTTP request.
-pub struct Request<'a> {
+pub struct Request<'a, N = &'a str> {
     /// Upper-case verb, e.g. `POST`.
     pub method: &'a str,
     pub url: &'a str,
     /// Sent in this order after `Accept` (and `Content-Type:
     /// application/json` unless given here).
-    pub headers: &'a [(&'a str, String)],
+    pub headers: &'a [(N, String)],
     pub body: &'a [u8],
     /// Answers longer than this are abandoned (PROTOCOL).
     pub max_response_bytes: usize,
