@@ -176,6 +176,7 @@
 mod cli;
 mod clients;
 pub mod conn;
+mod customer;
 pub mod faults;
 mod files;
 pub mod http;
@@ -199,6 +200,10 @@ pub use cli::{cli_main, USAGE};
 pub use clients::{
     KLIKOO_CLIENT_ID, KLIKOO_CLIENT_SECRET, MILLIS_CLIENT_ID, RSA_CLIENT_ID, SANDBOX_CLIENT_ID,
     SERVICE_CLIENT_SECRET,
+};
+pub use customer::{
+    CUSTOMER_TOKEN_TTL_SECS, REFRESH_TOKEN_TTL_SECS, SANDBOX_AUTH_CODE_PREFIX,
+    SANDBOX_SHORT_AUTH_CODE_PREFIX, SHORT_TTL_SECS,
 };
 pub use providers::{MAX_SKEW_MS, TOKEN_TTL_SECS};
 pub use services::{MAX_EXTERNAL_ID_CHARS, SERVICE_CHANNEL_ID};
