@@ -96,10 +96,10 @@
 //! Checked in this order (the first failure answers):
 //! 1. `POST`, else 405 `405SS00 Method Not Allowed` (`Allow: POST`);
 //! 2. `Authorization: Bearer <token>` issued by this sandbox, unexpired
-//!    ([`TOKEN_TTL_SECS`]) and not revoked, else 401 `401SS01`;
-//! 2b. `Authorization-Customer: Bearer <token>`, when sent: a customer
-//!    access token this sandbox issued to the same client, unexpired, else
-//!    401 `401SS02 Invalid Customer Token`;
+//!    ([`TOKEN_TTL_SECS`]) and not revoked, else 401 `401SS01`; then
+//!    `Authorization-Customer: Bearer <token>`, when sent: a customer access
+//!    token this sandbox issued to the same client, unexpired, else 401
+//!    `401SS02 Invalid Customer Token`;
 //! 3. `X-TIMESTAMP`: present (`400SS02`), as for tokens (`400SS01`; milliseconds
 //!    for `SANDBOX-CLIENT-MS`), within [`MAX_SKEW_MS`] (401 `401SS00 Unauthorized. Stale Timestamp`);
 //! 4. `X-SIGNATURE`: present (`400SS02`), and base64 of HMAC-SHA512 keyed with
