@@ -43,6 +43,10 @@ int b2b_client_request(struct b2b_client *client,
                        const char *request_json,
                        char **response_json_out);
 
+int b2b_client_customer_token(struct b2b_client *client,
+                              const char *request_json,
+                              char **token_json_out);
+
 int b2b_external_id(char **external_id_out);
 
 void b2b_client_free(struct b2b_client *client);

@@ -221,9 +221,27 @@ final class Native
      *
      * @throws SnapException
      */
-    public static function clientRequest(?\FFI\CData $handle, string $requestJson): string
-    {
+    public static function clientRequest(
+        ?\FFI\CData $handle,
+        #[\SensitiveParameter]
+        string $requestJson
+    ): string {
         return self::stringCall('b2b_client_request', ['request JSON' => $requestJson], $handle);
+    }
+
+    /**
+     * A customer (B2B2C) token (b2b_client_customer_token): its result JSON.
+     *
+     * @param ?\FFI\CData $handle a `b2b_client *`
+     *
+     * @throws SnapException
+     */
+    public static function clientCustomerToken(
+        ?\FFI\CData $handle,
+        #[\SensitiveParameter]
+        string $requestJson
+    ): string {
+        return self::stringCall('b2b_client_customer_token', ['request JSON' => $requestJson], $handle);
     }
 
     /**

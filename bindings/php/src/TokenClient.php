@@ -209,6 +209,8 @@ final class TokenClient
      * the generated X-EXTERNAL-ID (to retry a call under the same id).
      * When the provider refuses the token (HTTP 401, SNAP 401xx01), the token
      * is renewed once and the call sent once more (tokenRenewed(), attempts() 2).
+     * $customerToken (a CustomerToken's access token) is sent as
+     * `Authorization-Customer: Bearer <token>`.
      *
      * @param string|array|object|null $body    as for headers()
      * @param array<string, string>    $headers extra headers
@@ -227,7 +229,9 @@ final class TokenClient
         $body = null,
         array $headers = [],
         ?string $externalId = null,
-        ?int $timeoutMs = null
+        ?int $timeoutMs = null,
+        #[\SensitiveParameter]
+        ?string $customerToken = null
     ): Response {
         $request = ['method' => $method, 'path' => $path];
         $text = Native::bodyText($body);
@@ -249,6 +253,9 @@ final class TokenClient
         if ($timeoutMs !== null) {
             $request['timeout_ms'] = $timeoutMs;
         }
+        if ($customerToken !== null) {
+            $request['customer_token'] = $customerToken;
+        }
         try {
             $json = json_encode($request, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR);
         } catch (\JsonException $e) {
@@ -256,6 +263,55 @@ final class TokenClient
             throw new InvalidArgumentException('request cannot be encoded as JSON: ' . $e->getMessage(), Status::INVALID_ARGUMENT);
         }
         return Response::fromJson(Native::clientRequest($this->handle, $json));
+    }
+
+    /**
+     * A customer (SNAP B2B2C) token for the customer's $authCode (grant
+     * authorization_code) or a $refreshToken (grant refresh_token): exactly
+     * one. Signed as the B2B token is, sent over the client's connection;
+     * $additionalInfo goes out as additionalInfo. Nothing is cached: keep the
+     * refresh token (usable once) for the next one.
+     *
+     *     $customer = $client->customerToken($authCode);
+     *     $client->request('POST', $path, $body, [], null, null, $customer->getAccessToken());
+     *
+     * @param array<string, mixed>|null $additionalInfo
+     *
+     * @throws InvalidArgumentException both or neither grant, a bad value, a provider without a
+     *                                  B2B2C endpoint, the client was freed
+     * @throws ProviderException        the provider refused the code or refresh token
+     *                                  (getResponseCode(), getHint())
+     * @throws TransportException       no answer; a request that may have arrived is never re-sent
+     * @throws SnapException            any other status
+     */
+    public function customerToken(
+        #[\SensitiveParameter]
+        ?string $authCode = null,
+        #[\SensitiveParameter]
+        ?string $refreshToken = null,
+        ?array $additionalInfo = null,
+        ?int $timeoutMs = null
+    ): CustomerToken {
+        $request = [];
+        if ($authCode !== null) {
+            $request['auth_code'] = $authCode;
+        }
+        if ($refreshToken !== null) {
+            $request['refresh_token'] = $refreshToken;
+        }
+        if ($additionalInfo !== null) {
+            // An object even when empty: `{}`, never `[]`.
+            $request['additional_info'] = (object) $additionalInfo;
+        }
+        if ($timeoutMs !== null) {
+            $request['timeout_ms'] = $timeoutMs;
+        }
+        try {
+            $json = json_encode((object) $request, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR);
+        } catch (\JsonException $e) {
+            throw new InvalidArgumentException('customer token request cannot be encoded as JSON: ' . $e->getMessage(), Status::INVALID_ARGUMENT);
+        }
+        return CustomerToken::fromJson(Native::clientCustomerToken($this->handle, $json));
     }
 
     /** @return array<string, mixed> the config without its secrets */

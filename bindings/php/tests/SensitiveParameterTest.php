@@ -95,6 +95,18 @@ final class SensitiveParameterTest extends TestCase
                 static fn () => TokenClient::fromJsonFile('/nonexistent/snapb2b.json', ['client_secret' => self::SECRET]),
                 [self::SECRET],
             ],
+            'TokenClient::customerToken, both grants' => [
+                static fn () => (new TokenClient($config))->customerToken(self::SECRET, self::TOKEN),
+                [self::SECRET, self::TOKEN],
+            ],
+            'TokenClient::request, bad customer token' => [
+                static fn () => (new TokenClient($config))->request('POST', '/p', null, [], null, null, self::TOKEN . ' x'),
+                [self::TOKEN],
+            ],
+            'CustomerToken::fromJson' => [
+                static fn () => \SnapB2B\CustomerToken::fromJson('{"access_token":"' . self::TOKEN . '"}'),
+                [self::TOKEN],
+            ],
             'Server, library rejects the config' => [
                 static fn () => new Server(['partners' => [], 'token_secret' => self::SECRET]),
                 [self::SECRET],

@@ -33,6 +33,7 @@ from ._errors import (
 
 __all__ = [
     "Token",
+    "CustomerToken",
     "Client",
     "Response",
     "Server",
@@ -120,6 +121,83 @@ class Token:
                 self.cached,
             )
         )
+
+
+@dataclass(frozen=True, repr=False)
+class CustomerToken:
+    """A customer (SNAP B2B2C) token from :meth:`Client.customer_token`.
+    ``access_token_expires_at`` / ``refresh_token_expires_at`` are Unix
+    seconds (None when the provider sent no expiry time). Keep
+    ``refresh_token`` to ask for the next one; each is usable once. The
+    ``repr`` masks both tokens."""
+
+    provider: str
+    access_token: str
+    token_type: str
+    access_token_expires_at: Optional[int]
+    refresh_token: Optional[str]
+    refresh_token_expires_at: Optional[int]
+    customer_id: Optional[str]
+    additional_info: Optional[Dict[str, Any]]
+    response_code: Optional[str]
+    response_message: Optional[str]
+
+    @property
+    def authorization(self) -> str:
+        """The ``Authorization-Customer`` header value: ``"Bearer <token>"``
+        (the token's own type)."""
+        return "{} {}".format(self.token_type, self.access_token)
+
+    def __repr__(self) -> str:
+        return (
+            "CustomerToken(provider={!r}, access_token={!r}, token_type={!r}, access_token_expires_at={!r}, "
+            "refresh_token={!r}, refresh_token_expires_at={!r}, customer_id={!r}, response_code={!r}, "
+            "response_message={!r})".format(
+                self.provider,
+                _mask(self.access_token),
+                self.token_type,
+                self.access_token_expires_at,
+                None if self.refresh_token is None else _mask(self.refresh_token),
+                self.refresh_token_expires_at,
+                self.customer_id,
+                self.response_code,
+                self.response_message,
+            )
+        )
+
+
+def _customer_token(raw: str) -> CustomerToken:
+    """The library's customer token JSON; unreadable JSON is a library bug."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        data = None  # not the parser's message: it could quote a token
+    try:
+        if not isinstance(data, dict):
+            raise TypeError("not a JSON object")
+
+        def optional(key: str, kind: type) -> Any:
+            return None if data.get(key) is None else _field(data, key, kind)
+
+        return CustomerToken(
+            provider=_field(data, "provider", str),
+            access_token=_field(data, "access_token", str),
+            token_type=_field(data, "token_type", str),
+            access_token_expires_at=optional("access_token_expires_at", int),
+            refresh_token=optional("refresh_token", str),
+            refresh_token_expires_at=optional("refresh_token_expires_at", int),
+            customer_id=optional("customer_id", str),
+            additional_info=optional("additional_info", dict),
+            response_code=data.get("response_code"),
+            response_message=data.get("response_message"),
+        )
+    except KeyError as e:
+        problem = "no `{}`".format(e.args[0])
+    except TypeError as e:
+        problem = str(e)
+    raise InternalError(
+        "the library returned customer token JSON this binding cannot read ({}); please report it".format(problem)
+    )
 
 
 def _text(value: Any, name: str) -> bytes:
@@ -411,6 +489,50 @@ class Client:
         finally:
             self._release()
 
+    def customer_token(
+        self,
+        auth_code: Optional[str] = None,
+        refresh_token: Optional[str] = None,
+        additional_info: Optional[Mapping[str, Any]] = None,
+        timeout_ms: Optional[int] = None,
+    ) -> CustomerToken:
+        """Exchanges the customer's ``auth_code`` (grant
+        ``authorization_code``) or a ``refresh_token`` (grant
+        ``refresh_token``) -- exactly one -- for a customer (SNAP B2B2C)
+        token, signed as the B2B token is, over the client's connection.
+        ``additional_info`` is sent as ``additionalInfo``. Nothing is cached.
+
+        Raises :class:`InvalidArgumentError` for both or neither grant, a
+        bad value, or a provider without a B2B2C endpoint;
+        :class:`ProviderError` (with ``response_code`` and ``hint``) when
+        the provider refuses a code or refresh token. A request that may
+        have reached the provider is never re-sent (the code may be used up).
+        """
+        request = {}  # type: Dict[str, Any]
+        if auth_code is not None:
+            _text(auth_code, "auth_code")
+            request["auth_code"] = auth_code
+        if refresh_token is not None:
+            _text(refresh_token, "refresh_token")
+            request["refresh_token"] = refresh_token
+        if additional_info is not None:
+            if not isinstance(additional_info, Mapping):
+                raise TypeError("additional_info must be a mapping, not {}".format(type(additional_info).__name__))
+            request["additional_info"] = dict(additional_info)
+        if timeout_ms is not None:
+            if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, int):
+                raise TypeError("timeout_ms must be int, not {}".format(type(timeout_ms).__name__))
+            request["timeout_ms"] = timeout_ms
+        request_b = _text(json.dumps(request, ensure_ascii=False), "request")
+        handle = self._acquire()
+        try:
+            out = c_void_p()
+            _native.lib.b2b_client_customer_token(handle, request_b, byref(out))
+            raw = _native.take_string(out)
+        finally:
+            self._release()
+        return _customer_token(raw)
+
     def headers(self, method: str, path: str, body: "CallBody" = None) -> Dict[str, str]:
         """The headers of one SNAP service call, in this order:
         ``Content-Type``, ``Authorization`` (a fresh token, through the
@@ -449,6 +571,7 @@ class Client:
         headers: Optional[Mapping[str, str]] = None,
         external_id: Optional[str] = None,
         timeout_ms: Optional[int] = None,
+        customer_token: Optional[str] = None,
     ) -> Response:
         """Makes one SNAP service call: builds and signs its headers (as
         :meth:`headers`), sends it over the client's connection and returns
@@ -458,6 +581,8 @@ class Client:
         spelling (numbers, escapes, key order) kept. ``headers`` are extra
         headers to send. ``external_id`` replaces the generated
         X-EXTERNAL-ID (to retry a call under the same id).
+        ``customer_token`` (a :class:`CustomerToken`'s ``access_token``) is
+        sent as ``Authorization-Customer: Bearer <token>``.
 
         When the provider refuses the token (HTTP 401, SNAP ``401xx01``),
         the token is renewed once and the call sent once more
@@ -488,6 +613,9 @@ class Client:
             if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, int):
                 raise TypeError("timeout_ms must be int, not {}".format(type(timeout_ms).__name__))
             request["timeout_ms"] = timeout_ms
+        if customer_token is not None:
+            _text(customer_token, "customer_token")
+            request["customer_token"] = customer_token
         request_b = _text(json.dumps(request, ensure_ascii=False), "request")
         handle = self._acquire()
         try:

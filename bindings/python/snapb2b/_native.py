@@ -101,6 +101,10 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.b2b_client_request.restype = c_int
     lib.b2b_client_request.errcheck = _errcheck  # type: ignore[assignment]
 
+    lib.b2b_client_customer_token.argtypes = [c_void_p, c_char_p, POINTER(c_void_p)]
+    lib.b2b_client_customer_token.restype = c_int
+    lib.b2b_client_customer_token.errcheck = _errcheck  # type: ignore[assignment]
+
     lib.b2b_external_id.argtypes = [POINTER(c_void_p)]
     lib.b2b_external_id.restype = c_int
     lib.b2b_external_id.errcheck = _errcheck  # type: ignore[assignment]

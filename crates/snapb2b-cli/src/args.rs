@@ -27,6 +27,9 @@ pub const PATH_OPTIONS: &[&str] = &[
     "--secret-file",
     "--access-token-file",
     "--passphrase-file",
+    "--auth-code-file",
+    "--refresh-token-file",
+    "--customer-token-file",
 ];
 
 /// Options whose value is text or, as curl writes it, `@FILE` (`@-`: stdin).

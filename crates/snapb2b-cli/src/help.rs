@@ -20,10 +20,11 @@ pub const HELP_WORD: &str = "help";
 pub const VERSION_WORD: &str = "version";
 
 pub const SECRETS: &str = "\
-Secrets (private keys, passphrases, client secrets, access tokens) are read
-from files, stdin (`-`) or environment variables (--key-env, --passphrase-env,
---secret-env, --access-token-env), never from plain arguments, and are never
-echoed in messages.";
+Secrets (private keys, passphrases, client secrets, access, refresh and
+customer tokens) are read from files, stdin (`-`) or environment variables
+(--key-env, --passphrase-env, --secret-env, --access-token-env,
+--refresh-token-env, --customer-token-env), never from plain arguments, and
+are never echoed in messages.";
 
 pub const EXIT_STATUS: &str = "\
 Exit status: 0 OK, 1 INVALID_ARGUMENT (also usage errors), 2 KEY, 3 CRYPTO,
@@ -36,9 +37,9 @@ pub fn overview() -> String {
         "usage: snapb2b <command> [options]     (snapb2b <command> --help for each)\n\n{SUMMARY}\n\ncommands:\n"
     );
     for c in commands::COMMANDS {
-        s.push_str(&format!("  {:<14}{}\n", c.name, c.summary));
+        s.push_str(&format!("  {:<16}{}\n", c.name, c.summary));
     }
-    s.push_str(&format!("  {SANDBOX:<14}{SANDBOX_SUMMARY}\n\noptions:\n"));
+    s.push_str(&format!("  {SANDBOX:<16}{SANDBOX_SUMMARY}\n\noptions:\n"));
     for (names, what) in TOP_OPTIONS {
         s.push_str(&format!("  {:<14}  {what}\n", names.join(", ")));
     }

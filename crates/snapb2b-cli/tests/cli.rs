@@ -1101,6 +1101,7 @@ fn every_help_exits_0_and_mistakes_exit_1() {
         "call",
         "headers",
         "external-id",
+        "customer-token",
     ];
     for args in [&["--help"][..], &["-h"], &["help"]] {
         let r = run(args).ok();
@@ -1272,6 +1273,125 @@ fn headers_are_in_order_and_signed_with_hmac_sha512_over_the_documented_string()
         use base64::Engine;
         let want = base64::engine::general_purpose::STANDARD.encode(signer.sign_to_vec().unwrap());
         assert_eq!(r.line("X-SIGNATURE"), want, "--data {data}");
+    }
+}
+
+#[test]
+fn customer_token_then_a_call_carrying_it() {
+    let sb = sandbox();
+    let dir = TempDir::new();
+    let config = call_config(&sb, &dir, |_| {});
+    let code = format!("SANDBOX-AUTH-cli-{}", std::process::id());
+    let r = run(&["customer-token", "--config", &config, "--auth-code", &code]).ok();
+    let first: Value = serde_json::from_str(r.stdout.trim()).expect("one JSON line");
+    assert_eq!(first["response_code"], "2007400");
+    assert_eq!(
+        first["customer_id"],
+        code.trim_start_matches("SANDBOX-AUTH-")
+    );
+    let access = first["access_token"].as_str().unwrap();
+    let refresh = first["refresh_token"].as_str().unwrap();
+    assert!(first["access_token_expires_at"].as_i64().unwrap() > 1_700_000_000);
+
+    // The customer token from a file, sent with the call.
+    let token_file = dir.write("customer-token", format!("{access}\n").as_bytes());
+    let r = run(&[
+        "call",
+        "--config",
+        &config,
+        "POST",
+        VA_INQUIRY,
+        "--data",
+        VA_BODY,
+        "--customer-token-file",
+        &token_file,
+    ]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.line("responseCode"), "2002400");
+    let bogus = dir.write("bogus-token", b"bm90LWlzc3VlZA");
+    let r = run(&[
+        "call",
+        "--config",
+        &config,
+        "POST",
+        VA_INQUIRY,
+        "--data",
+        VA_BODY,
+        "--customer-token-file",
+        &bogus,
+    ]);
+    assert_eq!(
+        (r.code, r.line("responseCode")),
+        (6, "4012402".to_string()),
+        "{}",
+        r.stdout
+    );
+
+    // The refresh token from the environment, once.
+    let env = [("SNAPB2B_TEST_REFRESH", refresh)];
+    let args = [
+        "customer-token",
+        "--config",
+        &config,
+        "--refresh-token-env",
+        "SNAPB2B_TEST_REFRESH",
+    ];
+    let second: Value =
+        serde_json::from_str(run_with(&args, &env, None).ok().stdout.trim()).unwrap();
+    assert_ne!(second["access_token"], first["access_token"]);
+    let again = run_with(&[&args[..], &["--error-json"]].concat(), &env, None);
+    assert_eq!(again.code, 6, "{}", again.stderr);
+    assert!(
+        again.stderr.contains("4017400") && !again.stderr.contains(refresh),
+        "{}",
+        again.stderr
+    );
+    let error: Value = serde_json::from_str(again.stdout.trim()).unwrap();
+    assert_eq!(error["response_code"], "4017400");
+
+    // Mistakes: exactly one grant; the library's checks; no value echoed.
+    for (args, words) in [
+        (
+            vec!["customer-token", "--config", &config],
+            "one of --auth-code",
+        ),
+        (
+            vec![
+                "customer-token",
+                "--config",
+                &config,
+                "--auth-code",
+                "a",
+                "--refresh-token-env",
+                "X",
+            ],
+            "cannot be combined",
+        ),
+        (
+            vec![
+                "customer-token",
+                "--config",
+                &config,
+                "--auth-code",
+                "SECRET code",
+            ],
+            "`auth_code` must be",
+        ),
+        (
+            vec![
+                "customer-token",
+                "--config",
+                &config,
+                "--refresh-token",
+                "x",
+            ],
+            "unknown option",
+        ),
+    ] {
+        let r = run(&args);
+        assert_eq!(r.code, 1, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(words), "{args:?}: {}", r.stderr);
+        assert!(!r.stderr.contains("SECRET"), "{}", r.stderr);
     }
 }
 

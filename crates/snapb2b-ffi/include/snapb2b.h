@@ -222,7 +222,10 @@ int b2b_client_headers(struct b2b_client *client,
  *
  * `request_json`: `{"method": "POST", "path": "/v1.0/transfer-va/inquiry",
  * "body": <JSON value, or a string of JSON>, "headers": {extra headers},
- * "external_id": "optional, caller-chosen", "timeout_ms": optional}`. The
+ * "external_id": "optional, caller-chosen", "timeout_ms": optional,
+ * "customer_token": optional}`; a `customer_token` (from
+ * `b2b_client_customer_token`) is sent as `Authorization-Customer: Bearer
+ * <token>` after `Authorization`. The
  * body is sent as its own text, minified, never re-serialised.
  *
  * Returns `B2B_OK` whenever the provider answered with HTTP, whatever the
@@ -243,6 +246,37 @@ int b2b_client_headers(struct b2b_client *client,
 int b2b_client_request(struct b2b_client *client,
                        const char *request_json,
                        char **response_json_out);
+
+/**
+ * Exchanges a customer's authorization code, or a refresh token, for a
+ * customer (SNAP B2B2C, service 74) access token at the profile's B2B2C
+ * endpoint (DOKU `/authorization/v1/access-token/b2b2c`, SNAP
+ * `/v1.0/access-token/b2b2c` beside `token_path`), signed like the B2B token
+ * (`X-TIMESTAMP`, `X-CLIENT-KEY`, `X-SIGNATURE` over `client_id|timestamp`),
+ * over the client's connections. Writes the result JSON to
+ * `*token_json_out` (free it with `b2b_free`): `{"provider",
+ * "access_token", "token_type", "access_token_expires_at",
+ * "refresh_token", "refresh_token_expires_at", "customer_id",
+ * "additional_info", "response_code", "response_message"}`, the expiry
+ * times as Unix seconds (null when the provider sent none).
+ *
+ * `request_json`: `{"auth_code": "..."}` (grant `authorization_code`) or
+ * `{"refresh_token": "..."}` (grant `refresh_token`), exactly one, plus
+ * optional `"additional_info": {...}` (sent as `additionalInfo`) and
+ * `"timeout_ms"`. Nothing is cached: the caller keeps the tokens.
+ *
+ * `B2B_INVALID_ARGUMENT` for a bad request or a provider without a B2B2C
+ * endpoint; `B2B_PROVIDER` with the code and hint when the provider refuses
+ * (an unknown, used or expired code or refresh token); a request that may
+ * have reached the provider is never sent again (the code may be used up).
+ *
+ * # Safety
+ * `client` must be NULL or a live handle; `request_json` NULL or
+ * NUL-terminated; `token_json_out` NULL or valid for writes.
+ */
+int b2b_client_customer_token(struct b2b_client *client,
+                              const char *request_json,
+                              char **token_json_out);
 
 /**
  * Writes a fresh X-EXTERNAL-ID to `*external_id_out` (free it with

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::{arg_opt_str, arg_str, give_secret, give_string, guard, out_slot};
 use snapb2b_core::client::{Client, Source};
+use snapb2b_core::customer_token::CustomerTokenRequest;
 use snapb2b_core::error::{Error, Result};
 use snapb2b_core::service_call::{headers_json, ServiceRequest};
 
@@ -154,7 +155,10 @@ pub unsafe extern "C" fn b2b_client_headers(
 ///
 /// `request_json`: `{"method": "POST", "path": "/v1.0/transfer-va/inquiry",
 /// "body": <JSON value, or a string of JSON>, "headers": {extra headers},
-/// "external_id": "optional, caller-chosen", "timeout_ms": optional}`. The
+/// "external_id": "optional, caller-chosen", "timeout_ms": optional,
+/// "customer_token": optional}`; a `customer_token` (from
+/// `b2b_client_customer_token`) is sent as `Authorization-Customer: Bearer
+/// <token>` after `Authorization`. The
 /// body is sent as its own text, minified, never re-serialised.
 ///
 /// Returns `B2B_OK` whenever the provider answered with HTTP, whatever the
@@ -183,6 +187,46 @@ pub unsafe extern "C" fn b2b_client_request(
         let request = ServiceRequest::parse(arg_str(request_json, "request_json")?)?;
         let answer = client.request(&request)?;
         give_secret(out, answer.to_json_secret())
+    })
+}
+
+/// Exchanges a customer's authorization code, or a refresh token, for a
+/// customer (SNAP B2B2C, service 74) access token at the profile's B2B2C
+/// endpoint (DOKU `/authorization/v1/access-token/b2b2c`, SNAP
+/// `/v1.0/access-token/b2b2c` beside `token_path`), signed like the B2B token
+/// (`X-TIMESTAMP`, `X-CLIENT-KEY`, `X-SIGNATURE` over `client_id|timestamp`),
+/// over the client's connections. Writes the result JSON to
+/// `*token_json_out` (free it with `b2b_free`): `{"provider",
+/// "access_token", "token_type", "access_token_expires_at",
+/// "refresh_token", "refresh_token_expires_at", "customer_id",
+/// "additional_info", "response_code", "response_message"}`, the expiry
+/// times as Unix seconds (null when the provider sent none).
+///
+/// `request_json`: `{"auth_code": "..."}` (grant `authorization_code`) or
+/// `{"refresh_token": "..."}` (grant `refresh_token`), exactly one, plus
+/// optional `"additional_info": {...}` (sent as `additionalInfo`) and
+/// `"timeout_ms"`. Nothing is cached: the caller keeps the tokens.
+///
+/// `B2B_INVALID_ARGUMENT` for a bad request or a provider without a B2B2C
+/// endpoint; `B2B_PROVIDER` with the code and hint when the provider refuses
+/// (an unknown, used or expired code or refresh token); a request that may
+/// have reached the provider is never sent again (the code may be used up).
+///
+/// # Safety
+/// `client` must be NULL or a live handle; `request_json` NULL or
+/// NUL-terminated; `token_json_out` NULL or valid for writes.
+#[no_mangle]
+pub unsafe extern "C" fn b2b_client_customer_token(
+    client: *mut b2b_client,
+    request_json: *const c_char,
+    token_json_out: *mut *mut c_char,
+) -> c_int {
+    guard("b2b_client_customer_token", || {
+        let out = out_slot(token_json_out, "token_json_out")?;
+        let client = client_ref(client)?;
+        let request = CustomerTokenRequest::parse(arg_str(request_json, "request_json")?)?;
+        let token = client.customer_token(&request)?;
+        give_secret(out, token.to_json_secret())
     })
 }
 

@@ -14,7 +14,9 @@ usage: snapb2b-sandbox [options]
 
 Local HTTPS sandbox playing the SNAP B2B access-token endpoints of DOKU, NICEPAY,
 a generic SNAP bank and Klikoo, and the service calls after them (VA inquiry,
-balance inquiry). POST /sandbox/tokens/revoke revokes every token issued.
+balance inquiry), and the customer (B2B2C) token of DOKU and SNAP: auth codes
+are SANDBOX-AUTH-<customer id>, each usable once. POST /sandbox/tokens/revoke
+revokes every B2B token issued.
 
 options:
   --dir DIR                 files go here (default ./sandbox): ca.pem, merchant-key.pem,

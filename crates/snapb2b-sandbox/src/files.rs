@@ -143,6 +143,8 @@ pub fn sandbox_description(l: &Layout<'_>) -> Value {
         "service_client_secret": l.service_client_secret,
         "service_channel_id": l.service_channel_id,
         "service_paths": service_paths(),
+        "customer_token_paths": super::customer::paths_by_provider(),
+        "auth_code_prefix": super::customer::SANDBOX_AUTH_CODE_PREFIX,
     })
 }
 

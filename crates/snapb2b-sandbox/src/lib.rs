@@ -47,6 +47,32 @@
 //! HTTP status + service code + case: SNAP `{status}{SS}{case:02}` (tokens:
 //! `SS` = `73`), Klikoo `{status}{SS}{2000+case:04}` (tokens: `SS` = `01`).
 //!
+//! # Customer tokens (B2B2C, service code 74; POST, signed)
+//! | provider | path |
+//! |---|---|
+//! | doku | `/authorization/v1/access-token/b2b2c` |
+//! | snap | `/v1.0/access-token/b2b2c`, `/snap/v1.0/...`, `/openapi/v1.0/...` |
+//!
+//! Headers and signature as for the B2B token (`X-TIMESTAMP`, `X-CLIENT-KEY`,
+//! `X-SIGNATURE` over `client_id|X-TIMESTAMP`; no B2B token asked for), body
+//! `{"grantType":"authorization_code","authCode":...}` or
+//! `{"grantType":"refresh_token","refreshToken":...}`, optional
+//! `additionalInfo` object. Auth codes: any [`SANDBOX_AUTH_CODE_PREFIX`]
+//! (`SANDBOX-AUTH-`) followed by the customer's id (1-64 letters, digits, `-`,
+//! `_`), each usable once per client; [`SANDBOX_SHORT_AUTH_CODE_PREFIX`]
+//! (`SANDBOX-AUTH-SHORT-`) codes give tokens that live [`SHORT_TTL_SECS`].
+//! Refresh tokens: those issued here, to the same client, unexpired, once
+//! (each answer carries a new one). Success: `{"responseCode":"2007400",
+//! "responseMessage":"Successful","accessToken","tokenType":"Bearer",
+//! "accessTokenExpiryTime"` (WIB, [`CUSTOMER_TOKEN_TTL_SECS`] ahead)`,
+//! "refreshToken","refreshTokenExpiryTime"` ([`REFRESH_TOKEN_TTL_SECS`])`,
+//! "additionalInfo"}`: the request's `additionalInfo` plus `customerId`.
+//! Refusals are the token endpoint's with service code `74` (`4007402`
+//! for a missing `authCode`/`refreshToken`, `4007401` for another
+//! `grantType`), and 401 `4017400` `Unauthorized. Invalid Auth Code` /
+//! `Auth Code Already Used` / `Invalid Refresh Token` after the signature
+//! verified. DOKU's path echoes `X-TIMESTAMP` and `X-CLIENT-KEY`.
+//!
 //! # Service calls (POST, signed)
 //! | provider | paths | success |
 //! |---|---|---|
@@ -70,7 +96,10 @@
 //! Checked in this order (the first failure answers):
 //! 1. `POST`, else 405 `405SS00 Method Not Allowed` (`Allow: POST`);
 //! 2. `Authorization: Bearer <token>` issued by this sandbox, unexpired
-//!    ([`TOKEN_TTL_SECS`]) and not revoked, else 401 `401SS01`;
+//!    ([`TOKEN_TTL_SECS`]) and not revoked, else 401 `401SS01`; then
+//!    `Authorization-Customer: Bearer <token>`, when sent: a customer access
+//!    token this sandbox issued to the same client, unexpired, else 401
+//!    `401SS02 Invalid Customer Token`;
 //! 3. `X-TIMESTAMP`: present (`400SS02`), as for tokens (`400SS01`; milliseconds
 //!    for `SANDBOX-CLIENT-MS`), within [`MAX_SKEW_MS`] (401 `401SS00 Unauthorized. Stale Timestamp`);
 //! 4. `X-SIGNATURE`: present (`400SS02`), and base64 of HMAC-SHA512 keyed with
@@ -100,6 +129,7 @@
 //! | 400 | `400SS02` | `400SS2002` | `Invalid Mandatory Field {field}` |
 //! | 401 | `401SS00` | `401SS2000` | `Unauthorized. Stale Timestamp` / `Signature` / `Unknown Partner` |
 //! | 401 | `401SS01` | `401SS2001` | `Invalid Token (B2B)` / (NICEPAY) `Access Token Invalid` |
+//! | 401 | `401SS02` | `401SS2002` | `Invalid Customer Token` |
 //! | 405 | `405SS00` | `405SS2000` | `Method Not Allowed` |
 //! | 409 | `409SS00` | `409SS2000` | `Cannot use same X-EXTERNAL-ID in same day` |
 //! | 500 | `500SS00` | `500SS2000` | `General Error` (FAULT-SVC-500) |
@@ -107,7 +137,8 @@
 //! For configs: [`SERVICE_CLIENT_SECRET`] (every client's secret, the same as
 //! [`KLIKOO_CLIENT_SECRET`]), [`SERVICE_CHANNEL_ID`], [`RSA_CLIENT_ID`]; also in
 //! `sandbox.json` as `service_client_secret`, `service_channel_id`,
-//! `rsa_client_id` and `service_paths` (per provider). The `config-*.json`
+//! `rsa_client_id`, `service_paths` (per provider), `customer_token_paths`
+//! (per provider) and `auth_code_prefix`. The `config-*.json`
 //! files carry no service settings.
 //!
 //! # HTTP-level refusals
@@ -158,7 +189,8 @@
 //! # Control endpoints
 //! `GET /sandbox/health` → `{"ok":true}`; `GET /sandbox/stats` →
 //! `{"connections","requests","token_requests","tokens_issued","by_path","by_client",
-//! "service_calls","service_ok","service_401","service_409","tokens_revoked","service_by_client"}`;
+//! "service_calls","service_ok","service_401","service_409","tokens_revoked","service_by_client",
+//! "customer_token_requests","customer_tokens_issued"}`;
 //! `POST /sandbox/stats/reset` (zeroes them; revoked tokens stay revoked);
 //! `POST /sandbox/tokens/revoke` → `{"revoked":N}`, N the tokens still valid
 //! ([`Sandbox::revoke_tokens`]). `connections` counts every accepted TCP
@@ -176,6 +208,7 @@
 mod cli;
 mod clients;
 pub mod conn;
+mod customer;
 pub mod faults;
 mod files;
 pub mod http;
@@ -199,6 +232,10 @@ pub use cli::{cli_main, USAGE};
 pub use clients::{
     KLIKOO_CLIENT_ID, KLIKOO_CLIENT_SECRET, MILLIS_CLIENT_ID, RSA_CLIENT_ID, SANDBOX_CLIENT_ID,
     SERVICE_CLIENT_SECRET,
+};
+pub use customer::{
+    CUSTOMER_TOKEN_TTL_SECS, REFRESH_TOKEN_TTL_SECS, SANDBOX_AUTH_CODE_PREFIX,
+    SANDBOX_SHORT_AUTH_CODE_PREFIX, SHORT_TTL_SECS,
 };
 pub use providers::{MAX_SKEW_MS, TOKEN_TTL_SECS};
 pub use services::{MAX_EXTERNAL_ID_CHARS, SERVICE_CHANNEL_ID};

@@ -175,6 +175,9 @@ pub enum Failure {
     Unauthorized(&'static str),
     /// A service call's bearer token is unknown, expired or revoked.
     InvalidToken,
+    /// A service call's `Authorization-Customer` token is not a valid
+    /// customer (B2B2C) token of the same client.
+    InvalidCustomerToken,
     MethodNotAllowed,
     /// A service call's `X-EXTERNAL-ID` was used before that day.
     Conflict,
@@ -194,6 +197,7 @@ impl Failure {
             Failure::Mandatory(_) => (400, 2),
             Failure::Unauthorized(_) => (401, 0),
             Failure::InvalidToken => (401, 1),
+            Failure::InvalidCustomerToken => (401, 2),
             Failure::MethodNotAllowed => (405, 0),
             Failure::Conflict => (409, 0),
             Failure::TooManyRequests => (429, 0),
@@ -221,6 +225,7 @@ impl Failure {
             Failure::Mandatory(f) => format!("Invalid Mandatory Field {f}"),
             Failure::Unauthorized(r) => format!("Unauthorized. {r}"),
             Failure::InvalidToken => provider.invalid_token_message.into(),
+            Failure::InvalidCustomerToken => "Invalid Customer Token".into(),
             Failure::MethodNotAllowed => "Method Not Allowed".into(),
             Failure::Conflict => "Cannot use same X-EXTERNAL-ID in same day".into(),
             Failure::TooManyRequests => "Too Many Requests".into(),
@@ -361,6 +366,8 @@ pub struct Endpoints {
     /// Every token issued, for service calls to check.
     pub tokens: TokenStore,
     pub(super) external_ids: Mutex<ExternalIds>,
+    /// Customer (B2B2C) tokens and used auth codes.
+    pub(super) customers: super::customer::CustomerStore,
 }
 
 /// `2024-12-31T10:11:40+07:00`: the server's own timestamp (WIB, like the providers).
@@ -425,7 +432,7 @@ fn secret_matches(expected: &str, given: &str) -> bool {
     expected.len() == given.len() && openssl::memcmp::eq(expected.as_bytes(), given.as_bytes())
 }
 
-fn new_token() -> Option<String> {
+pub(super) fn new_token() -> Option<String> {
     let mut bytes = [0u8; 48];
     openssl::rand::rand_bytes(&mut bytes).ok()?;
     Some(URL_SAFE_NO_PAD.encode(bytes))
@@ -478,6 +485,7 @@ impl Endpoints {
             flaky_requests: AtomicU64::new(0),
             tokens: TokenStore::default(),
             external_ids: Mutex::new(ExternalIds::default()),
+            customers: Default::default(),
         }
     }
 
@@ -567,7 +575,7 @@ impl Endpoints {
     /// Known client, secret (Klikoo), signature over `client_id|timestamp`, then
     /// freshness: the signature first, so a stale verdict is about an authentic
     /// timestamp.
-    fn authenticate(
+    pub(super) fn authenticate(
         &self,
         client_id: &str,
         timestamp: &str,
@@ -741,6 +749,7 @@ mod tests {
             Failure::Mandatory("x"),
             Failure::Unauthorized("x"),
             Failure::InvalidToken,
+            Failure::InvalidCustomerToken,
             Failure::MethodNotAllowed,
             Failure::Conflict,
             Failure::TooManyRequests,

@@ -381,6 +381,15 @@ fn route(state: &State, req: &super::http::Request) -> Handled {
             .service_call(handled.client_id.as_deref(), handled.status());
         return handled;
     }
+    if let Some(provider) = super::customer::provider_for_path(&req.path) {
+        let handled = state
+            .endpoints
+            .handle_customer(provider, req, chrono::Utc::now());
+        state
+            .stats
+            .customer_token_request(handled.status() == Some(200));
+        return handled;
+    }
     let Some(provider) = provider_for_path(&req.path) else {
         return not_found();
     };

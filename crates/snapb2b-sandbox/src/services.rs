@@ -326,6 +326,7 @@ impl Endpoints {
         *client_out = Some(client_id.clone());
         // Tokens go only to registered clients, and the registry never shrinks.
         let client = self.registry.get(&client_id).ok_or(Failure::InvalidToken)?;
+        super::customer::check_customer_header(self, req, &client_id, now)?;
 
         let timestamp = required_header(req, "X-TIMESTAMP")?;
         let when = check_timestamp(timestamp, "X-TIMESTAMP", client.millis_required)?;

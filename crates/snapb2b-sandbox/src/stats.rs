@@ -26,6 +26,8 @@ struct Counters {
     service_409: u64,
     tokens_revoked: u64,
     service_by_client: BTreeMap<String, u64>,
+    customer_token_requests: u64,
+    customer_tokens_issued: u64,
 }
 
 #[derive(Default)]
@@ -86,6 +88,16 @@ impl Stats {
         }
     }
 
+    /// A request to a customer (B2B2C) token endpoint; `issued` when it
+    /// was answered with tokens.
+    pub fn customer_token_request(&self, issued: bool) {
+        let mut c = self.lock();
+        c.customer_token_requests += 1;
+        if issued {
+            c.customer_tokens_issued += 1;
+        }
+    }
+
     pub fn tokens_revoked(&self, n: u64) {
         self.lock().tokens_revoked += n;
     }
@@ -114,6 +126,8 @@ impl Stats {
             "service_409": c.service_409,
             "tokens_revoked": c.tokens_revoked,
             "service_by_client": c.service_by_client,
+            "customer_token_requests": c.customer_token_requests,
+            "customer_tokens_issued": c.customer_tokens_issued,
         })
     }
 }
@@ -137,7 +151,11 @@ mod tests {
         s.service_call(None, Some(409));
         s.service_call(Some("B"), None);
         s.tokens_revoked(3);
+        s.customer_token_request(true);
+        s.customer_token_request(false);
         let v = s.snapshot();
+        assert_eq!(v["customer_token_requests"], 2);
+        assert_eq!(v["customer_tokens_issued"], 1);
         assert_eq!(v["service_calls"], 4);
         assert_eq!(v["service_ok"], 1);
         assert_eq!(v["service_401"], 1);

@@ -657,6 +657,8 @@ fn keep_alive_reuses_one_connection_and_stats_count_it() {
             "service_409": 0,
             "tokens_revoked": 0,
             "service_by_client": {},
+            "customer_token_requests": 0,
+            "customer_tokens_issued": 0,
         })
     );
 
@@ -1168,6 +1170,14 @@ fn files_describe_the_server_and_the_merchant_key_is_reused() {
                 ],
                 "klikoo": ["/v1/open-api/transfer-va/inquiry", "/v1/open-api/balance-inquiry"],
             },
+            "customer_token_paths": {
+                "doku": ["/authorization/v1/access-token/b2b2c"],
+                "snap": [
+                    "/v1.0/access-token/b2b2c", "/snap/v1.0/access-token/b2b2c",
+                    "/openapi/v1.0/access-token/b2b2c",
+                ],
+            },
+            "auth_code_prefix": "SANDBOX-AUTH-",
         })
     );
     assert_eq!(SERVICE_CLIENT_SECRET, KLIKOO_CLIENT_SECRET);
@@ -2064,6 +2074,8 @@ fn revoked_tokens_are_refused_and_stats_count_service_calls() {
             "service_409": 0,
             "tokens_revoked": 3,
             "service_by_client": {SANDBOX_CLIENT_ID: 4},
+            "customer_token_requests": 0,
+            "customer_tokens_issued": 0,
         })
     );
     sb.reset_stats();
@@ -2164,4 +2176,188 @@ fn service_fault_clients_take_the_call_and_misbehave() {
     let (result, waited) = waiting.join().unwrap();
     assert!(result.is_err(), "answered: {result:?}");
     assert!(waited < Duration::from_secs(5), "{waited:?}");
+}
+
+// ---------------------------------------------------------------- customer tokens (B2B2C)
+
+#[test]
+fn the_b2b2c_endpoint_checks_what_the_token_endpoint_does_and_its_grants() {
+    let sb = start_default();
+    let mut easy = Easy::new();
+    let key = merchant_key(&sb);
+    let id = SANDBOX_CLIENT_ID;
+    let good = || snap_headers(&merchant_key(&sb), id, &timestamp(0));
+    let code = |c: &str| format!(r#"{{"grantType":"authorization_code","authCode":"{c}"}}"#);
+    let unique = format!("SANDBOX-AUTH-raw-{}", std::process::id());
+    let cases: Vec<Case<'_, String>> = vec![
+        (
+            "no signature",
+            good()[..3].to_vec(),
+            code(&unique),
+            400,
+            "4007402",
+            "Invalid Mandatory Field X-SIGNATURE",
+        ),
+        (
+            "bad timestamp",
+            snap_headers(&key, id, "2024-12-31 10:11:40"),
+            code(&unique),
+            400,
+            "4007401",
+            "Invalid Field Format X-TIMESTAMP",
+        ),
+        (
+            "not JSON",
+            good(),
+            "[".into(),
+            400,
+            "4007400",
+            "Bad Request",
+        ),
+        (
+            "no grant type",
+            good(),
+            r#"{"authCode":"x"}"#.into(),
+            400,
+            "4007402",
+            "Invalid Mandatory Field grantType",
+        ),
+        (
+            "client credentials",
+            good(),
+            r#"{"grantType":"client_credentials"}"#.into(),
+            400,
+            "4007401",
+            "Invalid Field Format grantType",
+        ),
+        (
+            "no auth code",
+            good(),
+            r#"{"grantType":"authorization_code"}"#.into(),
+            400,
+            "4007402",
+            "Invalid Mandatory Field authCode",
+        ),
+        (
+            "no refresh token",
+            good(),
+            r#"{"grantType":"refresh_token","refreshToken":""}"#.into(),
+            400,
+            "4007402",
+            "Invalid Mandatory Field refreshToken",
+        ),
+        (
+            "bad additionalInfo",
+            good(),
+            r#"{"grantType":"authorization_code","authCode":"x","additionalInfo":"s"}"#.into(),
+            400,
+            "4007401",
+            "Invalid Field Format additionalInfo",
+        ),
+        (
+            "wrong key",
+            snap_headers(&other_key(), id, &timestamp(0)),
+            code(&unique),
+            401,
+            "4017400",
+            "Unauthorized. Signature",
+        ),
+        (
+            "stale",
+            snap_headers(&key, id, &timestamp(-900)),
+            code(&unique),
+            401,
+            "4017400",
+            "Unauthorized. Stale Timestamp",
+        ),
+        (
+            "unknown code",
+            good(),
+            code("XYZ"),
+            401,
+            "4017400",
+            "Unauthorized. Invalid Auth Code",
+        ),
+        (
+            "unknown refresh",
+            good(),
+            r#"{"grantType":"refresh_token","refreshToken":"nope"}"#.into(),
+            401,
+            "4017400",
+            "Unauthorized. Invalid Refresh Token",
+        ),
+    ];
+    let url = format!("{}/v1.0/access-token/b2b2c", sb.base_url());
+    for (what, headers, body, status, want, message) in &cases {
+        let r = perform(
+            &mut easy,
+            "POST",
+            &url,
+            headers,
+            body.as_bytes(),
+            &sb.ca_file(),
+        )
+        .unwrap();
+        assert_eq!(r.status, *status, "{what}");
+        assert_eq!(
+            r.json(),
+            json!({"responseCode": want, "responseMessage": message}),
+            "{what}"
+        );
+    }
+    // None of those refusals used the code up: it works now, once.
+    let r = perform(
+        &mut easy,
+        "POST",
+        &url,
+        &good(),
+        code(&unique).as_bytes(),
+        &sb.ca_file(),
+    )
+    .unwrap();
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let answer = r.json();
+    assert_eq!(answer["responseCode"], "2007400");
+    assert_eq!(answer["tokenType"], "Bearer");
+    assert!(answer["accessTokenExpiryTime"]
+        .as_str()
+        .unwrap()
+        .ends_with("+07:00"));
+    assert_eq!(
+        answer["additionalInfo"],
+        json!({"customerId": unique.trim_start_matches("SANDBOX-AUTH-")})
+    );
+    let r = perform(
+        &mut easy,
+        "POST",
+        &url,
+        &good(),
+        code(&unique).as_bytes(),
+        &sb.ca_file(),
+    )
+    .unwrap();
+    assert_eq!(
+        r.json()["responseMessage"],
+        "Unauthorized. Auth Code Already Used"
+    );
+    // A GET is 405; DOKU's path echoes its headers; the B2B path is not it.
+    let r = perform(&mut easy, "GET", &url, &good(), b"", &sb.ca_file()).unwrap();
+    assert_eq!((r.status, r.header("Allow")), (405, Some("POST")));
+    let doku = format!("{}/authorization/v1/access-token/b2b2c", sb.base_url());
+    let r = perform(
+        &mut easy,
+        "POST",
+        &doku,
+        &good(),
+        code("XYZ").as_bytes(),
+        &sb.ca_file(),
+    )
+    .unwrap();
+    assert_eq!((r.status, r.header("X-CLIENT-KEY")), (401, Some(id)));
+    assert!(r.header("X-TIMESTAMP").is_some());
+    let stats = sb.stats();
+    assert_eq!(stats["customer_token_requests"], cases.len() as u64 + 4);
+    assert_eq!(stats["customer_tokens_issued"], 1);
+    assert_eq!(stats["token_requests"], 0);
+    assert_eq!(stats["tokens_issued"], 0);
 }

@@ -333,6 +333,18 @@ impl Client {
         Ok(envelope.headers)
     }
 
+    /// A customer (B2B2C) token for `request`'s auth code or refresh token,
+    /// over this client's connections: see [`crate::customer_token`].
+    pub fn customer_token(
+        &self,
+        request: &crate::customer_token::CustomerTokenRequest,
+    ) -> Result<crate::customer_token::CustomerToken> {
+        let mut transport = self.take_transport();
+        let result = crate::customer_token::fetch(&self.config, &self.key, &mut transport, request);
+        self.put_transport(transport);
+        result
+    }
+
     fn external_id_for(&self, request: &ServiceRequest) -> Result<String> {
         match &request.external_id {
             Some(id) => Ok(id.clone()),
@@ -755,7 +767,7 @@ fn is_retryable(e: &Error) -> bool {
 
 /// 100 ms, 200 ms, 400 ms ... capped, each with +-50 % jitter so clients that
 /// failed together do not retry together.
-fn backoff(attempt: u32) -> Duration {
+pub(crate) fn backoff(attempt: u32) -> Duration {
     let base = (BACKOFF_BASE_MS << attempt.min(8)).min(BACKOFF_MAX_MS);
     let mut r = [0u8; 2];
     let _ = openssl::rand::rand_bytes(&mut r);

@@ -56,6 +56,9 @@ pub struct Profile {
     /// (or no longer) valid" (`?` matches any digit, e.g. the service code):
     /// the client renews the token once and sends the call again.
     pub invalid_token_codes: &'static [&'static str],
+    /// The customer (B2B2C, SNAP service 74) token endpoint, where the
+    /// provider documents one; read by [`crate::customer_token`].
+    pub customer_token_path: Option<&'static str>,
 }
 
 /// SNAP: `401xx01 Invalid Token (B2B)` (NICEPAY: `401XX01 Access Token
@@ -95,6 +98,8 @@ pub const DOKU: Profile = Profile {
     success_code_prefix: "200",
     requires_client_secret: false,
     invalid_token_codes: SNAP_INVALID_TOKEN,
+    // developers.doku.com, Get Token API, B2B2C (service code 74).
+    customer_token_path: Some("/authorization/v1/access-token/b2b2c"),
 };
 
 pub const NICEPAY: Profile = Profile {
@@ -113,6 +118,8 @@ pub const NICEPAY: Profile = Profile {
     success_code_prefix: "200",
     requires_client_secret: false,
     invalid_token_codes: SNAP_INVALID_TOKEN,
+    // Its SNAP documents describe no B2B2C token.
+    customer_token_path: None,
 };
 
 /// Klikoo's document does not say how `Open-Api-Signature` is computed;
@@ -141,6 +148,7 @@ pub const KLIKOO: Profile = Profile {
     // Klikoo's 9-digit codes: HTTP status, service code, then 2000 + the
     // SNAP case, so SNAP's `01` is `2001`.
     invalid_token_codes: &["401??2001"],
+    customer_token_path: None,
 };
 
 /// The SNAP standard path, for banks that follow it (`token_path` overrides
@@ -161,6 +169,8 @@ pub const SNAP: Profile = Profile {
     success_code_prefix: "200",
     requires_client_secret: false,
     invalid_token_codes: SNAP_INVALID_TOKEN,
+    // The standard path (SNAP BI, service 74).
+    customer_token_path: Some("/v1.0/access-token/b2b2c"),
 };
 
 pub const ALL: [&Profile; 4] = [&DOKU, &NICEPAY, &KLIKOO, &SNAP];

@@ -24,14 +24,15 @@ use crate::error::{Error, Result};
 use crate::keys::PrivateKey;
 use crate::minify::minify_json;
 use crate::redact;
-use crate::secret::{SecretBuf, SecretBytes};
+use crate::secret::{SecretBuf, SecretBytes, SecretString};
 use crate::token::Token;
 
 /// Headers the library writes itself; a caller's extra header may not
 /// replace one of them.
-pub const MANAGED_HEADERS: [&str; 7] = [
+pub const MANAGED_HEADERS: [&str; 8] = [
     "Content-Type",
     "Authorization",
+    "Authorization-Customer",
     "X-TIMESTAMP",
     "X-SIGNATURE",
     "X-PARTNER-ID",
@@ -57,6 +58,8 @@ pub struct ServiceRequest {
     pub external_id: Option<String>,
     /// This call's budget instead of the config's `timeout_ms`.
     pub timeout: Option<Duration>,
+    /// A customer (B2B2C) token, sent as `Authorization-Customer: Bearer ...`.
+    pub customer_token: Option<SecretString>,
 }
 
 /// `request_json` of `b2b_client_request`: the body as its own raw text (so
@@ -110,11 +113,12 @@ impl ServiceRequest {
             extra_headers: Vec::new(),
             external_id: None,
             timeout: None,
+            customer_token: None,
         })
     }
 
     /// Parses `request_json`: `{"method", "path", "body", "headers",
-    /// "external_id", "timeout_ms"}`. `body` is a JSON value (sent as its own
+    /// "external_id", "timeout_ms", "customer_token"}`. `body` is a JSON value (sent as its own
     /// text, minified) or a string holding JSON text.
     pub fn parse(request_json: &str) -> Result<ServiceRequest> {
         let raw: Raw<'_> = serde_json::from_str(request_json).map_err(|e| {
@@ -129,7 +133,14 @@ impl ServiceRequest {
                 redact::key_name(&key)
             )));
         }
-        const KEYS: [&str; 5] = ["method", "path", "headers", "external_id", "timeout_ms"];
+        const KEYS: [&str; 6] = [
+            "method",
+            "path",
+            "headers",
+            "external_id",
+            "timeout_ms",
+            "customer_token",
+        ];
         if let Some(key) = raw.rest.keys().find(|k| !KEYS.contains(&k.as_str())) {
             return Err(Error::invalid_argument(format!(
                 "unknown request_json key {}",
@@ -164,6 +175,10 @@ impl ServiceRequest {
         let mut request = ServiceRequest::new(method, path, body_text.as_deref())?;
         if let Some(id) = string("external_id")? {
             request.external_id = Some(crate::external_id::check_chosen(id)?.to_string());
+        }
+        if let Some(token) = string("customer_token")? {
+            crate::customer_token::check_customer_token(token)?;
+            request.customer_token = Some(SecretString::from(token));
         }
         match raw.rest.get("timeout_ms") {
             None | Some(Value::Null) => {}
@@ -351,6 +366,16 @@ pub fn envelope(
         ("X-EXTERNAL-ID".to_string(), external_id.to_string()),
         ("CHANNEL-ID".to_string(), channel_id.to_string()),
     ];
+    if let Some(customer) = &request.customer_token {
+        // SNAP B2B2C: the customer's token beside the merchant's.
+        headers.insert(
+            2,
+            (
+                "Authorization-Customer".to_string(),
+                format!("Bearer {}", customer.expose()),
+            ),
+        );
+    }
     headers.extend(request.extra_headers.iter().cloned());
     Ok(Envelope {
         url: format!("{}{}", config.base_url, request.path),
@@ -595,6 +620,22 @@ mod tests {
                 r#"{"method":"POST","path":"/p","timeout_ms":0}"#,
                 "timeout_ms",
             ),
+            (
+                r#"{"method":"POST","path":"/p","customer_token":"a b"}"#,
+                "`customer_token` must be an RFC 6750 token",
+            ),
+            (
+                r#"{"method":"POST","path":"/p","customer_token":"a\r\nX: 1"}"#,
+                "`customer_token` must be an RFC 6750 token",
+            ),
+            (
+                r#"{"method":"POST","path":"/p","customer_token":7}"#,
+                "`customer_token` must be a string",
+            ),
+            (
+                r#"{"method":"POST","path":"/p","headers":{"authorization-customer":"Bearer x"}}"#,
+                "written by the library",
+            ),
         ];
         for (json, want) in cases {
             let e = ServiceRequest::parse(json).unwrap_err();
@@ -606,6 +647,31 @@ mod tests {
         let e = ServiceRequest::parse(&format!(r#"{{"method":"POST","path":"/p","{pem}":1}}"#))
             .unwrap_err();
         assert!(!e.message.contains("MIIEvQ"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_customer_token_is_kept_for_its_header() {
+        let r = ServiceRequest::parse(
+            r#"{"method":"POST","path":"/p","customer_token":"eyJ.a-b_c~d+e/f=="}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            r.customer_token.as_ref().map(|t| t.expose()),
+            Some("eyJ.a-b_c~d+e/f==")
+        );
+        let long = "a".repeat(crate::customer_token::MAX_GRANT_CHARS + 1);
+        let e = ServiceRequest::parse(&format!(
+            r#"{{"method":"POST","path":"/p","customer_token":"{long}"}}"#
+        ))
+        .unwrap_err();
+        assert_eq!(e.status, Status::B2B_INVALID_ARGUMENT);
+        assert!(!e.message.contains("aaaa"), "{}", e.message);
+        assert!(
+            ServiceRequest::parse(r#"{"method":"POST","path":"/p","customer_token":null}"#)
+                .unwrap()
+                .customer_token
+                .is_none()
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use snapb2b::{Error, Status};
 use super::token::read_config;
 use super::Command;
 use crate::args::{Input, Parsed, Spec};
-use crate::cli::{print_line, utf8, CliError, CliResult, Stdin};
+use crate::cli::{print_line, short_secret, utf8, CliError, CliResult, Stdin};
 
 /// Offered by the completions for METHOD (any method the library accepts works).
 pub const METHODS: &[&str] = &["POST", "GET", "PUT", "PATCH", "DELETE"];
@@ -25,6 +25,7 @@ pub const COMMAND: Command = Command {
     usage: "\
 usage: snapb2b call --config FILE.json|- METHOD PATH [--data JSON|@FILE|-]
                     [-H 'Name: value']... [--external-id ID] [--timeout-ms N]
+                    [--customer-token-env VAR | --customer-token-file FILE|-]
 
 Sends one SNAP service call with the caching client (b2b_client_request): a
 token through its cache, the headers Content-Type, Authorization, X-TIMESTAMP,
@@ -60,10 +61,21 @@ options:
   --external-id ID    this X-EXTERNAL-ID instead of a new one (providers
                       refuse one already used today: 409)
   --timeout-ms N      this call's time budget instead of the config's timeout_ms
+  --customer-token-env VAR, --customer-token-file FILE|-
+                      a customer (B2B2C) access token (snapb2b customer-token),
+                      sent as Authorization-Customer: Bearer <token>
   -h, --help          this text
 ",
     spec: Spec {
-        values: &["--config", "--data", "-H", "--external-id", "--timeout-ms"],
+        values: &[
+            "--config",
+            "--data",
+            "-H",
+            "--external-id",
+            "--timeout-ms",
+            "--customer-token-env",
+            "--customer-token-file",
+        ],
         flags: &[],
         max_positional: 2,
     },
@@ -158,6 +170,15 @@ fn request(args: &Parsed, stdin: &Stdin) -> CliResult<ServiceRequest> {
     }
     if let Some(ms) = args.number("--timeout-ms")? {
         fields.insert("timeout_ms".into(), ms.into());
+    }
+    if let Some(token) = short_secret(
+        args,
+        "--customer-token-env",
+        "--customer-token-file",
+        stdin,
+        false,
+    )? {
+        fields.insert("customer_token".into(), token.expose().into());
     }
     let text = json
         .to_secret_buf()

@@ -4,6 +4,7 @@
 pub mod call;
 pub mod completions;
 pub mod curl;
+pub mod customer_token;
 pub mod external_id;
 pub mod headers;
 pub mod man;
@@ -32,6 +33,7 @@ pub struct Command {
 pub const COMMANDS: &[Command] = &[
     sign::COMMAND,
     token::COMMAND,
+    customer_token::COMMAND,
     verify::COMMAND,
     service_sign::COMMAND,
     minify::COMMAND,

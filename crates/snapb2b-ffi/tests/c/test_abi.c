@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -478,6 +479,86 @@ static void test_service_calls(void) {
     b2b_client_free(client);
 }
 
+/* The customer (B2B2C) token: an auth code (unique per run: the sandbox
+ * takes each once) for both tokens, a service call carrying the customer
+ * token, a refresh, a refusal, and bad requests. */
+static void test_customer_token(void) {
+    char extra[256];
+    snprintf(extra, sizeof extra, "\"client_secret\":\"%s\",\"channel_id\":\"95221\"", klikoo_secret);
+    b2b_client *client = NULL;
+    check(b2b_client_new(config_for("snap", "SANDBOX-CLIENT", extra), &client) == B2B_OK, "b2b2c client: %s",
+          b2b_last_error());
+    char request[512], customer[64];
+    snprintf(customer, sizeof customer, "c-abi-%ld", (long)getpid());
+    snprintf(request, sizeof request, "{\"auth_code\":\"SANDBOX-AUTH-%s\",\"additional_info\":{\"k\":\"v\"}}",
+             customer);
+    char *out = NULL;
+    int rc = b2b_client_customer_token(client, request, &out);
+    check(rc == B2B_OK, "customer token: %s", rc ? b2b_last_error() : "ok");
+    char access[256] = "", refresh[256] = "", who[64] = "";
+    if (rc == B2B_OK) {
+        json_str(out, "access_token", access, sizeof access);
+        json_str(out, "refresh_token", refresh, sizeof refresh);
+        json_str(out, "customer_id", who, sizeof who);
+        check(strlen(access) == 64 && strlen(refresh) == 64 && strcmp(access, refresh) != 0, "both tokens");
+        check(strcmp(who, customer) == 0, "customer id %s", who);
+        check(json_int(out, "access_token_expires_at") > (long long)time(NULL), "access expiry ahead");
+        check(strstr(out, "\"additional_info\":{\"k\":\"v\",\"customerId\"") != NULL, "additional_info: %s", out);
+    }
+    b2b_free(out);
+    out = NULL;
+
+    char call[1024];
+    snprintf(call, sizeof call,
+             "{\"method\":\"POST\",\"path\":\"/v1.0/balance-inquiry\",\"body\":{\"accountNo\":\"1\"},"
+             "\"customer_token\":\"%s\"}", access);
+    rc = b2b_client_request(client, call, &out);
+    check(rc == B2B_OK && json_int(out, "http_status") == 200, "call with customer token: %s",
+          rc ? b2b_last_error() : out);
+    b2b_free(out);
+    out = NULL;
+    rc = b2b_client_request(client,
+                            "{\"method\":\"POST\",\"path\":\"/v1.0/balance-inquiry\",\"body\":{},"
+                            "\"customer_token\":\"bm90LWlzc3VlZA\"}", &out);
+    check(rc == B2B_OK && json_int(out, "http_status") == 401 && strstr(out, "\"response_code\":\"4011102\""),
+          "call with a bad customer token: %s", rc ? b2b_last_error() : out);
+    b2b_free(out);
+    out = NULL;
+
+    snprintf(request, sizeof request, "{\"refresh_token\":\"%s\"}", refresh);
+    rc = b2b_client_customer_token(client, request, &out);
+    char again[256] = "";
+    if (rc == B2B_OK) json_str(out, "access_token", again, sizeof again);
+    check(rc == B2B_OK && strlen(again) == 64 && strcmp(again, access) != 0, "refreshed: %s",
+          rc ? b2b_last_error() : "ok");
+    b2b_free(out);
+    out = NULL;
+
+    /* Used once already: the provider's refusal, nothing written. */
+    rc = b2b_client_customer_token(client, request, &out);
+    check(rc == B2B_PROVIDER && out == NULL && strstr(b2b_last_error_json(), "\"response_code\":\"4017400\"") &&
+              strstr(b2b_last_error(), refresh) == NULL,
+          "used refresh token refused: %s", b2b_last_error_json());
+
+    const char *bad[][2] = {
+        {"{\"auth_code\":\"a\",\"refresh_token\":\"b\"}", "exactly one"},
+        {"{}", "needs `auth_code`"},
+        {"{\"auth_code\":1}", "must be a string"},
+        {"{\"refresh_token\":\"a b\"}", "RFC 6750"},
+        {"[]", "JSON object"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        rc = b2b_client_customer_token(client, bad[i][0], &out);
+        check(rc == B2B_INVALID_ARGUMENT && out == NULL && strstr(b2b_last_error(), bad[i][1]),
+              "bad customer token request %s: %s", bad[i][0], b2b_last_error());
+    }
+    check(b2b_client_customer_token(NULL, "{}", &out) == B2B_INVALID_ARGUMENT, "customer token NULL client");
+    check(b2b_client_customer_token(client, NULL, &out) == B2B_INVALID_ARGUMENT, "customer token NULL json");
+    check(b2b_client_customer_token(client, "{\"auth_code\":\"x\"}", NULL) == B2B_INVALID_ARGUMENT,
+          "customer token NULL out");
+    b2b_client_free(client);
+}
+
 /* The merchant's side through the C ABI: a token request signed with the
  * sandbox's merchant key (registered here as the partner) gets a JWT, a
  * notification with it is accepted once, its replay refused. */
@@ -631,6 +712,7 @@ int main(void) {
     test_service_and_verify();
     test_client_handle();
     test_service_calls();
+    test_customer_token();
     test_server();
     test_shared_client();
 

@@ -170,7 +170,7 @@ fn scalar_string(v: Option<&Value>) -> Option<String> {
     }
 }
 
-fn provider_error(
+pub(crate) fn provider_error(
     profile: &Profile,
     response: &Response,
     code: Option<String>,
