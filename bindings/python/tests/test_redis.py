@@ -190,3 +190,30 @@ def test_replay_url_down_refuses_with_503_unless_told_to_accept(rsa_keys):
         token = issue(lenient, key)
         v = lenient.check("POST", NOTIFY_PATH, notification(key, token, BODY, "EXT-DOWN"), BODY)
         assert v.accepted and "remembered in this process only" in v.reason, v.reason
+
+
+def _child_renews_through_redis(client):
+    shared = client.token()  # the binding gives the child a handle of its own
+    assert shared.cached is True
+    client.invalidate()  # also from Redis, over a connection of the child's own
+    renewed = client.token()
+    assert renewed.cached is False and renewed.cache == "on", renewed.cache
+
+
+def test_a_forked_child_uses_redis_over_its_own_connection(sandbox, redis_url):
+    import multiprocessing
+
+    config = sandbox.config("snap", cache_url=redis_url, cache_key_prefix="py-fork-{}:".format(secrets.token_hex(4)))
+    with snapb2b.Client(config) as client:
+        first = client.token()
+        child = multiprocessing.get_context("fork").Process(target=_child_renews_through_redis, args=(client,))
+        child.start()
+        child.join(30)
+        assert child.exitcode == 0
+        # The parent's connection still works: it reads the child's token.
+        client.invalidate()  # the child's token is in Redis: only the parent's memory drops
+        with snapb2b.Client(config) as other:
+            shared = other.token()
+        assert shared.cached is True and shared.access_token != first.access_token
+        again = client.token()
+        assert again.cache == "on" and again.access_token == shared.access_token

@@ -102,7 +102,8 @@ impl StoreSettings {
                 "config key `{url_key}` must be redis://[user:password@]host[:port][/db], rediss://... (TLS) or unix:///path[?db=N]"
             ))
         };
-        let parsed = url::Url::parse(url).map_err(|_| form())?;
+        let parsed = WipedUrl(url::Url::parse(url).map_err(|_| form())?);
+        let parsed = &parsed.0;
         if parsed.fragment().is_some() {
             return Err(form());
         }
@@ -213,6 +214,17 @@ impl StoreSettings {
             ca_file,
             shown: format!("redis at {shown}"),
         })
+    }
+}
+
+/// A parsed URL whose text (which may hold the password) is wiped when
+/// dropped, on every return path.
+struct WipedUrl(url::Url);
+
+impl Drop for WipedUrl {
+    fn drop(&mut self) {
+        let empty = url::Url::parse("unix:///").expect("a constant URL");
+        crate::secret::wipe_string(&mut String::from(std::mem::replace(&mut self.0, empty)));
     }
 }
 
