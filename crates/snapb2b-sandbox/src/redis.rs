@@ -91,6 +91,11 @@ impl RedisServer {
         format!("{scheme}://127.0.0.1:{}", self.port)
     }
 
+    /// `unix://<dir>/redis.sock`: the same server on a Unix socket.
+    pub fn unix_url(&self) -> String {
+        format!("unix://{}", self.dir.join("redis.sock").display())
+    }
+
     /// The CA that signed a TLS server's certificate.
     pub fn ca_file(&self) -> PathBuf {
         self.dir.join("ca.pem")
@@ -109,7 +114,10 @@ impl RedisServer {
         cmd.args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .args(["--protected-mode", "yes", "--daemonize", "no"])
             .arg("--dir")
-            .arg(&self.dir);
+            .arg(&self.dir)
+            .arg("--unixsocket")
+            .arg(self.dir.join("redis.sock"))
+            .args(["--unixsocketperm", "700"]);
         if self.tls {
             let file = |n: &str| self.dir.join(n).to_string_lossy().into_owned();
             cmd.args(["--port", "0", "--tls-port", &port])

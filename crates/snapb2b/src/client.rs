@@ -305,6 +305,8 @@ impl Client {
         if let Some(file) = &self.file {
             file.remove_if_holds(old.as_ref());
         }
+        // Not under the lock: a slow Redis must not hold up other threads.
+        drop(state);
         self.unshare(old.as_ref());
     }
 
@@ -319,17 +321,16 @@ impl Client {
     /// call refused `used`, another thread may already hold a new one.
     fn invalidate_if(&self, used: &Token) {
         let mut state = lock(&self.local().state);
-        if state.token.as_ref() == Some(used) {
-            let old = state.token.take();
-            if let Some(file) = &self.file {
-                file.remove_if_holds(old.as_ref());
-            }
-            self.unshare(old.as_ref());
-        } else if state.token.is_none() {
+        let held = state.token.as_ref() == Some(used);
+        if held {
+            state.token = None;
+        }
+        if held || state.token.is_none() {
             // Another process may still hold it in the shared file or store.
             if let Some(file) = &self.file {
                 file.remove_if_holds(Some(used));
             }
+            drop(state);
             self.unshare(Some(used));
         }
     }

@@ -337,6 +337,36 @@ fn rediss_verifies_the_server_with_the_configured_ca() {
     std::fs::remove_dir_all(dir).ok();
 }
 
+#[test]
+fn a_unix_socket_and_another_database() {
+    let Some(r) = RedisServer::start() else {
+        return;
+    };
+    let sb = sandbox();
+    let cfg = config(&sb, json!({"cache_url": format!("{}?db=3", r.unix_url())}));
+    let a = client(&cfg);
+    assert_eq!(a.token().unwrap().1, Source::Fetched);
+    assert_eq!(a.cache_status().as_deref(), Some("on"));
+    assert_eq!(client(&cfg).token().unwrap().1, Source::Cached);
+    // The entry is in database 3, not 0; over TCP, /3 names the same one.
+    let mut con = redis_conn(&r);
+    let key = a.shared_tokens().unwrap().entry_key().to_string();
+    let in_0: bool = redis::cmd("EXISTS").arg(&key).query(&mut con).unwrap();
+    let _: () = redis::cmd("SELECT").arg(3).query(&mut con).unwrap();
+    let in_3: bool = redis::cmd("EXISTS").arg(&key).query(&mut con).unwrap();
+    assert!(!in_0 && in_3);
+    let tcp = config(&sb, json!({"cache_url": format!("{}/3", r.url())}));
+    assert_eq!(client(&tcp).token().unwrap().1, Source::Cached);
+    // A host name, looked up within the budget.
+    let named = config(
+        &sb,
+        json!({"cache_url": format!("redis://localhost:{}/3", r.port())}),
+    );
+    let c = client(&named);
+    assert_eq!(c.token().unwrap().1, Source::Cached);
+    assert_eq!(c.cache_status().as_deref(), Some("on"));
+}
+
 // ---- Many processes ----
 
 /// Child-process entry: does nothing unless started by a test below.

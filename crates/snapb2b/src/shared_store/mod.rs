@@ -372,9 +372,8 @@ impl Conn {
                 port,
                 tls: use_tls,
             } => {
-                let addrs = (host.as_str(), *port)
-                    .to_socket_addrs()
-                    .map_err(|e| io("cannot resolve the host", e))?;
+                let addrs =
+                    resolve(host, *port, left()).map_err(|e| io("cannot resolve the host", e))?;
                 let mut last = None;
                 let mut tcp = None;
                 for addr in addrs {
@@ -501,6 +500,29 @@ impl Conn {
             })?;
         Ok(value)
     }
+}
+
+/// The addresses of `host`, within `wait`: the system resolver has no
+/// timeout of its own, so a name is looked up on a thread of its own, which
+/// is left to finish by itself if it takes longer (as libcurl's threaded
+/// resolver does).
+fn resolve(host: &str, port: u16, wait: Duration) -> std::io::Result<Vec<std::net::SocketAddr>> {
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return Ok(vec![std::net::SocketAddr::new(ip, port)]);
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let name = host.to_string();
+    std::thread::Builder::new()
+        .name("snapb2b-resolve".into())
+        .spawn(move || {
+            let _ = tx.send((name.as_str(), port).to_socket_addrs().map(Vec::from_iter));
+        })?;
+    rx.recv_timeout(wait).unwrap_or_else(|_| {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "no answer in time",
+        ))
+    })
 }
 
 /// The OS's words for a socket failure; a timeout said plainly.
