@@ -376,6 +376,9 @@ fn child_process_entry() {
         return;
     };
     let c = Client::new(&config).expect("client in child");
+    if let Ok(ms) = std::env::var("SNAPB2B_CHILD_DELAY_MS") {
+        std::thread::sleep(Duration::from_millis(ms.parse().unwrap()));
+    }
     let started = Instant::now();
     let (t, source) = c.token().unwrap_or_else(|e| {
         panic!(
@@ -392,7 +395,13 @@ fn child_process_entry() {
 }
 
 fn spawn_child(cfg: &Value) -> Child {
+    spawn_child_after(cfg, 0)
+}
+
+/// A child that asks `delay_ms` after it has made its client.
+fn spawn_child_after(cfg: &Value, delay_ms: u64) -> Child {
     Command::new(std::env::current_exe().unwrap())
+        .env("SNAPB2B_CHILD_DELAY_MS", delay_ms.to_string())
         .args([
             "--exact",
             "child_process_entry",
@@ -423,17 +432,37 @@ fn child_token(c: Child) -> String {
 /// `hosts` groups of `per_host` processes started at once, each group with
 /// its own `cache_file` directory; the tokens they got.
 fn fleet(sb: &Sandbox, hosts: usize, per_host: usize, extra: Value) -> Vec<String> {
+    fleet_spread(sb, hosts, per_host, extra, 0, || {})
+}
+
+/// [`fleet`], the processes asking one after another over `spread_ms`,
+/// host by host, with `meanwhile` run halfway through.
+fn fleet_spread(
+    sb: &Sandbox,
+    hosts: usize,
+    per_host: usize,
+    extra: Value,
+    spread_ms: u64,
+    meanwhile: impl FnOnce(),
+) -> Vec<String> {
     let dirs: Vec<_> = (0..hosts).map(|h| temp_dir(&format!("host{h}"))).collect();
+    let n = (hosts * per_host) as u64;
     let children: Vec<Child> = dirs
         .iter()
-        .flat_map(|d| {
+        .enumerate()
+        .flat_map(|(h, d)| {
             let mut cfg = config(sb, extra.clone());
             cfg["cache_file"] = json!(d.join("token.json"));
             (0..per_host)
-                .map(move |_| spawn_child(&cfg))
+                .map(move |i| spawn_child_after(&cfg, spread_ms * (h * per_host + i) as u64 / n))
                 .collect::<Vec<_>>()
         })
         .collect();
+    if spread_ms > 0 {
+        // Making a client (parsing the key) takes each process a while.
+        std::thread::sleep(Duration::from_millis(300 + spread_ms / 2));
+    }
+    meanwhile();
     let tokens = children.into_iter().map(child_token).collect();
     for d in dirs {
         std::fs::remove_dir_all(d).ok();
@@ -458,14 +487,26 @@ fn four_hosts_of_ten_processes_make_one_token_request() {
     assert_eq!(token_requests(&sb), 4);
     assert_eq!(tokens.len(), 40);
 
-    // Redis gone: every process still gets a token (each host its own).
-    r.kill();
+    // Redis killed mid-run (the processes asking one after another over
+    // 2 s, host by host): every process still gets a token.
+    sb.reset_stats();
+    let tokens = fleet_spread(
+        &sb,
+        4,
+        10,
+        json!({"cache_url": r.url(), "cache_key_prefix": "mid:"}),
+        2_000,
+        || r.kill(),
+    );
+    assert_eq!(tokens.len(), 40);
+    let mid_run = token_requests(&sb);
+    eprintln!("redis killed mid-run: {mid_run} token requests for 4 hosts x 10 processes");
+    assert!((1..=4).contains(&mid_run), "{mid_run}");
+    // Redis gone: still a token for each, one request per host.
     sb.reset_stats();
     let tokens = fleet(&sb, 4, 10, json!({"cache_url": r.url()}));
     assert_eq!(tokens.len(), 40);
-    let without = token_requests(&sb);
-    eprintln!("redis down: {without} token requests for 4 hosts x 10 processes");
-    assert!((4..=40).contains(&without), "{without}");
+    assert_eq!(token_requests(&sb), 4);
 
     // Back: the next renewal is one request again.
     r.restart().unwrap();
