@@ -168,6 +168,14 @@ fn fake_redis(reply: &'static [u8]) -> u16 {
     port
 }
 
+/// A bulk string of 2 MiB, all of it sent.
+static HUGE: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| {
+    let mut v = b"$2097152\r\n".to_vec();
+    v.resize(v.len() + 2 * 1024 * 1024, b'x');
+    v.extend_from_slice(b"\r\n");
+    v
+});
+
 #[test]
 fn a_store_that_is_down_slow_or_garbage_never_stops_a_token() {
     let Some(mut r) = RedisServer::start() else {
@@ -193,6 +201,10 @@ fn a_store_that_is_down_slow_or_garbage_never_stops_a_token() {
         (
             format!("redis://127.0.0.1:{}", fake_redis(b"$2000000\r\n")),
             "no answer in time",
+        ),
+        (
+            format!("redis://127.0.0.1:{}", fake_redis(HUGE.as_slice())),
+            "answered more than 1024 KiB",
         ),
         (
             format!("redis://:hunter2-secret@127.0.0.1:{}", r.port()),

@@ -483,21 +483,21 @@ impl Conn {
         self.stream
             .write_all(&cmd.get_packed_command())
             .map_err(fail)?;
-        let value = self
-            .parser
-            .parse_value(Bounded {
-                inner: &mut self.stream,
-                left: MAX_REPLY_BYTES,
+        let mut reader = Bounded {
+            inner: &mut self.stream,
+            left: MAX_REPLY_BYTES,
+        };
+        let value = self.parser.parse_value(&mut reader).map_err(|e| {
+            Problem(if reader.left == 0 {
+                format!("answered more than {} KiB", MAX_REPLY_BYTES >> 10)
+            } else if e.is_timeout() {
+                "no answer in time".to_string()
+            } else if e.is_io_error() {
+                "connection lost".to_string()
+            } else {
+                "answered something that is not Redis's protocol".to_string()
             })
-            .map_err(|e| {
-                Problem(if e.is_timeout() {
-                    "no answer in time".to_string()
-                } else if e.is_io_error() {
-                    "connection lost".to_string()
-                } else {
-                    "answered something that is not Redis's protocol".to_string()
-                })
-            })?;
+        })?;
         Ok(value)
     }
 }
