@@ -200,6 +200,32 @@ row("15. b2b_server_check, RSA-signed notification, distinct X-EXTERNAL-IDs, 1 t
     lambda: server_rate("server_check", "openssl_verify_check", "verdicts",
                         "OpenSSL EVP_DigestVerify of the string-to-sign, key parsed once", 10000))
 
+def fleet():
+    """4 hosts x 10 processes: one token request for the fleet with cache_url."""
+    reqs, base = int(fig["fleet_redis_token_requests"]), int(fig["fleet_noredis_token_requests"])
+    fails = int(fig["fleet_redis_failures"]) + int(fig["fleet_noredis_failures"])
+    return ("{} token request{} for 40 processes ({} failed)".format(reqs, "" if reqs == 1 else "s", fails),
+            "{} token requests (each host's cache_file only)".format(base),
+            "{:.2f}x ({}/{})".format(reqs / base, reqs, base), "exactly 1",
+            "yes" if reqs == 1 and fails == 0 else "**NO**")
+
+
+row("16. 4 hosts x 10 C processes at once, each host its own cache_file, one cache_url (Redis)", fleet)
+row("17. b2b_client_token, fresh cached token, cache_url set, 1 thread (C)",
+    lambda: absolute_rate(num("c_client_token_cached_redis"), num("c_client_token_cached"),
+                          "the same without cache_url", 200000))
+
+
+def redis_miss():
+    us, file_us, ping = num("c_first_token_redis_us"), num("c_first_token_file_us"), num("redis_ping_us")
+    return ("{:,.0f} µs per new client's first token (TCP connect + GET; Redis PING round trip {:,.0f} µs)".format(
+                us, ping),
+            "{:,.0f} µs (the same from cache_file)".format(file_us), "{:.2f}x".format(us / file_us),
+            "from Redis, no token request", "yes")
+
+
+row("18. a token not in memory, served from Redis to a new client (C, median of 200)", redis_miss)
+
 header = ("benchmark", "measured", "baseline", "ratio", "target", "met?")
 table = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
 table += ["| " + " | ".join(r) + " |" for r in rows]
@@ -269,6 +295,11 @@ for name in ("seq_nocache", "conc_nocache"):
                          name.split("_")[0], fig[name + "_seconds"],
                          fig.get(name.replace("nocache", "cache") + "_fetched", "?"),
                          fig.get(name + "_fetched", "?")))
+
+if "fleet_down_token_requests" in fig:
+    notes.append("Row 16 with cache_url's Redis down (nothing listening): {} token requests, {} of 40 "
+                 "processes failed: each host's cache_file still shares its own token.".format(
+                     fig["fleet_down_token_requests"], fig.get("fleet_down_failures", "?")))
 
 for name, label in (("fpm", "10a"), ("fpm_preload", "10b")):
     if name + "_setup" in fig:

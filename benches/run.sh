@@ -14,7 +14,8 @@
 # all (default 90), then measures anyway and records how busy it was.
 # Step 10 (php-fpm behind nginx) takes FPM_SECONDS, FPM_CONCURRENCY and
 # FPM_FFI=true|preload (see benches/fpm_bench.sh). Steps 11-13 (service
-# calls) install libcurl's headers and PHP's curl extension when missing.
+# calls) install libcurl's headers and PHP's curl extension when missing,
+# steps 16-18 (cache_url) redis-server, which they start on loopback.
 # The whole run takes 2 to 4 minutes (plus, the first time, installing
 # nginx, php-fpm and wrk from Debian for step 10).
 set -uo pipefail
@@ -113,8 +114,9 @@ curl_missing=()
 echo '#include <curl/curl.h>' | ${CC:-cc} -E - >/dev/null 2>&1 || curl_missing+=(libcurl4-openssl-dev)
 php -r 'exit(function_exists("curl_init") ? 0 : 1);' 2>/dev/null ||
   curl_missing+=("php$(php -r 'echo PHP_MAJOR_VERSION, ".", PHP_MINOR_VERSION;')-curl")
+command -v redis-server >/dev/null 2>&1 || curl_missing+=(redis-server)
 if ((${#curl_missing[@]})); then
-  echo "== installing ${curl_missing[*]} (for the service-call baselines)"
+  echo "== installing ${curl_missing[*]} (for the service-call baselines and cache_url)"
   sudo=""
   [[ $(id -u) -ne 0 ]] && sudo=sudo
   added_policy=""
@@ -192,6 +194,10 @@ sandbox_benches() {
     "$OUT/client_bench" cached "$config" "$BENCH_SECONDS" "$BENCH_REPEATS"
   measure php_cached "PHP: token on a fresh cached token" \
     "${PHP[@]}" benches/client_bench.php "$config" "$BENCH_SECONDS" "$BENCH_REPEATS"
+
+  # 16-18: the token shared by a fleet through Redis (cache_url), with a
+  # redis-server of this run's own on a free loopback port.
+  redis_benches
 
   # 6: fresh PHP processes sharing one cache_file (and, as the baseline,
   # the same processes without it). Each scenario starts with no cache file.
@@ -288,7 +294,108 @@ PY
   measure fpm_preload "PHP-FPM as above with the binding preloaded (opcache.preload, ffi.enable=preload)" \
     env FPM_FFI=preload FPM_FIGURES=fpm_preload benches/fpm_bench.sh
 }
-export -f sandbox_benches
+redis_benches() {
+  local config=$SNAPB2B_SANDBOX_DIR/config-snap.json port dead rdir rpid
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  dead=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  rdir=$OUT/redis
+  rm -rf "$rdir" && mkdir -p "$rdir"
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$rdir" >"$rdir/log" 2>&1 &
+  rpid=$!
+  # Its round trip, for reference: PING over one kept connection (Python).
+  python3 - "$port" >>"$FIGURES" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+deadline = time.time() + 10
+while True:
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=1)
+        break
+    except OSError:
+        if time.time() > deadline:
+            sys.exit(1)
+        time.sleep(0.05)
+took = []
+for _ in range(2000):
+    t = time.perf_counter()
+    s.sendall(b"PING\r\n")
+    assert s.recv(7) == b"+PONG\r\n"
+    took.append(time.perf_counter() - t)
+took.sort()
+print("redis_ping_us {:.1f}".format(took[len(took) // 2] * 1e6))
+PY
+  # (A heredoc inside an `if` does not survive `export -f`.)
+  local started=$?
+  if ((started != 0)); then
+    echo "!! redis-server did not start: steps 16-18 skipped"
+    kill "$rpid" 2>/dev/null
+    return 1
+  fi
+  tail -1 "$FIGURES"
+  python3 - "$config" "redis://127.0.0.1:$port" "redis://127.0.0.1:$dead" "$OUT" <<'PY'
+import json, sys
+config, url, dead, out = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3], sys.argv[4]
+def write(name, **extra):
+    json.dump(dict(config, **extra), open("{}/config-{}.json".format(out, name), "w"))
+write("redis", cache_url=url, cache_key_prefix="bench-hit:")
+write("redis-miss", cache_url=url, cache_key_prefix="bench-miss:")
+write("file-miss", cache_file=out + "/miss-token.json")
+for h in range(4):
+    write("fleet-redis-{}".format(h), cache_file="{}/fleet-redis-{}.json".format(out, h), cache_url=url,
+          cache_key_prefix="bench-fleet:")
+    write("fleet-noredis-{}".format(h), cache_file="{}/fleet-noredis-{}.json".format(out, h))
+    write("fleet-down-{}".format(h), cache_file="{}/fleet-down-{}.json".format(out, h), cache_url=dead)
+PY
+  local base ca
+  base=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["base_url"])' "$SNAPB2B_SANDBOX_DIR/sandbox.json")
+  ca=$SNAPB2B_SANDBOX_DIR/ca.pem
+  token_requests() {
+    curl -sf --cacert "$ca" "$base/sandbox/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token_requests"])'
+  }
+
+  # 16: 4 hosts (each its own cache_file) x 10 processes asking at one
+  # instant: with one cache_url, without, and with cache_url's Redis down.
+  fleet() { # NAME
+    local name=$1 h i fails=0 r0 r1 start_at pids=()
+    rm -f "$OUT"/fleet-"$name"-*.json.lock "$OUT"/fleet-"$name"-?.json "$OUT"/fleet-*.out
+    r0=$(token_requests)
+    start_at=$(python3 -c 'import time; print(time.time() + 2)')
+    for h in 0 1 2 3; do
+      for i in 0 1 2 3 4 5 6 7 8 9; do
+        "$OUT/client_bench" once "$OUT/config-fleet-$name-$h.json" "$start_at" >"$OUT/fleet-$h-$i.out" 2>&1 &
+        pids+=($!)
+      done
+    done
+    for pid in "${pids[@]}"; do wait "$pid" || fails=$((fails + 1)); done
+    r1=$(token_requests)
+    [[ -n $r0 && -n $r1 ]] && fig "fleet_${name}_token_requests" $((r1 - r0))
+    fig "fleet_${name}_failures" $fails
+    fig "fleet_${name}_fetched" "$(cat "$OUT"/fleet-*.out | grep -c '^fetched')"
+  }
+  echo "== C: 4 hosts x 10 processes at once, each host its own cache_file, with and without one cache_url"
+  fleet redis
+  fleet noredis
+  fleet down
+
+  # 17: the in-memory hit with cache_url configured (Redis is not asked).
+  measure c_cached_redis "C: b2b_client_token on a fresh cached token, cache_url set" \
+    "$OUT/client_bench" cached_as c_client_token_cached_redis "$OUT/config-redis.json" "$BENCH_SECONDS" "$BENCH_REPEATS"
+
+  # 18: a new client's first token served by the shared level (Redis, or
+  # the host's cache_file as the comparison), after one process fetched it.
+  "$OUT/client_bench" once "$OUT/config-redis-miss.json" 0 >/dev/null &&
+    measure redis_miss "C: a new client's first token from Redis (connect + GET), median of 200" \
+      "$OUT/client_bench" first_token c_first_token_redis_us "$OUT/config-redis-miss.json" 200
+  rm -f "$OUT/miss-token.json" "$OUT/miss-token.json.lock"
+  "$OUT/client_bench" once "$OUT/config-file-miss.json" 0 >/dev/null &&
+    measure file_miss "C: a new client's first token from cache_file, median of 200" \
+      "$OUT/client_bench" first_token c_first_token_file_us "$OUT/config-file-miss.json" 200
+
+  kill "$rpid" 2>/dev/null
+  wait "$rpid" 2>/dev/null
+  return 0
+}
+export -f sandbox_benches redis_benches
 # Arrays do not cross `bash -c`; the sandbox part re-declares what it needs.
 scripts/with-sandbox.sh "$OUT/sandbox" -- bash -c 'PHP=(php -d ffi.enable=1); sandbox_benches' ||
   echo "!! the sandbox benchmarks could not run"

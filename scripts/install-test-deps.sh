@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs beyond the Rust toolchain, gcc, Python and
-# OpenSSL headers: PHP CLI with FFI, PHPUnit, valgrind, pkg-config, and a
+# OpenSSL headers: PHP CLI with FFI, PHPUnit, valgrind, pkg-config,
+# redis-server (the tests start their own on loopback), and a
 # Python venv under build/ with pytest, cryptography and the packaging tools.
 # Quiet and idempotent: does nothing when everything is present.
 set -euo pipefail
@@ -35,6 +36,7 @@ command -v openssl >/dev/null 2>&1 || missing_apt+=(openssl)
 command -v pkg-config >/dev/null 2>&1 || missing_apt+=(pkg-config)
 command -v curl >/dev/null 2>&1 || missing_apt+=(curl)
 command -v composer >/dev/null 2>&1 || missing_apt+=(composer)
+command -v redis-server >/dev/null 2>&1 || missing_apt+=(redis-server)
 
 if ((${#missing_apt[@]})); then
   echo "installing test dependencies: ${missing_apt[*]}"

@@ -89,8 +89,11 @@ def _mask(secret: str) -> str:
 class Token:
     """A B2B access token. ``expires_at`` is Unix seconds. ``cached`` is True
     when :meth:`Client.token` answered without making the request itself
-    (memory, cache file, or another thread's request); always False from
-    :func:`get_token`. The ``repr`` masks the token; use ``access_token`` or
+    (memory, cache file, Redis, or another thread's request); always False
+    from :func:`get_token`. ``cache`` (with ``cache_file`` or ``cache_url``)
+    is ``"on"`` while the token is shared, else what is not and why
+    (``"off: ..."`` for the file, ``"unavailable: redis at ...: ..."`` for
+    Redis). The ``repr`` masks the token; use ``access_token`` or
     ``authorization`` to send it."""
 
     provider: str
@@ -101,6 +104,7 @@ class Token:
     response_code: Optional[str]
     response_message: Optional[str]
     cached: bool = False
+    cache: Optional[str] = None
 
     @property
     def authorization(self) -> str:
@@ -110,7 +114,7 @@ class Token:
     def __repr__(self) -> str:
         return (
             "Token(provider={!r}, access_token={!r}, token_type={!r}, expires_in={!r}, "
-            "expires_at={!r}, response_code={!r}, response_message={!r}, cached={!r})".format(
+            "expires_at={!r}, response_code={!r}, response_message={!r}, cached={!r}, cache={!r})".format(
                 self.provider,
                 _mask(self.access_token),
                 self.token_type,
@@ -119,6 +123,7 @@ class Token:
                 self.response_code,
                 self.response_message,
                 self.cached,
+                self.cache,
             )
         )
 
@@ -268,6 +273,7 @@ def _token(raw: str) -> Token:
             response_code=data.get("response_code"),
             response_message=data.get("response_message"),
             cached=data.get("cached") is True,
+            cache=data.get("cache") if isinstance(data.get("cache"), str) else None,
         )
     except KeyError as e:
         problem = "no `{}`".format(e.args[0])

@@ -69,9 +69,13 @@ pub unsafe extern "C" fn b2b_client_new(
 /// false when this call made the request) to `*token_json_out`; free it with
 /// `b2b_free`. Returns the cached token while more than `refresh_margin_s`
 /// remains; otherwise exactly one of the calling threads renews it while the
-/// others wait for its result. Returns within `timeout_ms` in all: waiting
-/// for another thread's renewal or another process's `cache_file` lock
-/// counts against it (`B2B_TIMEOUT`, or the old token while still usable).
+/// others wait for its result (with `cache_file`, one process of the host;
+/// with `cache_url`, one process of the whole fleet, through Redis). Returns
+/// within `timeout_ms` in all: waiting for another thread's renewal or
+/// another process's `cache_file` or Redis lock counts against it
+/// (`B2B_TIMEOUT`, or the old token while still usable). Redis down, slow
+/// or answering garbage never fails the call: the client fetches the token
+/// itself and `"cache"` says `"unavailable: ..."`.
 ///
 /// # Safety
 /// `client` must be NULL or a live handle; `token_json_out` must be NULL or
@@ -93,9 +97,10 @@ pub unsafe extern "C" fn b2b_client_token(
     })
 }
 
-/// Drops the cached token, including its `cache_file` entry, so the next
-/// `b2b_client_token` fetches a new one (e.g. after a service call answered
-/// 401 "Invalid Token (B2B)").
+/// Drops the cached token, including its `cache_file` entry and its Redis
+/// entry (`cache_url`: each only while it still holds that token, so a newer
+/// one from another host stays), so the next `b2b_client_token` fetches a
+/// new one (e.g. after a service call answered 401 "Invalid Token (B2B)").
 ///
 /// # Safety
 /// `client` must be NULL or a live handle.

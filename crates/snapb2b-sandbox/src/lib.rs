@@ -214,6 +214,7 @@ mod files;
 pub mod http;
 pub mod notify;
 mod providers;
+pub mod redis;
 mod server;
 mod services;
 mod stats;

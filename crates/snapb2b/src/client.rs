@@ -1,8 +1,9 @@
 //! A token client that never asks twice: it keeps the token while it is
 //! fresh, lets exactly one caller renew it while the others wait for that
 //! result (single flight), shares it with other processes through an
-//! optional cache file, keeps its parsed key and its HTTP connection, and
-//! retries transient failures within the configured time budget.
+//! optional cache file (one host) and an optional Redis store (`cache_url`,
+//! the fleet), keeps its parsed key and its HTTP connection, and retries
+//! transient failures within the configured time budget.
 
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -14,6 +15,7 @@ use crate::config::{Config, ConfigKind};
 use crate::error::{Error, Result, Status};
 use crate::keys::PrivateKey;
 use crate::service_call::{self, ServiceRequest, ServiceResponse};
+use crate::shared_store::tokens::{Renewed, SharedTokens};
 use crate::token::{self, Token};
 use crate::token_file::TokenFile;
 use crate::transport::{self, Delivery, Limits, Transport};
@@ -99,6 +101,8 @@ pub struct Client {
     /// child, so a reference to the old one stays valid.
     local: AtomicPtr<Local>,
     file: Option<TokenFile>,
+    /// The fleet's store (`cache_url`), asked after memory and the file.
+    shared: Option<SharedTokens>,
     clock: Arc<dyn Clock>,
     /// Number of token requests sent (attempts, including retries).
     requests: std::sync::atomic::AtomicU64,
@@ -119,11 +123,17 @@ impl Client {
             .cache_file
             .as_deref()
             .map(|p| TokenFile::new(p, &config));
+        let shared = config
+            .client
+            .cache_url
+            .clone()
+            .map(|s| SharedTokens::new(s, &config));
         Ok(Client {
             config,
             key,
             local: AtomicPtr::new(Box::into_raw(Box::new(Local::new(current_pid(), None)))),
             file,
+            shared,
             clock,
             requests: Default::default(),
         })
@@ -262,23 +272,52 @@ impl Client {
         }
     }
 
-    /// Whether the `cache_file` is shared, for the token result's `cache`
-    /// field: `None` without a cache file, `"on"`, or `"off: <why>"` (a file
-    /// or lock that is not ours, a read-only directory ...), as the last
-    /// use of the file found it.
+    /// Whether the token is shared, for the token result's `cache` field:
+    /// `None` without `cache_file` or `cache_url`, `"on"`, or what is not
+    /// shared and why, as the last use found it: `"off: <why>"` for the
+    /// file (not ours, a read-only directory ...), `"unavailable: redis at
+    /// <url>: <why>"` for the store; both joined by `"; "`.
     pub fn cache_status(&self) -> Option<String> {
-        self.file
-            .as_ref()
-            .map(|f| f.status().unwrap_or_else(|| "on".to_string()))
+        if self.file.is_none() && self.shared.is_none() {
+            return None;
+        }
+        let problems: Vec<String> = [
+            self.file.as_ref().and_then(TokenFile::status),
+            self.shared.as_ref().and_then(SharedTokens::status),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        Some(if problems.is_empty() {
+            "on".to_string()
+        } else {
+            problems.join("; ")
+        })
+    }
+
+    /// The fleet's store, when `cache_url` is set (for tests and tools).
+    pub fn shared_tokens(&self) -> Option<&SharedTokens> {
+        self.shared.as_ref()
     }
 
     /// Drops the cached token (e.g. after a service call answered 401
-    /// "Invalid Token (B2B)"), including the cache file's entry.
+    /// "Invalid Token (B2B)"), including the cache file's entry and the
+    /// fleet's (each only while it still holds that token).
     pub fn invalidate(&self) {
         let mut state = lock(&self.local().state);
         let old = state.token.take();
         if let Some(file) = &self.file {
             file.remove_if_holds(old.as_ref());
+        }
+        // Not under the lock: a slow Redis must not hold up other threads.
+        drop(state);
+        self.unshare(old.as_ref());
+    }
+
+    /// Removes `token` from the fleet's store, if it is still there.
+    fn unshare(&self, token: Option<&Token>) {
+        if let (Some(shared), Some(token)) = (&self.shared, token) {
+            shared.remove_if_holds(token, Instant::now() + self.config.timeout);
         }
     }
 
@@ -286,16 +325,17 @@ impl Client {
     /// call refused `used`, another thread may already hold a new one.
     fn invalidate_if(&self, used: &Token) {
         let mut state = lock(&self.local().state);
-        if state.token.as_ref() == Some(used) {
-            let old = state.token.take();
-            if let Some(file) = &self.file {
-                file.remove_if_holds(old.as_ref());
-            }
-        } else if state.token.is_none() {
-            // Another process may still hold it in the shared file.
+        let held = state.token.as_ref() == Some(used);
+        if held {
+            state.token = None;
+        }
+        if held || state.token.is_none() {
+            // Another process may still hold it in the shared file or store.
             if let Some(file) = &self.file {
                 file.remove_if_holds(Some(used));
             }
+            drop(state);
+            self.unshare(Some(used));
         }
     }
 
@@ -501,12 +541,11 @@ impl Client {
         }
     }
 
-    /// Cache file first (under its lock), then the provider.
+    /// Cache file first (under its lock), then the fleet's store, then the
+    /// provider.
     fn renew(&self, deadline: Instant) -> Result<(Token, Source)> {
         let Some(file) = &self.file else {
-            return self
-                .fetch_with_retries(deadline)
-                .map(|t| (t, Source::Fetched));
+            return self.renew_shared(deadline);
         };
         if let Some(t) = file.read().filter(|t| self.is_fresh(t)) {
             return Ok((t, Source::Cached));
@@ -528,9 +567,26 @@ impl Client {
                 ),
             ));
         }
-        let token = self.fetch_with_retries(deadline)?;
+        let (token, source) = self.renew_shared(deadline)?;
         let _ = file.write(&token);
-        Ok((token, Source::Fetched))
+        Ok((token, source))
+    }
+
+    /// Through the fleet's store when `cache_url` is set (one renewal for
+    /// every host), else straight from the provider.
+    fn renew_shared(&self, deadline: Instant) -> Result<(Token, Source)> {
+        let Some(shared) = &self.shared else {
+            return self
+                .fetch_with_retries(deadline)
+                .map(|t| (t, Source::Fetched));
+        };
+        let renewed = shared.renew(deadline, &|t| self.is_fresh(t), &mut || {
+            self.fetch_with_retries(deadline)
+        })?;
+        Ok(match renewed {
+            Renewed::Shared(t) => (t, Source::Cached),
+            Renewed::Fetched(t) => (t, Source::Fetched),
+        })
     }
 
     /// Transport failures, timeouts and HTTP 5xx are retried with jittered

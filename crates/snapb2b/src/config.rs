@@ -15,6 +15,7 @@ use crate::keys::{read_key_file, PrivateKey, ONE_SHOT_KEYS};
 use crate::provider::{self, Profile};
 use crate::redact;
 use crate::secret::{SecretJson, SecretString};
+use crate::shared_store::StoreSettings;
 use crate::timestamp::TimestampStyle;
 use crate::trust::TrustAnchors;
 
@@ -52,6 +53,9 @@ const TOKEN_KEYS: &[&str] = &[
 const CLIENT_KEYS: &[&str] = &[
     "refresh_margin_s",
     "cache_file",
+    "cache_url",
+    "cache_key_prefix",
+    "cache_password_file",
     "max_retries",
     "partner_id",
     "channel_id",
@@ -73,6 +77,8 @@ const PATH_KEYS: &[&str] = &[
     "private_key_file",
     "ca_file",
     "cache_file",
+    "cache_url",
+    "cache_password_file",
 ];
 
 fn max_bytes(key: &str) -> usize {
@@ -110,6 +116,8 @@ impl std::fmt::Debug for KeySource {
 pub struct ClientSettings {
     pub refresh_margin_s: u64,
     pub cache_file: Option<PathBuf>,
+    /// The fleet's token store (`cache_url`).
+    pub cache_url: Option<StoreSettings>,
     pub max_retries: u32,
     pub service: ServiceSettings,
 }
@@ -119,6 +127,7 @@ impl Default for ClientSettings {
         ClientSettings {
             refresh_margin_s: DEFAULT_REFRESH_MARGIN_S,
             cache_file: None,
+            cache_url: None,
             max_retries: DEFAULT_MAX_RETRIES,
             service: ServiceSettings::default(),
         }
@@ -320,6 +329,11 @@ impl Config {
             None => profile.timestamp_style,
         };
 
+        let ca_file = c
+            .str("ca_file")?
+            .map(|p| TrustAnchors::load(PathBuf::from(p)))
+            .transpose()?;
+
         let mut client = ClientSettings::default();
         if kind == ConfigKind::Client {
             if let Some(m) = c.uint("refresh_margin_s")? {
@@ -373,6 +387,23 @@ impl Config {
                 .map(PathBuf::from)
                 .map(check_cache_file)
                 .transpose()?;
+            let password_file = c.str("cache_password_file")?;
+            let prefix = c.str("cache_key_prefix")?;
+            client.cache_url = match c.str("cache_url")? {
+                Some(url) => Some(StoreSettings::parse(
+                    ["cache_url", "cache_password_file", "cache_key_prefix"],
+                    url,
+                    password_file.map(std::path::Path::new),
+                    prefix,
+                    ca_file.clone(),
+                )?),
+                None if password_file.is_some() || prefix.is_some() => {
+                    return Err(Error::invalid_argument(
+                        "config keys `cache_password_file` and `cache_key_prefix` need `cache_url`",
+                    ))
+                }
+                None => None,
+            };
         }
 
         Ok(Config {
@@ -385,10 +416,7 @@ impl Config {
             client_secret,
             timeout: Duration::from_millis(timeout_ms),
             connect_timeout: Duration::from_millis(connect_ms),
-            ca_file: c
-                .str("ca_file")?
-                .map(|p| TrustAnchors::load(PathBuf::from(p)))
-                .transpose()?,
+            ca_file,
             allow_http,
             timestamp_style,
             client,

@@ -17,6 +17,7 @@ pub mod secret;
 pub mod server;
 pub mod service;
 pub mod service_call;
+pub mod shared_store;
 pub mod sign;
 pub mod timestamp;
 pub mod token;

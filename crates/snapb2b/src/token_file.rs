@@ -183,60 +183,13 @@ impl TokenFile {
         // buffer holding the token normally never has to grow.
         let mut bytes = SecretBuf::with_capacity(size as usize + 1);
         bytes.read_from(&mut file, MAX_FILE_BYTES as usize).ok()?;
-        // Wiped on every return path, hit or miss.
-        let v = SecretJson::parse(&bytes)?;
-        if v.get("v")?.as_u64()? != FORMAT_VERSION
-            || v.get("provider")?.as_str()? != self.binding.provider
-            || v.get("token_url")?.as_str()? != self.binding.token_url
-            || v.get("client_id")?.as_str()? != self.binding.client_id
-        {
-            return None;
-        }
-        // As if from the network: the same rules as a provider's answer.
-        let access_token = v.get("access_token")?.as_str()?;
-        let token_type = v.get("token_type")?.as_str()?;
-        let expires_in = v.get("expires_in")?.as_u64()?;
-        let expires_at = v.get("expires_at")?.as_i64()?;
-        let now = chrono::Utc::now().timestamp();
-        if !is_b64token(access_token)
-            || !is_b64token(token_type)
-            || !(1..=MAX_EXPIRES_IN_S).contains(&expires_in)
-            || !(now - MAX_PAST_S..=now + MAX_AHEAD_S).contains(&expires_at)
-        {
-            return None;
-        }
-        let text = |key: &str, max: usize| {
-            v.get(key)
-                .and_then(Value::as_str)
-                .map(|s| redact::scrub(s, &[], max))
-        };
-        Some(Token {
-            provider: self.profile_name,
-            access_token: SecretString::from(access_token),
-            token_type: token_type.to_string(),
-            expires_in,
-            expires_at,
-            response_code: text("response_code", redact::MAX_RESPONSE_CODE_CHARS),
-            response_message: text("response_message", redact::MAX_RESPONSE_MESSAGE_CHARS),
-        })
+        decode(&self.binding, self.profile_name, &bytes)
     }
 
     /// Replaces the file atomically with `token`. Failures are returned for
     /// tests and diagnostics; callers carry on without the file.
     pub fn write(&self, token: &Token) -> std::io::Result<()> {
-        let entry = SecretJson(json!({
-            "v": FORMAT_VERSION,
-            "provider": self.binding.provider,
-            "token_url": self.binding.token_url,
-            "client_id": self.binding.client_id,
-            "access_token": token.access_token.expose(),
-            "token_type": token.token_type,
-            "expires_in": token.expires_in,
-            "expires_at": token.expires_at,
-            "response_code": token.response_code,
-            "response_message": token.response_message,
-        }));
-        let bytes = entry.to_secret_buf().map_err(std::io::Error::other)?;
+        let bytes = encode(&self.binding, token)?;
         let tmp = self.temp_path();
         let result = (|| {
             let mut f = OpenOptions::new()
@@ -323,4 +276,66 @@ impl TokenFile {
         self.path
             .with_file_name(format!(".{name}.{}.{suffix}.tmp", std::process::id()))
     }
+}
+
+/// A cache entry (the file's contents, the shared store's value): the token
+/// and its expiry, bound to who it belongs to; never a key or secret.
+pub fn encode(binding: &Binding, token: &Token) -> std::io::Result<SecretBuf> {
+    let entry = SecretJson(json!({
+        "v": FORMAT_VERSION,
+        "provider": binding.provider,
+        "token_url": binding.token_url,
+        "client_id": binding.client_id,
+        "access_token": token.access_token.expose(),
+        "token_type": token.token_type,
+        "expires_in": token.expires_in,
+        "expires_at": token.expires_at,
+        "response_code": token.response_code,
+        "response_message": token.response_message,
+    }));
+    entry.to_secret_buf().map_err(std::io::Error::other)
+}
+
+/// The token of an entry if it belongs to `binding` and passes the checks a
+/// provider's answer does (whoever could write the entry must not be able to
+/// inject a header); anything else is a miss. At most [`MAX_FILE_BYTES`].
+pub fn decode(binding: &Binding, profile_name: &'static str, bytes: &[u8]) -> Option<Token> {
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return None;
+    }
+    // Wiped on every return path, hit or miss.
+    let v = SecretJson::parse(bytes)?;
+    if v.get("v")?.as_u64()? != FORMAT_VERSION
+        || v.get("provider")?.as_str()? != binding.provider
+        || v.get("token_url")?.as_str()? != binding.token_url
+        || v.get("client_id")?.as_str()? != binding.client_id
+    {
+        return None;
+    }
+    let access_token = v.get("access_token")?.as_str()?;
+    let token_type = v.get("token_type")?.as_str()?;
+    let expires_in = v.get("expires_in")?.as_u64()?;
+    let expires_at = v.get("expires_at")?.as_i64()?;
+    let now = chrono::Utc::now().timestamp();
+    if !is_b64token(access_token)
+        || !is_b64token(token_type)
+        || !(1..=MAX_EXPIRES_IN_S).contains(&expires_in)
+        || !(now - MAX_PAST_S..=now + MAX_AHEAD_S).contains(&expires_at)
+    {
+        return None;
+    }
+    let text = |key: &str, max: usize| {
+        v.get(key)
+            .and_then(Value::as_str)
+            .map(|s| redact::scrub(s, &[], max))
+    };
+    Some(Token {
+        provider: profile_name,
+        access_token: SecretString::from(access_token),
+        token_type: token_type.to_string(),
+        expires_in,
+        expires_at,
+        response_code: text("response_code", redact::MAX_RESPONSE_CODE_CHARS),
+        response_message: text("response_message", redact::MAX_RESPONSE_MESSAGE_CHARS),
+    })
 }

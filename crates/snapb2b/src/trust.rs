@@ -179,6 +179,27 @@ pub fn configure(
     })
 }
 
+/// A TLS connector for connections made without libcurl (a `rediss://`
+/// store): the same trust as the provider connection (the system roots and
+/// `anchors`), peer and host name verified, TLS 1.2 at least.
+pub fn ssl_connector(anchors: Option<&TrustAnchors>) -> Result<openssl::ssl::SslConnector> {
+    use openssl::ssl::{SslConnector, SslMethod, SslVersion};
+    let fail = |e: openssl::error::ErrorStack| {
+        Error::crypto(format!("cannot set up TLS: {}", openssl_reason(&e)))
+    };
+    let mut builder = SslConnector::builder(SslMethod::tls_client()).map_err(fail)?;
+    builder
+        .set_min_proto_version(Some(SslVersion::TLS1_2))
+        .map_err(fail)?;
+    let system = system_roots();
+    let certs = system.iter().flat_map(|c| c.iter());
+    for cert in certs.chain(anchors.iter().flat_map(|a| a.certs.iter())) {
+        // A duplicate is not worth failing over.
+        let _ = builder.cert_store_mut().add_cert(cert.clone());
+    }
+    Ok(builder.build())
+}
+
 /// Adds `certs` to the trust store of a connection's `SSL_CTX`.
 fn add_to_store<'a>(ssl_ctx: *mut c_void, certs: impl Iterator<Item = &'a X509>) {
     if ssl_ctx.is_null() {

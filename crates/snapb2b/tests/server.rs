@@ -580,3 +580,135 @@ fn a_corrupt_or_planted_replay_file_never_stops_notifications() {
     .unwrap();
     assert!(e.message.contains("replay_file"), "{}", e.message);
 }
+
+#[test]
+fn eight_servers_sharing_a_replay_url_accept_a_notification_once() {
+    let Some(mut r) = snapb2b_sandbox::redis::RedisServer::start() else {
+        return;
+    };
+    let p = provider();
+    // Each its own connection to Redis, as eight hosts would have.
+    let servers: Vec<Server> = (0..8)
+        .map(|_| {
+            server(
+                &p,
+                json!({"replay_url": r.url(), "replay_key_prefix": "t8:"}),
+            )
+        })
+        .collect();
+    let token = issue(&servers[0], &p);
+    let req = std::sync::Arc::new(rsa_notification(
+        &p,
+        &token,
+        "EXT-FLEET",
+        PAYMENT,
+        &wib_now(0),
+    ));
+    let start = std::sync::Arc::new(std::sync::Barrier::new(8));
+    let accepted: usize = std::thread::scope(|scope| {
+        let handles: Vec<_> = servers
+            .iter()
+            .map(|s| {
+                let (req, start) = (req.clone(), start.clone());
+                scope.spawn(move || {
+                    start.wait();
+                    let v = s.check(&req).unwrap();
+                    assert!(v.accepted || v.http_status == 409, "{}", v.reason);
+                    assert!(!v.reason.contains("process only"), "{}", v.reason);
+                    usize::from(v.accepted)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    assert_eq!(accepted, 1);
+    // The key lives until the Jakarta day ends (plus a grace period).
+    let mut con = redis::Client::open(r.url())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("t8:replay:*")
+        .query(&mut con)
+        .unwrap();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let ttl: i64 = redis::cmd("PTTL").arg(&keys[0]).query(&mut con).unwrap();
+    assert!(ttl > 0 && ttl <= (86_400 + 600) * 1000, "{ttl}");
+
+    // Redis down: refused with 503 (the provider retries) by default ...
+    let strict = server(&p, json!({"replay_url": r.url(), "replay_timeout_ms": 500}));
+    let lenient = server(
+        &p,
+        json!({"replay_url": r.url(), "replay_on_store_failure": "accept"}),
+    );
+    r.kill();
+    let down = rsa_notification(&p, &token, "EXT-DOWN", PAYMENT, &wib_now(0));
+    let v = strict.check(&down).unwrap();
+    assert!(!v.accepted);
+    assert_eq!((v.http_status, code_of(&v).as_str()), (503, "5030000"));
+    assert!(
+        v.reason
+            .starts_with("replay_url redis at redis://127.0.0.1:"),
+        "{}",
+        v.reason
+    );
+    assert_eq!(v.external_id.as_deref(), Some("EXT-DOWN"));
+    // ... accepted from this process's memory when configured so.
+    let v = lenient.check(&down).unwrap();
+    assert!(v.accepted, "{}", v.reason);
+    assert!(
+        v.reason.contains("remembered in this process only"),
+        "{}",
+        v.reason
+    );
+    assert_eq!(lenient.check(&down).unwrap().http_status, 409);
+    // Redis back: the store answers again (after its short pause).
+    r.restart().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let back = rsa_notification(&p, &token, "EXT-BACK", PAYMENT, &wib_now(0));
+    let v = strict.check(&back).unwrap();
+    assert!(v.accepted && v.reason == "accepted", "{}", v.reason);
+}
+
+#[test]
+fn replay_url_mistakes_are_named() {
+    let p = provider();
+    let base = |extra: Value| {
+        let mut cfg = json!({
+            "partners": [{"client_id": PARTNER, "public_key": p.public_pem}],
+            "token_secret": SECRET,
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            cfg[k] = v.clone();
+        }
+        Server::new(&cfg.to_string()).map(|_| ()).unwrap_err()
+    };
+    for (extra, says) in [
+        (json!({"replay_url": "http://127.0.0.1:1"}), "replay_url"),
+        (
+            json!({"replay_url": "redis://127.0.0.1:1", "replay_file": "/tmp/x"}),
+            "keep one",
+        ),
+        (
+            json!({"replay_url": "redis://127.0.0.1:1", "replay_on_store_failure": "maybe"}),
+            "accept or reject",
+        ),
+        (
+            json!({"replay_on_store_failure": "accept"}),
+            "need `replay_url`",
+        ),
+        (
+            json!({"replay_url": "redis://127.0.0.1:1", "replay_timeout_ms": 0}),
+            "replay_timeout_ms",
+        ),
+        (
+            json!({"replay_url": "redis://:pw-SECRET@127.0.0.1:1/x"}),
+            "replay_url",
+        ),
+    ] {
+        let e = base(extra.clone());
+        assert_eq!(e.status, Status::B2B_INVALID_ARGUMENT, "{extra}");
+        assert!(e.message.contains(says), "{extra}: {}", e.message);
+        assert!(!e.message.contains("SECRET"), "{}", e.message);
+    }
+}

@@ -7,8 +7,13 @@
  * leak checker would report.
  * Ends with the line "N passed, M failed".
  */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +149,82 @@ static void test_fork_during_a_renewal(void) {
     b2b_client_free(c);
 }
 
+extern char **environ;
+
+/* A redis-server of this test's own on a free loopback port; 0 when none is
+ * installed (the test is then skipped, and says so). */
+static int start_redis(pid_t *pid) {
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    if (bind(s, (struct sockaddr *)&a, sizeof a) != 0 || getsockname(s, (struct sockaddr *)&a, &len) != 0)
+        return 0;
+    close(s);
+    int port = ntohs(a.sin_port);
+    char port_text[16];
+    snprintf(port_text, sizeof port_text, "%d", port);
+    char *argv[] = {"redis-server", "--port", port_text, "--bind", "127.0.0.1", "--save", "",
+                    "--appendonly", "no", "--dir", "/tmp", NULL};
+    posix_spawn_file_actions_t quiet; /* its log on stdout is not ours */
+    posix_spawn_file_actions_init(&quiet);
+    posix_spawn_file_actions_addopen(&quiet, 1, "/dev/null", O_WRONLY, 0);
+    int spawned = posix_spawnp(pid, "redis-server", &quiet, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&quiet);
+    if (spawned != 0)
+        return 0;
+    for (int i = 0; i < 500; i++) {
+        int c = socket(AF_INET, SOCK_STREAM, 0);
+        int up = connect(c, (struct sockaddr *)&a, sizeof a) == 0;
+        close(c);
+        if (up)
+            return port;
+        if (waitpid(*pid, NULL, WNOHANG) == *pid)
+            return 0;
+        nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+    }
+    kill(*pid, SIGKILL);
+    waitpid(*pid, NULL, 0);
+    return 0;
+}
+
+/* A client on Redis (cache_url) used in a forked child: the child talks to
+ * Redis over a connection of its own, and the parent's keeps working. */
+static void test_fork_with_redis(void) {
+    pid_t redis;
+    int port = start_redis(&redis);
+    if (!port) {
+        if (getenv("CI")) check(0, "redis-server is installed (scripts/install-test-deps.sh)", NULL);
+        else printf("SKIPPED: fork with cache_url: redis-server is not installed\n");
+        return;
+    }
+    char extra[256];
+    snprintf(extra, sizeof extra, "\"cache_url\":\"redis://127.0.0.1:%d\",\"cache_key_prefix\":\"fork:\"", port);
+    b2b_client *c = NULL;
+    check(b2b_client_new(config_for("SANDBOX-CLIENT", extra), &c) == B2B_OK, "redis client", b2b_last_error());
+    check(token_is(c, 0), "parent: fetched, stored in Redis", NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(20);
+        int bad = 0;
+        bad += !token_is(c, 1);
+        b2b_client_invalidate(c); /* also from Redis */
+        bad += !token_is(c, 0);   /* renewed, stored in Redis */
+        _exit(bad);
+    }
+    expect_child(pid, "child on Redis: cached token, fleet-wide invalidate, a renewal");
+    /* The parent drops its own (older) token: Redis holds the child's, which
+     * stays and is what the parent reads next, over its own connection. */
+    b2b_client_invalidate(c);
+    char *json = NULL;
+    int rc = b2b_client_token(c, &json);
+    check(rc == B2B_OK && strstr(json, "\"cached\":true") && strstr(json, "\"cache\":\"on\""),
+          "parent: the child's token from Redis", rc ? b2b_last_error() : json);
+    b2b_free(json);
+    b2b_client_free(c);
+    kill(redis, SIGKILL);
+    waitpid(redis, NULL, 0);
+}
+
 int main(void) {
     const char *dir = getenv("SNAPB2B_SANDBOX_DIR");
     if (!dir) {
@@ -163,6 +244,7 @@ int main(void) {
     test_fork_after_a_token(0);
     test_fork_after_a_token(1);
     test_fork_during_a_renewal();
+    test_fork_with_redis();
 
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;

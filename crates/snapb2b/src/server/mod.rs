@@ -58,6 +58,12 @@ pub struct Server {
     replay: Mutex<replay::ReplayMemory>,
     /// Shared by every process on the host, when configured.
     replay_file: Option<replay::ReplayFile>,
+    /// Shared by every host of the fleet (`replay_url`), when configured.
+    replay_store: Option<replay::ReplayStore>,
+    /// `replay_on_store_failure: "accept"`: with the store down, this
+    /// process's memory answers (default: refused with 503, retried by the
+    /// provider; a duplicate credit is not undone).
+    accept_without_store: bool,
 }
 
 /// An inbound request as the caller received it.
@@ -269,6 +275,12 @@ impl Server {
                 "token_secret_file",
                 "max_skew_s",
                 "replay_file",
+                "replay_url",
+                "replay_key_prefix",
+                "replay_password_file",
+                "replay_on_store_failure",
+                "replay_timeout_ms",
+                "ca_file",
             ],
         )?;
         let Value::Object(map) = &*tree else {
@@ -333,6 +345,12 @@ impl Server {
             service::MAX_MAX_SKEW_S as u64,
         )? as i64;
         let token_secret = token_secret(map)?;
+        let (replay_store, accept_without_store) = replay_store(map)?;
+        if replay_store.is_some() && replay_file.is_some() {
+            return Err(Error::invalid_argument(
+                "server config has both `replay_file` and `replay_url`: keep one (replay_url is shared by every host)",
+            ));
+        }
         Ok(Server {
             partners,
             token_ttl_s,
@@ -340,6 +358,8 @@ impl Server {
             max_skew_s,
             replay: Mutex::new(replay::ReplayMemory::default()),
             replay_file,
+            replay_store,
+            accept_without_store,
         })
     }
 
@@ -549,7 +569,20 @@ impl Server {
         }
         // Last, so that only a request that passed every other check can use
         // an id up: a forged or tampered one cannot burn a real one.
-        let (fresh, note) = self.use_external_id(&partner.client_id, external_id, now);
+        let (fresh, note) = match self.use_external_id(&partner.client_id, external_id, now) {
+            Ok(used) => used,
+            Err(why) => {
+                let mut v = Verdict::refuse(
+                    503,
+                    code(503, ss, "00"),
+                    "Service Unavailable",
+                    format!("{why}: not accepted now (replay_on_store_failure is reject); the provider retries it"),
+                )
+                .with_client(client);
+                v.external_id = Some(printable(external_id));
+                return Ok(v);
+            }
+        };
         let mut verdict = if fresh {
             Verdict {
                 accepted: true,
@@ -578,18 +611,29 @@ impl Server {
 }
 
 impl Server {
-    /// The shared file when configured and usable, else this process's
-    /// memory; a note says when the file was started over or not used.
+    /// The fleet's store or the host's file when configured and usable,
+    /// else this process's memory; a note says when the file was started
+    /// over or a store not used. `Err` (why) when the fleet's store cannot
+    /// answer and `replay_on_store_failure` is `reject`.
     fn use_external_id(
         &self,
         partner: &str,
         external_id: &str,
         now: i64,
-    ) -> (bool, Option<String>) {
+    ) -> std::result::Result<(bool, Option<String>), String> {
         let mut note = None;
+        if let Some(store) = &self.replay_store {
+            match store.use_once(partner, external_id, now) {
+                Ok(fresh) => return Ok((fresh, None)),
+                Err(why) if self.accept_without_store => {
+                    note = Some(format!("{why}; remembered in this process only"))
+                }
+                Err(why) => return Err(why),
+            }
+        }
         if let Some(file) = &self.replay_file {
             match file.use_once(partner, external_id, now) {
-                Ok(used) => return (used.fresh, used.note),
+                Ok(used) => return Ok((used.fresh, used.note)),
                 Err(why) => note = Some(format!("{why}; remembered in this process only")),
             }
         }
@@ -598,8 +642,83 @@ impl Server {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .use_once(partner, external_id, now);
-        (fresh, note)
+        Ok((fresh, note))
     }
+}
+
+/// Default `replay_timeout_ms`: a notification's check waits no longer for
+/// the fleet's store.
+pub const DEFAULT_REPLAY_TIMEOUT_MS: u64 = 1_000;
+
+/// `replay_url` and its companions; whether to accept when it fails.
+fn replay_store(map: &Map<String, Value>) -> Result<(Option<replay::ReplayStore>, bool)> {
+    let text = |key: &str| -> Result<Option<&str>> {
+        match map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if !s.is_empty() && s.len() <= 2048 && !s.contains('\0') => {
+                Ok(Some(s.as_str()))
+            }
+            Some(_) => Err(Error::invalid_argument(format!(
+                "server config key `{key}` must be a non-empty string"
+            ))),
+        }
+    };
+    let accept = match text("replay_on_store_failure")? {
+        None | Some("reject") => false,
+        Some("accept") => true,
+        Some(other) => {
+            return Err(Error::invalid_argument(format!(
+                "server config key `replay_on_store_failure` must be accept or reject, not {}",
+                redact::value(other)
+            )))
+        }
+    };
+    let timeout_ms = match map.get("replay_timeout_ms") {
+        None => DEFAULT_REPLAY_TIMEOUT_MS,
+        Some(v) => v
+            .as_u64()
+            .filter(|n| (1..=crate::config::MAX_TIMEOUT_MS).contains(n))
+            .ok_or_else(|| {
+                Error::invalid_argument(format!(
+                    "server config key `replay_timeout_ms` must be 1 to {}",
+                    crate::config::MAX_TIMEOUT_MS
+                ))
+            })?,
+    };
+    let ca_file = text("ca_file")?
+        .map(|p| crate::trust::TrustAnchors::load(PathBuf::from(p)))
+        .transpose()?;
+    let password_file = text("replay_password_file")?;
+    let prefix = text("replay_key_prefix")?;
+    let Some(url) = text("replay_url")? else {
+        if password_file.is_some()
+            || prefix.is_some()
+            || map.contains_key("replay_on_store_failure")
+        {
+            return Err(Error::invalid_argument(
+                "server config keys `replay_password_file`, `replay_key_prefix` and `replay_on_store_failure` need `replay_url`",
+            ));
+        }
+        return Ok((None, accept));
+    };
+    let settings = crate::shared_store::StoreSettings::parse(
+        ["replay_url", "replay_password_file", "replay_key_prefix"],
+        url,
+        password_file.map(std::path::Path::new),
+        prefix,
+        ca_file,
+    )
+    .map_err(|mut e| {
+        e.message = e.message.replace("config key", "server config key");
+        e
+    })?;
+    Ok((
+        Some(replay::ReplayStore::new(
+            settings,
+            std::time::Duration::from_millis(timeout_ms),
+        )),
+        accept,
+    ))
 }
 
 /// A verification failure is the sender's (a refusal to send) unless

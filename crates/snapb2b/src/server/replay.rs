@@ -215,3 +215,69 @@ mod file_tests {
         std::fs::remove_file(&path).unwrap();
     }
 }
+
+/// The same memory shared by every host of a fleet (`replay_url`): one
+/// Redis key per partner, id and Jakarta day, taken with `SET key 1 NX PX
+/// <until the day ends>` (exactly one of any number of hosts gets `OK`).
+pub struct ReplayStore {
+    store: crate::shared_store::Store,
+    /// Each use is bounded by this (`replay_timeout_ms`).
+    timeout: std::time::Duration,
+}
+
+/// Keys outlive their day by this much: a host whose clock is a little
+/// behind still finds them.
+const KEY_GRACE_S: i64 = 600;
+
+impl ReplayStore {
+    pub fn new(
+        settings: crate::shared_store::StoreSettings,
+        timeout: std::time::Duration,
+    ) -> ReplayStore {
+        ReplayStore {
+            store: crate::shared_store::Store::new(settings),
+            timeout,
+        }
+    }
+
+    /// Records `external_id` for `partner` on the day of `now`; false when
+    /// it was already used that day, on any host. `Err` (why, without
+    /// secrets) when the store cannot say.
+    pub fn use_once(
+        &self,
+        partner: &str,
+        external_id: &str,
+        now: i64,
+    ) -> std::result::Result<bool, String> {
+        use crate::shared_store::hex;
+        let day = jakarta_day(now);
+        let day_ends = (day + 1) * 86_400 - 7 * 3600;
+        let ttl_ms = (day_ends - now + KEY_GRACE_S).max(1) * 1000;
+        let key = self.store.key(&format!(
+            "replay:{day}:{}:{}",
+            hex(partner.as_bytes()),
+            hex(external_id.as_bytes())
+        ));
+        let deadline = std::time::Instant::now() + self.timeout;
+        let answer = self.store.with(deadline, |c| {
+            c.run(
+                redis::cmd("SET")
+                    .arg(&key)
+                    .arg(1)
+                    .arg("NX")
+                    .arg("PX")
+                    .arg(ttl_ms),
+                deadline,
+            )
+        });
+        let shown = &self.store.settings.shown;
+        match answer {
+            Ok(redis::Value::Okay) => Ok(true),
+            Ok(redis::Value::Nil) => Ok(false),
+            Ok(_) => Err(format!(
+                "replay_url {shown} answered SET NX with something else than OK or nil"
+            )),
+            Err(p) => Err(format!("replay_url {shown}: {}", p.0)),
+        }
+    }
+}
