@@ -128,16 +128,22 @@ def test_a_redis_that_is_down_never_stops_a_token(sandbox):
 
 def test_invalidate_is_fleet_wide(sandbox, redis_url):
     config = sandbox.config("snap", cache_url=redis_url, cache_key_prefix="py-inv-{}:".format(secrets.token_hex(4)))
-    with snapb2b.Client(config) as a, snapb2b.Client(config) as b:
+
+    def host(n):
+        # One process shares a client per config text: a config that differs
+        # only in timeout_ms stands for another host's own client.
+        return snapb2b.Client(dict(config, timeout_ms=5000 + n))
+
+    with host(1) as a, host(2) as b:
         first = a.token()
         assert b.token().access_token == first.access_token and b.token().cached
         a.invalidate()
-        with snapb2b.Client(config) as c, requests_from(sandbox, config["client_id"]) as seen:
+        with host(3) as c, requests_from(sandbox, config["client_id"]) as seen:
             renewed = c.token()
         assert seen["n"] == 1 and renewed.access_token != first.access_token
         # b drops the old token: the newer one in Redis stays.
         b.invalidate()
-        with snapb2b.Client(config) as d, requests_from(sandbox, config["client_id"]) as seen:
+        with host(4) as d, requests_from(sandbox, config["client_id"]) as seen:
             assert d.token().access_token == renewed.access_token
         assert seen["n"] == 0
 
