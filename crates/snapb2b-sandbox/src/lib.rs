@@ -200,7 +200,7 @@ pub use clients::{
     KLIKOO_CLIENT_ID, KLIKOO_CLIENT_SECRET, MILLIS_CLIENT_ID, RSA_CLIENT_ID, SANDBOX_CLIENT_ID,
     SERVICE_CLIENT_SECRET,
 };
-pub use providers::{MAX_SKEW_MS, TOKEN_TTL_SECS};
+pub use providers::{BNC_PROFILE, MAX_SKEW_MS, TOKEN_TTL_SECS};
 pub use services::{MAX_EXTERNAL_ID_CHARS, SERVICE_CHANNEL_ID};
 pub use tls::{generate_identity, CertSpec, CertificateAuthority, ServerIdentity};
 
@@ -253,9 +253,9 @@ pub fn parse_request_for_fuzzing(bytes: &[u8]) -> usize {
 }
 
 /// Provider names with a `config-{name}.json`.
-pub const PROVIDER_NAMES: [&str; 4] = ["doku", "nicepay", "snap", "klikoo"];
+pub const PROVIDER_NAMES: [&str; 6] = ["doku", "nicepay", "snap", "klikoo", "midtrans", "bnc"];
 /// Fault client ids (see the module docs for their behaviour).
-pub const FAULT_CLIENT_IDS: [&str; 13] = [
+pub const FAULT_CLIENT_IDS: [&str; 16] = [
     "FAULT-SLOW",
     "FAULT-GARBAGE",
     "FAULT-HUGE",
@@ -269,6 +269,9 @@ pub const FAULT_CLIENT_IDS: [&str; 13] = [
     "FAULT-SVC-SILENT",
     "FAULT-SVC-DROP",
     "FAULT-SVC-500",
+    "FAULT-SVC-EXPIRED",
+    "FAULT-IP",
+    "FAULT-GRANT",
 ];
 /// Default delay of `FAULT-SLOW`.
 pub const DEFAULT_SLOW_MS: u64 = 30_000;
@@ -540,7 +543,7 @@ impl Sandbox {
     /// `Value::Null` for an unknown provider.
     pub fn config_json(&self, provider: &str) -> Value {
         match provider_by_name(provider) {
-            Some(p) => self.with_layout(|l| files::client_config(p.name, l)),
+            Some(p) => self.with_layout(|l| files::client_config(p, l)),
             None => Value::Null,
         }
     }

@@ -35,7 +35,7 @@ use crate::config::Config;
 use crate::error::io_reason;
 use crate::redact;
 use crate::secret::{SecretBuf, SecretJson, SecretString};
-use crate::token::response::{is_b64token, MAX_EXPIRES_IN_S};
+use crate::token::response::{is_b64token, MAX_ADDITIONAL_INFO_BYTES, MAX_EXPIRES_IN_S};
 use crate::token::Token;
 
 const FORMAT_VERSION: u64 = 1;
@@ -72,7 +72,7 @@ pub struct TokenFile {
     path: PathBuf,
     lock_path: PathBuf,
     binding: Binding,
-    profile_name: &'static str,
+    profile_name: crate::provider::Text,
     /// Why sharing is off, per operation: the last read, lock and write
     /// each replace their own slot.
     problems: Mutex<[Option<String>; 3]>,
@@ -105,7 +105,7 @@ impl TokenFile {
             path: path.to_path_buf(),
             lock_path: PathBuf::from(lock_name),
             binding: Binding::of(config),
-            profile_name: config.profile.name,
+            profile_name: config.profile.name.clone(),
             problems: Mutex::default(),
         }
     }
@@ -211,13 +211,18 @@ impl TokenFile {
                 .map(|s| redact::scrub(s, &[], max))
         };
         Some(Token {
-            provider: self.profile_name,
+            provider: self.profile_name.clone(),
             access_token: SecretString::from(access_token),
             token_type: token_type.to_string(),
             expires_in,
             expires_at,
             response_code: text("response_code", redact::MAX_RESPONSE_CODE_CHARS),
             response_message: text("response_message", redact::MAX_RESPONSE_MESSAGE_CHARS),
+            // An object as the provider sent it, bounded as from the network.
+            additional_info: v
+                .get("additional_info")
+                .filter(|i| i.is_object() && i.to_string().len() <= MAX_ADDITIONAL_INFO_BYTES)
+                .cloned(),
         })
     }
 
@@ -235,6 +240,7 @@ impl TokenFile {
             "expires_at": token.expires_at,
             "response_code": token.response_code,
             "response_message": token.response_message,
+            "additional_info": token.additional_info,
         }));
         let bytes = entry.to_secret_buf().map_err(std::io::Error::other)?;
         let tmp = self.temp_path();
