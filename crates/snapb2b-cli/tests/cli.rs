@@ -1548,7 +1548,7 @@ fn curl_quotes_awkward_values_safely() {
             .unwrap();
         let stdout = String::from_utf8(out.stdout).unwrap();
         assert!(stdout.ends_with("\n401"), "{stdout}");
-        assert!(stdout.contains("Verify Client Secret Fail"), "{stdout}");
+        assert!(stdout.contains("Kredensial tidak sesuai"), "{stdout}");
         assert!(!cwd.0.join("pwned").exists());
     }
 }
