@@ -27,6 +27,7 @@ pub const PATH_OPTIONS: &[&str] = &[
     "--secret-file",
     "--access-token-file",
     "--passphrase-file",
+    "--out",
 ];
 
 /// Options whose value is text or, as curl writes it, `@FILE` (`@-`: stdin).
