@@ -100,16 +100,20 @@ class Token:
     response_code: Optional[str]
     response_message: Optional[str]
     cached: bool = False
+    #: The provider's ``additionalInfo`` object as it sent it, or None.
+    additional_info: Optional[Dict[str, Any]] = None
 
     @property
     def authorization(self) -> str:
-        """The ``Authorization`` header value: ``"Bearer <token>"``."""
-        return "Bearer " + self.access_token
+        """The ``Authorization`` header value: the token's own type (as the
+        provider sent it: ``"Bearer"``, ``"Mac"``, ...), a space, the token."""
+        return self.token_type + " " + self.access_token
 
     def __repr__(self) -> str:
         return (
             "Token(provider={!r}, access_token={!r}, token_type={!r}, expires_in={!r}, "
-            "expires_at={!r}, response_code={!r}, response_message={!r}, cached={!r})".format(
+            "expires_at={!r}, response_code={!r}, response_message={!r}, cached={!r}, "
+            "additional_info={!r})".format(
                 self.provider,
                 _mask(self.access_token),
                 self.token_type,
@@ -118,6 +122,7 @@ class Token:
                 self.response_code,
                 self.response_message,
                 self.cached,
+                self.additional_info,
             )
         )
 
@@ -190,6 +195,7 @@ def _token(raw: str) -> Token:
             response_code=data.get("response_code"),
             response_message=data.get("response_message"),
             cached=data.get("cached") is True,
+            additional_info=data.get("additional_info") if isinstance(data.get("additional_info"), dict) else None,
         )
     except KeyError as e:
         problem = "no `{}`".format(e.args[0])
