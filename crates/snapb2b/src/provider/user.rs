@@ -531,6 +531,43 @@ mod tests {
         refused(json!({"token_path": "/".repeat(2049)}), "1 to 2048 bytes");
     }
 
+    /// The README's worked examples: each preset's equals the preset, the
+    /// bank's applies.
+    #[test]
+    fn the_readmes_examples_are_what_they_say() {
+        let readme = include_str!("../../../../README.md");
+        let start = readme
+            .find("One worked example per preset")
+            .expect("README section");
+        let block = &readme[start..];
+        let block = &block[block.find("```json").unwrap() + 7..];
+        let block = &block[..block.find("```").unwrap()];
+        let mut seen = Vec::new();
+        for example in block.split("\n\n").filter(|e| !e.trim().is_empty()) {
+            let v: Value =
+                serde_json::from_str(example).unwrap_or_else(|e| panic!("{e}: {example}"));
+            let preset = crate::provider::by_name(v["provider"].as_str().unwrap()).unwrap();
+            assert_eq!(&apply(preset, &v["profile"]).unwrap(), preset, "{example}");
+            seen.push(preset.name.to_string());
+        }
+        let all: Vec<String> = crate::provider::ALL
+            .iter()
+            .map(|p| p.name.to_string())
+            .collect();
+        seen.sort();
+        let mut all = all;
+        all.sort();
+        assert_eq!(seen, all, "one example per preset");
+        let bank = &readme[readme.find("And a bank that is not built in").unwrap()..];
+        let bank = &bank[bank.find("```json").unwrap() + 7..];
+        let v: Value = serde_json::from_str(&bank[..bank.find("```").unwrap()]).unwrap();
+        let p = apply(&SNAP, &v["profile"]).unwrap();
+        assert_eq!(
+            (p.name.as_ref(), p.body.grant_type_key.as_ref()),
+            ("bnc", "grant_type")
+        );
+    }
+
     #[test]
     fn overrides_apply_field_by_field() {
         let p = apply(
