@@ -413,3 +413,26 @@ fn klikoo_token_kadaluarsa_renews_the_token_once() {
     // Recognised as the token refused: renewed and sent once more, no more.
     assert_eq!((r.attempts, r.token_renewed), (2, true));
 }
+
+#[test]
+fn a_cached_token_keeps_its_additional_info_and_provider_name() {
+    let sb = sandbox();
+    let dir = std::env::temp_dir().join(format!("snapb2b-profiles-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cache = dir.join("token.json");
+    let make = || {
+        let mut c = config(&sb, "snap", json!({}));
+        c["cache_file"] = json!(cache.to_string_lossy());
+        c["profile"] = json!({"name": "my-bank"});
+        Client::new(&c.to_string()).unwrap()
+    };
+    let (first, _) = make().token().unwrap();
+    // A second client (as another process would) reads it from the file.
+    let (second, source) = make().token().unwrap();
+    assert_eq!(source, snapb2b::client::Source::Cached);
+    assert_eq!(second.access_token.expose(), first.access_token.expose());
+    assert_eq!(second.provider, "my-bank");
+    assert_eq!(second.additional_info, first.additional_info);
+    assert!(second.additional_info.is_some());
+    let _ = std::fs::remove_dir_all(&dir);
+}

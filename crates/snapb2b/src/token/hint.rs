@@ -259,6 +259,43 @@ mod tests {
         );
     }
 
+    /// Klikoo's documented token-endpoint codes, each with its hint; the
+    /// code alone is enough (the message may be anything).
+    #[test]
+    fn klikoo_codes_point_to_their_mistakes() {
+        for (status, code, needle) in [
+            (400, "400016505", "rejected the timestamp"),
+            (400, "400016508", "could not verify Open-Api-Signature"),
+            (400, "400016568", "client_id is not in the form"),
+            (400, "400016569", "grant type"),
+            (401, "401016570", "client_id and client_secret"),
+            (403, "403016571", "whitelist"),
+            (401, "401246500", "refused the access token"),
+            (401, "401246535", "has expired"),
+        ] {
+            let r = resp(
+                status,
+                &json!({"response_code": code, "response_message": "x"}).to_string(),
+            );
+            let h = read_response(&KLIKOO, &r, t0())
+                .unwrap_err()
+                .hint
+                .unwrap_or_default();
+            assert!(h.contains(needle), "{code}: {h}");
+        }
+        // Words alone, in Indonesian, for a provider with no code table.
+        for (message, needle) in [
+            ("Signature tidak sesuai", "could not verify X-SIGNATURE"),
+            ("Waktu tidak sesuai", "rejected the timestamp"),
+            ("Kredensial tidak sesuai", "client_secret"),
+            ("IP tidak ada di dalam whitelist", "whitelist"),
+        ] {
+            let status = if message.starts_with("IP") { 403 } else { 400 };
+            let h = hint(status, &format!("{status}7300"), message, None).unwrap_or_default();
+            assert!(h.contains(needle), "{message}: {h}");
+        }
+    }
+
     #[test]
     fn clock_offset_is_left_out_where_it_cannot_be_the_cause() {
         let far = || their_clock(-7 * 3600);

@@ -273,6 +273,66 @@ mod tests {
     }
 
     #[test]
+    fn the_answer_is_passed_on_whole() {
+        // NICEPAY's own spelling of the code fields.
+        let e = read_response(
+            &NICEPAY,
+            &resp(
+                401,
+                r#"{"responseCd":"4017300","responseMsg":"Unauthorized. Signature"}"#,
+            ),
+            t0(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.response_code.as_deref(), e.response_message.as_deref()),
+            (Some("4017300"), Some("Unauthorized. Signature"))
+        );
+        let ok = read_response(&NICEPAY, &resp(200, r#"{"responseCd":"2007300","responseMsg":"Successful","accessToken":"t","tokenType":"Mac","expiresIn":"900","additionalInfo":{"a":[1,{"b":null}]}}"#), t0()).unwrap();
+        assert_eq!(ok.response_code.as_deref(), Some("2007300"));
+        // The type as sent, not normalised to "Bearer".
+        assert_eq!(ok.token_type, "Mac");
+        assert_eq!(
+            ok.additional_info,
+            Some(serde_json::json!({"a": [1, {"b": null}]}))
+        );
+        // A NICEPAY failure code under its own name is still a failure.
+        let e = read_response(
+            &NICEPAY,
+            &resp(200, r#"{"responseCd":"4017300","accessToken":"t"}"#),
+            t0(),
+        )
+        .unwrap_err();
+        assert_eq!(e.status, Status::B2B_PROVIDER);
+        // Beside the token under `data`, or at the top level.
+        let kl = read_response(&KLIKOO, &resp(200, r#"{"response_code":"200012000","data":{"access_token":"j","expires_in":9,"additional_info":{"x":1}}}"#), t0()).unwrap();
+        assert_eq!(kl.additional_info, Some(serde_json::json!({"x": 1})));
+        for (info, expected) in [
+            ("\"\"", None),
+            ("null", None),
+            ("[1]", None),
+            ("{}", Some(serde_json::json!({}))),
+        ] {
+            let body = format!(r#"{{"accessToken":"t","additionalInfo":{info}}}"#);
+            assert_eq!(
+                read_response(&DOKU, &resp(200, &body), t0())
+                    .unwrap()
+                    .additional_info,
+                expected,
+                "{info}"
+            );
+        }
+        // Bounded.
+        let big = format!(
+            r#"{{"accessToken":"t","additionalInfo":{{"k":"{}"}}}}"#,
+            "v".repeat(MAX_ADDITIONAL_INFO_BYTES)
+        );
+        let e = read_response(&DOKU, &resp(200, &big), t0()).unwrap_err();
+        assert_eq!(e.status, Status::B2B_PROTOCOL);
+        assert!(e.message.contains("additionalInfo"), "{e}");
+    }
+
+    #[test]
     fn classifies_failures() {
         let e = read_response(
             &DOKU,
