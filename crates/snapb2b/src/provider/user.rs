@@ -68,6 +68,7 @@ const MAX_PATH: usize = 2048;
 const RESERVED_HEADERS: &[&str] = &[
     "host",
     "content-type",
+    "accept",
     "content-length",
     "transfer-encoding",
     "connection",

@@ -133,3 +133,64 @@ pub fn get_token(config_json: &str) -> Result<Token> {
     let key = config.load_key_cached()?;
     fetch(&config, &key, &mut Transport::new(), config.timeout)
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::*;
+
+    fn request(profile: Value, extra: Value) -> (Vec<(String, String)>, Value) {
+        let mut c = json!({"base_url": "https://bank.example", "client_id": "CID",
+                           "private_key": "unused", "profile": profile});
+        for (k, v) in extra.as_object().unwrap() {
+            c[k] = v.clone();
+        }
+        let config = Config::parse(&c.to_string(), ConfigKind::OneShot).unwrap();
+        let key = PrivateKey::generate(2048).unwrap();
+        let now = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let r = build_request(&config, &key, now).unwrap();
+        let headers = r
+            .headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.clone()))
+            .collect();
+        (headers, serde_json::from_slice(&r.body).unwrap())
+    }
+
+    #[test]
+    fn the_profile_shapes_headers_and_body() {
+        // The SNAP standard a profile starts from.
+        let (headers, body) = request(json!({}), json!({}));
+        let names: Vec<&str> = headers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["X-TIMESTAMP", "X-CLIENT-KEY", "X-SIGNATURE"]);
+        assert_eq!(body, json!({"grantType": "client_credentials"}));
+        // Every knob at once: names, static headers, credentials merged into
+        // a fixed additional-info object, no client-key header.
+        let (headers, body) = request(
+            json!({"timestamp_header": "X-Time", "signature_header": "X-Sig", "client_key_header": null,
+                   "headers": {"X-Channel": "web", "X-Partner": "P 1"},
+                   "body": {"grant_type_key": "grant_type", "additional_info_key": "info",
+                            "additional_info": {"merchantId": "M1"}, "credentials": "additional_info",
+                            "client_id_key": "id", "client_secret_key": "secret"}}),
+            json!({"client_secret": "S3"}),
+        );
+        let names: Vec<&str> = headers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["X-Time", "X-Sig", "X-Channel", "X-Partner"]);
+        assert_eq!(headers[2].1, "web");
+        assert_eq!(
+            body,
+            json!({"grant_type": "client_credentials",
+                   "info": {"merchantId": "M1", "id": "CID", "secret": "S3"}})
+        );
+        // Credentials at the top level.
+        let (_, body) = request(
+            json!({"body": {"credentials": "body"}}),
+            json!({"client_secret": "S3"}),
+        );
+        assert_eq!(
+            body,
+            json!({"grantType": "client_credentials", "clientId": "CID", "clientSecret": "S3"})
+        );
+    }
+}
