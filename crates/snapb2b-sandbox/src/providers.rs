@@ -1078,6 +1078,12 @@ mod tests {
                 "403016571",
                 "IP tidak ada di dalam whitelist",
             ),
+            (
+                Failure::Conflict,
+                409,
+                "409016563",
+                "ReferenceNo sudah digunakan, silahkan gunakan reference_no yang lain",
+            ),
             (Failure::Internal, 500, "500019999", "Harap hubungi admin"),
             (
                 Failure::Unavailable,
