@@ -240,95 +240,105 @@ const SNAP_SUCCESS: Texts = Cow::Borrowed(&[t("200*")]);
 const NO_HEADERS: Cow<'static, [(Text, Text)]> = Cow::Borrowed(&[]);
 const NO_HINTS: Cow<'static, [HintRule]> = Cow::Borrowed(&[]);
 
+/// A profile following SNAP (its headers, signature, codes), differing in
+/// the given fields. `const`: `..SNAP` cannot be evaluated in a `const` of a
+/// type holding `Cow`s, so the SNAP presets are built here, each field of
+/// theirs written once.
+const fn snap_profile(
+    name: &'static str,
+    token_path: &'static str,
+    urls: Option<(&'static str, &'static str)>,
+    timestamp_style: TimestampStyle,
+    body: RequestBody,
+    response: ResponseFields,
+) -> Profile {
+    Profile {
+        name: t(name),
+        token_path: t(token_path),
+        sandbox_url: match urls {
+            Some((sandbox, _)) => Some(t(sandbox)),
+            None => None,
+        },
+        production_url: match urls {
+            Some((_, production)) => Some(t(production)),
+            None => None,
+        },
+        timestamp_style,
+        timestamp_header: t("X-TIMESTAMP"),
+        signature_header: t("X-SIGNATURE"),
+        client_key_header: Some(t("X-CLIENT-KEY")),
+        extra_headers: NO_HEADERS,
+        body,
+        response,
+        success_codes: SNAP_SUCCESS,
+        invalid_token_codes: SNAP_INVALID_TOKEN,
+        hints: NO_HINTS,
+    }
+}
+
 /// The SNAP standard (`/v1.0/access-token/b2b`), and what a user's profile
 /// without `provider` starts from.
-pub const SNAP: Profile = Profile {
-    name: t("snap"),
-    token_path: t("/v1.0/access-token/b2b"),
-    sandbox_url: None,
-    production_url: None,
-    timestamp_style: TimestampStyle::Wib,
-    timestamp_header: t("X-TIMESTAMP"),
-    signature_header: t("X-SIGNATURE"),
-    client_key_header: Some(t("X-CLIENT-KEY")),
-    extra_headers: NO_HEADERS,
-    body: SNAP_BODY,
-    response: SNAP_FIELDS,
-    success_codes: SNAP_SUCCESS,
-    invalid_token_codes: SNAP_INVALID_TOKEN,
-    hints: NO_HINTS,
-};
+pub const SNAP: Profile = snap_profile(
+    "snap",
+    "/v1.0/access-token/b2b",
+    None,
+    TimestampStyle::Wib,
+    SNAP_BODY,
+    SNAP_FIELDS,
+);
 
-// Presets are written out whole: `..SNAP` cannot be evaluated in a
-// `const` of a type holding `Cow`s.
-
-pub const DOKU: Profile = Profile {
-    name: t("doku"),
-    token_path: t("/authorization/v1/access-token/b2b"),
-    sandbox_url: Some(t("https://api-sandbox.doku.com")),
-    production_url: Some(t("https://api.doku.com")),
+pub const DOKU: Profile = snap_profile(
+    "doku",
+    "/authorization/v1/access-token/b2b",
+    Some(("https://api-sandbox.doku.com", "https://api.doku.com")),
     // DOKU's document asks for UTC in the `Z` form.
-    timestamp_style: TimestampStyle::Utc,
-    timestamp_header: t("X-TIMESTAMP"),
-    signature_header: t("X-SIGNATURE"),
-    client_key_header: Some(t("X-CLIENT-KEY")),
-    extra_headers: NO_HEADERS,
-    body: SNAP_BODY,
-    response: SNAP_FIELDS,
-    success_codes: SNAP_SUCCESS,
-    invalid_token_codes: SNAP_INVALID_TOKEN,
-    hints: NO_HINTS,
+    TimestampStyle::Utc,
+    SNAP_BODY,
+    SNAP_FIELDS,
+);
+
+pub const NICEPAY: Profile = snap_profile(
+    "nicepay",
+    "/nicepay/v1.0/access-token/b2b",
+    Some(("https://dev.nicepay.co.id", "https://www.nicepay.co.id")),
+    TimestampStyle::Wib,
+    NICEPAY_BODY,
+    NICEPAY_FIELDS,
+);
+
+/// NICEPAY's sample request carries `"additionalInfo":{}`.
+const NICEPAY_BODY: RequestBody = RequestBody {
+    grant_type_key: t("grantType"),
+    additional_info_key: t("additionalInfo"),
+    additional_info: Some(t("{}")),
+    credentials: Credentials::None,
+    client_id_key: t("clientId"),
+    client_secret_key: t("clientSecret"),
 };
 
-pub const NICEPAY: Profile = Profile {
-    name: t("nicepay"),
-    token_path: t("/nicepay/v1.0/access-token/b2b"),
-    sandbox_url: Some(t("https://dev.nicepay.co.id")),
-    production_url: Some(t("https://www.nicepay.co.id")),
-    timestamp_style: TimestampStyle::Wib,
-    timestamp_header: t("X-TIMESTAMP"),
-    signature_header: t("X-SIGNATURE"),
-    client_key_header: Some(t("X-CLIENT-KEY")),
-    extra_headers: NO_HEADERS,
-    // NICEPAY's sample request carries `"additionalInfo":{}`.
-    body: RequestBody {
-        grant_type_key: t("grantType"),
-        additional_info_key: t("additionalInfo"),
-        additional_info: Some(t("{}")),
-        credentials: Credentials::None,
-        client_id_key: t("clientId"),
-        client_secret_key: t("clientSecret"),
-    },
-    // NICEPAY's document lists `responseCd` / `responseMsg` beside the
-    // BI names.
-    response: ResponseFields {
-        response_code: Cow::Borrowed(&[t("responseCode"), t("responseCd")]),
-        response_message: Cow::Borrowed(&[t("responseMessage"), t("responseMsg")]),
-        data: None,
-        access_token: t("accessToken"),
-        token_type: t("tokenType"),
-        expires_in: t("expiresIn"),
-        additional_info: t("additionalInfo"),
-    },
-    success_codes: SNAP_SUCCESS,
-    invalid_token_codes: SNAP_INVALID_TOKEN,
-    hints: NO_HINTS,
+/// NICEPAY's document lists `responseCd` / `responseMsg` beside the BI names.
+const NICEPAY_FIELDS: ResponseFields = ResponseFields {
+    response_code: Cow::Borrowed(&[t("responseCode"), t("responseCd")]),
+    response_message: Cow::Borrowed(&[t("responseMessage"), t("responseMsg")]),
+    data: None,
+    access_token: t("accessToken"),
+    token_type: t("tokenType"),
+    expires_in: t("expiresIn"),
+    additional_info: t("additionalInfo"),
 };
 
 /// Midtrans' SNAP BI token call: the standard path on its own hosts, a
 /// snake-case `grant_type` in the body and `expiresIn` as a string (the
 /// reader takes either form).
-pub const MIDTRANS: Profile = Profile {
-    name: t("midtrans"),
-    token_path: t("/v1.0/access-token/b2b"),
-    sandbox_url: Some(t("https://merchants.sbx.midtrans.com")),
-    production_url: Some(t("https://merchants.midtrans.com")),
-    timestamp_style: TimestampStyle::Wib,
-    timestamp_header: t("X-TIMESTAMP"),
-    signature_header: t("X-SIGNATURE"),
-    client_key_header: Some(t("X-CLIENT-KEY")),
-    extra_headers: NO_HEADERS,
-    body: RequestBody {
+pub const MIDTRANS: Profile = snap_profile(
+    "midtrans",
+    "/v1.0/access-token/b2b",
+    Some((
+        "https://merchants.sbx.midtrans.com",
+        "https://merchants.midtrans.com",
+    )),
+    TimestampStyle::Wib,
+    RequestBody {
         grant_type_key: t("grant_type"),
         additional_info_key: t("additionalInfo"),
         additional_info: None,
@@ -336,11 +346,8 @@ pub const MIDTRANS: Profile = Profile {
         client_id_key: t("clientId"),
         client_secret_key: t("clientSecret"),
     },
-    response: SNAP_FIELDS,
-    success_codes: SNAP_SUCCESS,
-    invalid_token_codes: SNAP_INVALID_TOKEN,
-    hints: NO_HINTS,
-};
+    SNAP_FIELDS,
+);
 
 /// Klikoo's document does not say how `Open-Api-Signature` is computed;
 /// public integrations sign `client_id|timestamp` with SHA256withRSA and the
