@@ -50,6 +50,14 @@ static int json_field(const char *json, const char *key, char *out, size_t out_l
     return 1;
 }
 
+/* The Authorization header value for a service call you send yourself: the
+ * token's own type as the provider sent it ("Bearer", "Mac", ...), never a
+ * fixed "Bearer". Returns 0 when it does not fit. */
+static int authorization(const char *type, const char *token, char *out, size_t out_len) {
+    int n = snprintf(out, out_len, "%s %s", type, token);
+    return n > 0 && (size_t)n < out_len;
+}
+
 int main(int argc, char **argv) {
     const char *path = argc > 1 ? argv[1] : getenv("SNAPB2B_CONFIG");
     if (!path) {
@@ -77,6 +85,14 @@ int main(int argc, char **argv) {
     json_field(token_json, "expires_at", expires_at, sizeof expires_at);
     b2b_free(token_json); /* wipes the token before freeing */
 
+    char header[4200];
+    if (!authorization(type, token, header, sizeof header)) {
+        fprintf(stderr, "error: token too long for this example's buffer\n");
+        return 1;
+    }
+    /* ... send `Authorization: <header>` ..., then wipe it like the token. */
+    memset(header, 0, sizeof header);
+
     /* Never print a whole token: logs outlive it. */
     size_t len = strlen(token);
     char masked[16];
@@ -91,6 +107,7 @@ int main(int argc, char **argv) {
     printf("snapb2b %s\n", b2b_version());
     printf("provider:   %s\n", provider);
     printf("token:      %s (%s)\n", masked, type);
+    printf("header:     Authorization: %s %s\n", type, masked);
     printf("expires at: %s (in %lld s)\n", when, (long long)(at - time(NULL)));
     return 0;
 }

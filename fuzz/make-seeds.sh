@@ -97,6 +97,10 @@ printf '%s\n' '{"provider":"doku","provider":"snap","base_url":"https://x","clie
 printf '%s\n' '{"provider":"doku","base_url":"https://user:pw@x/a?b#c","client_id":"a b\u00e9","private_key":"k","privat_key":null}' > "$G/seed-bad.json"
 printf '%s\n' '{"provider":"doku","base_url":"http://x","client_id":"c","private_key":"  ","timeout_ms":0,"max_retries":-1}' > "$G/seed-bad-values.json"
 printf '%s' '[{"provider":"doku"}]' > "$G/seed-array.json"
+cat > "$G/seed-profile.json" <<'JSON'
+{"profile":{"name":"bnc","token_path":"/open/bi/1.0.0/get/token","timestamp_style":"wib","headers":{"X-Channel":"web"},"body":{"grant_type_key":"grant_type","additional_info":{"m":1},"credentials":"additional_info"},"response":{"response_code":["responseCode","responseCd"],"data":"data"},"success_codes":["200*"],"invalid_token_codes":["401??01"],"hints":[{"code":"400??6508","words":["signature"],"hint":"signature"}]},"base_url":"https://x","client_id":"c","client_secret":"s","private_key":"k"}
+JSON
+printf '%s\n' '{"provider":"klikoo","profile":{"headers":{"Host":"x","a b":"\u0000"},"body":{"grantType":1},"hints":[{"hint":"nope"}]},"base_url":"https://x","client_id":"c","private_key":"k"}' > "$G/seed-profile-bad.json"
 
 # --- provider responses -----------------------------------------------------
 R=$C/token_response

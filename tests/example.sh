@@ -13,13 +13,15 @@ check() { # DESCRIPTION CONDITION...
   if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $what" >&2; fi
 }
 
-for provider in doku nicepay klikoo snap; do
+for provider in doku nicepay klikoo snap midtrans bnc; do
   out=$("$bin" "$dir/config-$provider.json" 2>&1)
   status=$?
   check "$provider: exit 0 ($out)" test $status -eq 0
   check "$provider: names the provider" grep -q "^provider:   $provider$" <<<"$out"
   check "$provider: token masked as 6...4 (never whole)" \
     grep -Eq '^token:      [^ ]{6}\.\.\.[^ ]{4} \(Bearer\)$' <<<"$out"
+  check "$provider: Authorization from the token's own type" \
+    grep -Eq '^header:     Authorization: Bearer [^ ]{6}\.\.\.[^ ]{4}$' <<<"$out"
   check "$provider: expiry in about 900 s" grep -Eq '^expires at: .* \(in (89[0-9]|900) s\)$' <<<"$out"
 done
 

@@ -15,13 +15,15 @@ namespace SnapB2B;
  * string conversion (__toString) show it masked, json_encode() sees no
  * public property. Use getAccessToken() or authorizationHeader() to send it.
  *
- * @property-read string      $provider        "doku", "nicepay", "klikoo" or "snap"
+ * @property-read string      $provider        the profile's name: "doku", "nicepay", "klikoo", "midtrans",
+ *                                             "snap", or a user profile's `name`
  * @property-read string      $accessToken     the token itself (secret)
- * @property-read string      $tokenType       normally "Bearer"
+ * @property-read string      $tokenType       as the provider sent it ("Bearer", "Mac", ...)
  * @property-read int         $expiresIn       lifetime in seconds, as the provider said
  * @property-read int         $expiresAt       Unix time (seconds) at which it expires
  * @property-read string|null $responseCode    the provider's responseCode, e.g. "2007300"
  * @property-read string|null $responseMessage the provider's responseMessage
+ * @property-read array<string, mixed>|null $additionalInfo the provider's additionalInfo object, or null
  * @property-read bool        $cached          true when TokenClient::getToken() returned a cached
  *                                             token (memory or cache_file), false when that call
  *                                             made the token request
@@ -30,6 +32,7 @@ final class Token
 {
     private const FIELDS = [
         'provider', 'accessToken', 'tokenType', 'expiresIn', 'expiresAt', 'responseCode', 'responseMessage', 'cached',
+        'additionalInfo',
     ];
 
     private string $provider;
@@ -40,7 +43,10 @@ final class Token
     private ?string $responseCode;
     private ?string $responseMessage;
     private bool $cached;
+    /** @var array<string, mixed>|null */
+    private ?array $additionalInfo;
 
+    /** @param array<string, mixed>|null $additionalInfo */
     public function __construct(
         string $provider,
         #[\SensitiveParameter]
@@ -50,7 +56,8 @@ final class Token
         int $expiresAt,
         ?string $responseCode = null,
         ?string $responseMessage = null,
-        bool $cached = false
+        bool $cached = false,
+        ?array $additionalInfo = null
     ) {
         $this->provider = $provider;
         $this->accessToken = $accessToken;
@@ -60,11 +67,12 @@ final class Token
         $this->responseCode = $responseCode;
         $this->responseMessage = $responseMessage;
         $this->cached = $cached;
+        $this->additionalInfo = $additionalInfo;
     }
 
     /**
      * From b2b_get_token()'s result JSON
-     * `{"provider","access_token","token_type","expires_in","expires_at","response_code","response_message"}`,
+     * `{"provider","access_token","token_type","expires_in","expires_at","response_code","response_message","additional_info"}`,
      * or b2b_client_token()'s, which adds `"cached": true|false`.
      *
      * @throws InternalException when the JSON does not have that shape (a library bug)
@@ -93,7 +101,8 @@ final class Token
             $data['expires_at'],
             is_scalar($code) ? (string) $code : null,
             is_scalar($message) ? (string) $message : null,
-            ($data['cached'] ?? false) === true
+            ($data['cached'] ?? false) === true,
+            is_array($data['additional_info'] ?? null) ? $data['additional_info'] : null
         );
     }
 
@@ -148,10 +157,19 @@ final class Token
         return $this->cached;
     }
 
-    /** "Bearer <token>": the Authorization header value for service calls. */
+    /** @return array<string, mixed>|null the provider's additionalInfo object, as sent */
+    public function getAdditionalInfo(): ?array
+    {
+        return $this->additionalInfo;
+    }
+
+    /**
+     * The Authorization header value for service calls: the token's own
+     * type as the provider sent it ("Bearer", "Mac", ...), a space, the token.
+     */
     public function authorizationHeader(): string
     {
-        return 'Bearer ' . $this->accessToken;
+        return $this->tokenType . ' ' . $this->accessToken;
     }
 
     /** Seconds until expiry (negative once expired). */
@@ -187,7 +205,7 @@ final class Token
      * Every field, the access token unmasked: for your own storage (a cache),
      * never for logs. (Without `cached`, which says where this copy came from.)
      *
-     * @return array{provider: string, accessToken: string, tokenType: string, expiresIn: int, expiresAt: int, responseCode: ?string, responseMessage: ?string}
+     * @return array{provider: string, accessToken: string, tokenType: string, expiresIn: int, expiresAt: int, responseCode: ?string, responseMessage: ?string, additionalInfo: ?array<string, mixed>}
      */
     public function toArray(): array
     {
@@ -199,6 +217,7 @@ final class Token
             'expiresAt' => $this->expiresAt,
             'responseCode' => $this->responseCode,
             'responseMessage' => $this->responseMessage,
+            'additionalInfo' => $this->additionalInfo,
         ];
     }
 

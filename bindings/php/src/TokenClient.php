@@ -336,13 +336,34 @@ final class TokenClient
     {
     }
 
-    /** @param mixed $value */
+    /**
+     * Scalars, and arrays / stdClass objects of them (a `profile`, nested
+     * up to a few levels; `(object) []` for an empty JSON object): the
+     * library checks the keys and the shapes.
+     *
+     * @param mixed $value
+     */
     private static function checkValue(
         string $key,
         #[\SensitiveParameter]
-        $value
+        $value,
+        int $depth = 0
     ): void {
         Native::assertNoNul($key, 'a config key');
+        if (is_array($value) || $value instanceof \stdClass) {
+            if ($depth >= 6) {
+                throw new InvalidArgumentException(sprintf('config value `%s` is nested too deeply', $key));
+            }
+            foreach ((array) $value as $inner => $item) {
+                $name = (string) $inner;
+                if (preg_match('//u', $name) !== 1) {
+                    throw new InvalidArgumentException(sprintf('a key inside config value `%s` is not valid UTF-8', $key));
+                }
+                self::checkValue($key, $item, $depth + 1);
+                Native::assertNoNul($name, sprintf('a key inside config value `%s`', $key));
+            }
+            return;
+        }
         if (is_string($value)) {
             Native::assertNoNul($value, sprintf('config value `%s`', $key));
             if (preg_match('//u', $value) !== 1) {
@@ -354,7 +375,7 @@ final class TokenClient
             return;
         }
         throw new InvalidArgumentException(sprintf(
-            'config value `%s` must be a string, number, boolean or null, got %s',
+            'config value `%s` must be a string, number, boolean, null or an array of them, got %s',
             $key,
             is_object($value) ? get_class($value) : gettype($value)
         ));

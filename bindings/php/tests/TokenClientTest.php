@@ -20,6 +20,9 @@ final class TokenClientTest extends TestCase
             'nicepay' => ['nicepay', '2007300'],
             'klikoo' => ['klikoo', '200012000'],
             'snap' => ['snap', '2007300'],
+            'midtrans' => ['midtrans', '2007300'],
+            // A user profile (config-bnc.json carries "profile", not "provider").
+            'bnc' => ['bnc', '2007300'],
         ];
     }
 
@@ -55,7 +58,7 @@ final class TokenClientTest extends TestCase
         self::assertSame('Bearer ' . $token->getAccessToken(), $token->authorizationHeader());
         self::assertTrue(isset($token->accessToken));
         self::assertSame(
-            ['provider', 'accessToken', 'tokenType', 'expiresIn', 'expiresAt', 'responseCode', 'responseMessage'],
+            ['provider', 'accessToken', 'tokenType', 'expiresIn', 'expiresAt', 'responseCode', 'responseMessage', 'additionalInfo'],
             array_keys($token->toArray())
         );
         self::assertSame($token->getAccessToken(), $token->toArray()['accessToken']);

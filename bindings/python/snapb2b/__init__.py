@@ -105,16 +105,20 @@ class Token:
     response_message: Optional[str]
     cached: bool = False
     cache: Optional[str] = None
+    #: The provider's ``additionalInfo`` object as it sent it, or None.
+    additional_info: Optional[Dict[str, Any]] = None
 
     @property
     def authorization(self) -> str:
-        """The ``Authorization`` header value: ``"Bearer <token>"``."""
-        return "Bearer " + self.access_token
+        """The ``Authorization`` header value: the token's own type (as the
+        provider sent it: ``"Bearer"``, ``"Mac"``, ...), a space, the token."""
+        return self.token_type + " " + self.access_token
 
     def __repr__(self) -> str:
         return (
             "Token(provider={!r}, access_token={!r}, token_type={!r}, expires_in={!r}, "
-            "expires_at={!r}, response_code={!r}, response_message={!r}, cached={!r}, cache={!r})".format(
+            "expires_at={!r}, response_code={!r}, response_message={!r}, cached={!r}, cache={!r}, "
+            "additional_info={!r})".format(
                 self.provider,
                 _mask(self.access_token),
                 self.token_type,
@@ -124,6 +128,7 @@ class Token:
                 self.response_message,
                 self.cached,
                 self.cache,
+                self.additional_info,
             )
         )
 
@@ -274,6 +279,7 @@ def _token(raw: str) -> Token:
             response_message=data.get("response_message"),
             cached=data.get("cached") is True,
             cache=data.get("cache") if isinstance(data.get("cache"), str) else None,
+            additional_info=data.get("additional_info") if isinstance(data.get("additional_info"), dict) else None,
         )
     except KeyError as e:
         problem = "no `{}`".format(e.args[0])

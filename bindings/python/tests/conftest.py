@@ -21,7 +21,7 @@ BINDINGS = Path(__file__).resolve().parent.parent
 REPO = BINDINGS.parent.parent
 sys.path.insert(0, str(BINDINGS))  # test the tree, not an installed copy
 
-PROVIDERS = ("doku", "nicepay", "snap", "klikoo")
+PROVIDERS = ("doku", "nicepay", "snap", "klikoo", "midtrans", "bnc")  # bnc: a user profile
 SLOW_MS = 3000
 
 

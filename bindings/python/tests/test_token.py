@@ -19,7 +19,7 @@ def check_token(token, provider, before, after):
     assert before + LIFETIME_S - 1 <= token.expires_at <= after + LIFETIME_S + 1
     assert token.response_code is None or token.response_code.startswith("200")
     assert token.response_message is None or isinstance(token.response_message, str)
-    assert token.authorization == "Bearer " + token.access_token
+    assert token.authorization == token.token_type + " " + token.access_token
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)

@@ -30,6 +30,7 @@ pub const PATH_OPTIONS: &[&str] = &[
     "--auth-code-file",
     "--refresh-token-file",
     "--customer-token-file",
+    "--out",
 ];
 
 /// Options whose value is text or, as curl writes it, `@FILE` (`@-`: stdin).

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use snapb2b::keys::PrivateKey;
 use snapb2b_sandbox::{Sandbox, SandboxOptions, PROVIDER_NAMES};
 
@@ -1668,7 +1668,7 @@ fn curl_quotes_awkward_values_safely() {
             .unwrap();
         let stdout = String::from_utf8(out.stdout).unwrap();
         assert!(stdout.ends_with("\n401"), "{stdout}");
-        assert!(stdout.contains("Verify Client Secret Fail"), "{stdout}");
+        assert!(stdout.contains("Kredensial tidak sesuai"), "{stdout}");
         assert!(!cwd.0.join("pwned").exists());
     }
 }
@@ -1931,4 +1931,163 @@ fn the_man_page_renders_and_matches_every_help_text() {
     }
     assert_eq!(options_in(&rendered), options_in(&help));
     assert!(options_in(&help).contains("--passphrase-file"));
+}
+
+// ----------------------------------------------------------- keygen and pubkey
+
+fn openssl_cli(args: &[&str], stdin: Option<&[u8]>) -> Option<Output> {
+    let mut child = Command::new("openssl")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .ok()?;
+    let mut pipe = child.stdin.take().unwrap();
+    pipe.write_all(stdin.unwrap_or_default()).unwrap();
+    drop(pipe);
+    Some(child.wait_with_output().unwrap())
+}
+
+#[test]
+fn keygen_writes_a_private_key_0600_and_never_overwrites_by_accident() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new();
+    let key = dir.0.join("key.pem");
+    let r = run(&["keygen", "--out", path_str(&key)]).ok();
+    assert!(r.stdout.is_empty(), "the key is not printed: {}", r.stdout);
+    let meta = std::fs::metadata(&key).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    let pem = std::fs::read_to_string(&key).unwrap();
+    assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----\n"), "{pem}");
+    // Loads as the library loads keys, and as openssl does.
+    let parsed = snapb2b::keys::PrivateKey::parse(&pem, None).unwrap();
+    assert_eq!(parsed.bits(), 2048);
+    if let Some(out) = openssl_cli(&["pkey", "-in", path_str(&key), "-noout", "-check"], None) {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Not replaced without --force; replaced with it.
+    let r = run(&["keygen", "--out", path_str(&key)]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("--force"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&key).unwrap(), pem);
+    run(&[
+        "keygen",
+        "--out",
+        path_str(&key),
+        "--force",
+        "--bits",
+        "3072",
+    ])
+    .ok();
+    let replaced = std::fs::read_to_string(&key).unwrap();
+    assert_ne!(replaced, pem);
+    assert_eq!(
+        snapb2b::keys::PrivateKey::parse(&replaced, None)
+            .unwrap()
+            .bits(),
+        3072
+    );
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // A symbolic link is not followed: the file it points to stays as it was.
+    let victim = dir.0.join("victim");
+    std::fs::write(&victim, "keep").unwrap();
+    let link = dir.0.join("link.pem");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    let r = run(&["keygen", "--out", path_str(&link)]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    run(&["keygen", "--out", path_str(&link), "--force"]).ok();
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+    assert!(!std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    // Mistakes.
+    for args in [
+        &["keygen", "--out", "-"][..],
+        &["keygen"],
+        &[
+            "keygen",
+            "--out",
+            path_str(&dir.0.join("x.pem")),
+            "--bits",
+            "1024",
+        ],
+        &["keygen", "--out", path_str(&dir.0.join("missing/x.pem"))],
+    ] {
+        let r = run(args);
+        assert_eq!(r.code, 1, "{args:?}: {}", r.stderr);
+    }
+    assert!(!dir.0.join("x.pem").exists());
+}
+
+#[test]
+fn pubkey_prints_what_openssl_derives_in_each_format() {
+    let dir = TempDir::new();
+    let key = dir.0.join("key.pem");
+    run(&["keygen", "--out", path_str(&key)]).ok();
+    let pem = run(&["pubkey", "--key", path_str(&key)]).ok().stdout;
+    assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----\n"), "{pem}");
+    let der = run(&["pubkey", "--key", path_str(&key), "--format", "base64-der"])
+        .ok()
+        .stdout;
+    let b64pem = run(&["pubkey", "--key", path_str(&key), "--format", "base64-pem"])
+        .ok()
+        .stdout;
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    assert_eq!(b64.decode(b64pem.trim()).unwrap(), pem.as_bytes());
+    let der_bytes = b64.decode(der.trim()).unwrap();
+    // The key text itself base64-encoded is accepted as a key.
+    let key_b64 = b64.encode(std::fs::read(&key).unwrap());
+    let again = run_with(&["pubkey", "--key", "-"], &[], Some(key_b64.as_bytes())).ok();
+    assert_eq!(again.stdout, pem);
+    let Some(expected) = openssl_cli(&["rsa", "-in", path_str(&key), "-pubout"], None) else {
+        eprintln!("no openssl binary: not cross-checked");
+        return;
+    };
+    assert!(expected.status.success());
+    assert_eq!(
+        pem.as_bytes(),
+        expected.stdout.as_slice(),
+        "matches openssl rsa -pubout"
+    );
+    let read = openssl_cli(&["pkey", "-pubin", "-noout", "-text"], Some(pem.as_bytes())).unwrap();
+    assert!(read.status.success());
+    assert!(String::from_utf8_lossy(&read.stdout).contains("2048 bit"));
+    let der_read = openssl_cli(
+        &["pkey", "-pubin", "-inform", "DER", "-outform", "PEM"],
+        Some(&der_bytes),
+    )
+    .unwrap();
+    assert_eq!(der_read.stdout, expected.stdout);
+    let r = run(&["pubkey", "--key", path_str(&key), "--format", "hex"]);
+    assert_eq!(r.code, 1);
+}
+
+#[test]
+fn a_base64_pem_key_gets_a_token_from_midtrans_and_the_bnc_profile() {
+    use base64::Engine as _;
+    let sb = sandbox();
+    let dir = TempDir::new();
+    let pem = std::fs::read(sb.dir().join("merchant-key.pem")).unwrap();
+    let wrapped = base64::engine::general_purpose::STANDARD.encode(pem);
+    for provider in ["midtrans", "bnc"] {
+        let mut c = sb.config_json(provider);
+        c.as_object_mut().unwrap().remove("private_key_file");
+        c["private_key"] = json!(wrapped);
+        let file = dir.write(&format!("{provider}.json"), c.to_string().as_bytes());
+        let r = run(&["token", "--config", &file]).ok();
+        let v: Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(v["provider"], provider);
+        assert_eq!(v["expires_in"], 900);
+        assert!(v.get("additional_info").is_some());
+    }
 }

@@ -53,6 +53,14 @@ pub enum Fault {
     ServiceDrop,
     /// Service calls (once checked) get 500 General Error. Tokens are issued normally.
     ServiceError,
+    /// Service calls are refused at the token check as made with an expired
+    /// token (Klikoo `401xx6535 Token kadaluarsa`). Tokens are issued normally.
+    ServiceExpired,
+    /// 403: the caller's IP is not whitelisted (Klikoo `403xx6571`).
+    IpNotAllowed,
+    /// 400: the grant type refused (Klikoo `400xx6569 Grant type tidak
+    /// sesuai`, SNAP `4007301 Invalid Field Format grantType`).
+    GrantType,
 }
 
 /// Fault client ids and their behaviour.
@@ -70,6 +78,9 @@ pub const FAULTS: &[(&str, Fault)] = &[
     ("FAULT-SVC-SILENT", Fault::ServiceSilent),
     ("FAULT-SVC-DROP", Fault::ServiceDrop),
     ("FAULT-SVC-500", Fault::ServiceError),
+    ("FAULT-SVC-EXPIRED", Fault::ServiceExpired),
+    ("FAULT-IP", Fault::IpNotAllowed),
+    ("FAULT-GRANT", Fault::GrantType),
 ];
 
 impl Fault {

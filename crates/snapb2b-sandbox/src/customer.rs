@@ -236,7 +236,7 @@ impl Endpoints {
             self.failure(provider, service, Failure::MethodNotAllowed)
                 .with_header("Allow", "POST")
         } else {
-            match self.check_customer(req, now) {
+            match self.check_customer(provider, req, now) {
                 Ok((id, who, body)) => {
                     client_id = Some(id.clone());
                     self.issue_customer(provider, &id, &who, &body, now)
@@ -255,9 +255,11 @@ impl Endpoints {
     }
 
     /// The B2B token's checks (headers, timestamp, signature, freshness),
-    /// then the grant; returns the client id, the grantee and the body.
+    /// the B2B access token where the provider asks for it, then the grant;
+    /// returns the client id, the grantee and the body.
     fn check_customer(
         &self,
+        provider: &Provider,
         req: &Request,
         now: DateTime<Utc>,
     ) -> Result<(String, Grantee, Map<String, Value>), Failure> {
@@ -288,6 +290,14 @@ impl Endpoints {
             Some(_) => return Err(Failure::InvalidFormat("additionalInfo")),
         }
         self.authenticate(client_id, timestamp, signature, when, now, None)?;
+        if provider.customer_token_needs_b2b_token {
+            // The merchant's own B2B token, issued here to the same client.
+            let token = super::services::bearer_token(req).ok_or(Failure::InvalidToken)?;
+            match self.tokens.check(token, now) {
+                Ok(owner) if owner == client_id => {}
+                _ => return Err(Failure::InvalidToken),
+            }
+        }
         let who = if grant.1 {
             self.customers.use_code(client_id, value)?
         } else {

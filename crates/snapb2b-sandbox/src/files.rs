@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::{json, Map, Value};
 
-use super::providers::PROVIDERS;
+use super::providers::{Dialect, Provider, PROVIDERS};
 use super::services::SERVICES;
 
 /// Distinguishes temp names made by one process in the same instant.
@@ -103,26 +103,27 @@ fn service_paths() -> Value {
     Value::Object(by_provider)
 }
 
-/// A ready client configuration for one provider (`doku`, `nicepay`, `snap`, `klikoo`).
-pub fn client_config(provider: &str, l: &Layout<'_>) -> Value {
-    if provider == "klikoo" {
-        json!({
-            "provider": provider,
-            "base_url": l.base_url,
-            "client_id": l.klikoo_client_id,
-            "client_secret": l.klikoo_client_secret,
-            "private_key_file": l.private_key_file.to_string_lossy(),
-            "ca_file": l.ca_file.to_string_lossy(),
-        })
-    } else {
-        json!({
-            "provider": provider,
-            "base_url": l.base_url,
-            "client_id": l.client_id,
-            "private_key_file": l.private_key_file.to_string_lossy(),
-            "ca_file": l.ca_file.to_string_lossy(),
-        })
+/// A ready client configuration for one provider (`doku`, `nicepay`,
+/// `snap`, `klikoo`, `midtrans`, and `bnc` through a user profile).
+pub fn client_config(provider: &Provider, l: &Layout<'_>) -> Value {
+    let (client_id, secret) = match provider.dialect {
+        Dialect::Klikoo => (l.klikoo_client_id, Some(l.klikoo_client_secret)),
+        Dialect::Snap => (l.client_id, None),
+    };
+    let mut c = json!({
+        "base_url": format!("{}{}", l.base_url, provider.base_path),
+        "client_id": client_id,
+        "private_key_file": l.private_key_file.to_string_lossy(),
+        "ca_file": l.ca_file.to_string_lossy(),
+    });
+    if let Some(secret) = secret {
+        c["client_secret"] = secret.into();
     }
+    match provider.user_profile.map(serde_json::from_str::<Value>) {
+        Some(Ok(profile)) => c["profile"] = profile,
+        _ => c["provider"] = provider.name.into(),
+    }
+    c
 }
 
 /// `sandbox.json`: where the running sandbox is and what to use with it.

@@ -1,5 +1,6 @@
 //! Local sandbox provider: a real HTTPS server playing the B2B access-token
-//! endpoints of DOKU, NICEPAY, a generic SNAP bank and Klikoo, and the SNAP
+//! endpoints of DOKU, NICEPAY, Midtrans, a generic SNAP bank, Klikoo and BNC (a
+//! bank without a preset, reached with a user profile), and the SNAP
 //! service calls that follow them, for tests and for trying clients offline.
 //!
 //! Start it in-process with [`Sandbox::start`] or from the command line with
@@ -7,7 +8,8 @@
 //! `DIR/ca.pem`) and server certificate (ECDSA P-256, for 127.0.0.1, ::1 and
 //! localhost, valid from a day ago for 30 days), reuses or creates the demo merchant key pair
 //! (`DIR/merchant-key.pem`, PKCS#8, mode 0600; `DIR/merchant-public.pem`), writes
-//! ready client configs `DIR/config-{doku,nicepay,snap,klikoo}.json` and, last and
+//! ready client configs `DIR/config-{doku,nicepay,snap,klikoo,midtrans,bnc}.json`
+//! (`config-bnc.json` carries a `"profile"`, [`BNC_PROFILE`], not a `provider`) and, last and
 //! atomically, `DIR/sandbox.json` (removed again on clean shutdown; a stale one is
 //! removed at start).
 //!
@@ -16,11 +18,14 @@
 //! |---|---|---|
 //! | doku | `/authorization/v1/access-token/b2b` | `expiresIn` number, `"additionalInfo":""`, headers `X-CLIENT-KEY`, `X-TIMESTAMP` |
 //! | nicepay | `/nicepay/v1.0/access-token/b2b` | `expiresIn` string `"900"` |
-//! | snap | `/v1.0/access-token/b2b`, `/snap/v1.0/...`, `/openapi/v1.0/...` | `expiresIn` string `"900"` |
+//! | snap | `/v1.0/access-token/b2b`, `/snap/v1.0/...`, `/openapi/v1.0/...` | `expiresIn` string `"900"`, `"additionalInfo":{"bankCode":"SANDBOX","channel":"b2b"}` |
+//! | midtrans | `/midtrans/v1.0/access-token/b2b` (the prefix stands for Midtrans' host) | `expiresIn` string `"900"`; the body must say `grant_type` |
+//! | bnc | `/open/bi/1.0.0/get/token` | `expiresIn` string `"900"`; the body must say `grant_type` |
 //! | klikoo | `/v1/open-api/access-token` | `{"response_code":"200012000","response_message":"Sukses","data":{...,"expires_in":900}}` |
 //!
 //! SNAP requests carry `X-TIMESTAMP`, `X-CLIENT-KEY`, `X-SIGNATURE` =
-//! base64(SHA256withRSA(`client_id|X-TIMESTAMP`)) and `{"grantType":"client_credentials"}`.
+//! base64(SHA256withRSA(`client_id|X-TIMESTAMP`)) and `{"grantType":"client_credentials"}`
+//! (Midtrans and BNC: `{"grant_type":...}`; the other spelling is a missing field).
 //! Klikoo requests carry `Open-Api-Timestamp`, `Open-Api-Signature` (same scheme)
 //! and `{"grant_type":"client_credentials","additional_info":{"client_id","client_secret"}}`.
 //! Timestamps must be ISO-8601 with a `T` and an offset (`Z` or `±hh:mm`),
@@ -31,21 +36,23 @@
 //! type (Klikoo: then `additional_info` fields), known client, Klikoo secret,
 //! signature, freshness, then the client's fault (if it is a fault client).
 //!
-//! | HTTP | SNAP | Klikoo | message |
-//! |---|---|---|---|
-//! | 400 | `4007300` | `400012000` | `Bad Request` (body is not a JSON object) |
-//! | 400 | `4007301` | `400012001` | `Invalid Field Format {field}` (timestamp, grant type not `client_credentials`) |
-//! | 400 | `4007302` | `400012002` | `Invalid Mandatory Field {field}` (missing or empty header / field) |
-//! | 401 | `4017300` | `401012000` | `Unauthorized. Unknown Client` / `Signature` / `Stale Timestamp` / (Klikoo) `Verify Client Secret Fail` |
-//! | 405 | `4057300` | `405012000` | `Method Not Allowed` (token path without POST) |
-//! | 429 | `4297300` | `429012000` | `Too Many Requests` (FAULT-429) |
-//! | 500 | `5007301` | `500012001` | `Internal Server Error` (FAULT-500) |
-//! | 503 | `5037300` | `503012000` | `Service Unavailable` (FAULT-FLAKY) |
+//! | SNAP | message | Klikoo (its documented table) |
+//! |---|---|---|
+//! | 400 `4007300` | `Bad Request` (body is not a JSON object) | 400 `400016510 Validasi Error` |
+//! | 400 `4007301` | `Invalid Field Format {field}` (timestamp, grant type not `client_credentials`, FAULT-GRANT) | timestamp: 400 `400016505 Waktu tidak sesuai`; grant type: 400 `400016569 Grant type tidak sesuai`; unregistered client id that is no UUID: 400 `400016568 UUID tidak sesuai` |
+//! | 400 `4007302` | `Invalid Mandatory Field {field}` (missing or empty header / field) | 400 `400016512 Field tidak boleh kosong` |
+//! | 401 `4017300` | `Unauthorized. Unknown Client` / `Signature` / `Stale Timestamp` | unknown client, wrong secret: 401 `401016570 Kredensial tidak sesuai`; signature: 400 `400016508 Signature tidak sesuai`; stale: 400 `400016505 Waktu tidak sesuai` |
+//! | 403 `4037300` | `Forbidden` (FAULT-IP) | 403 `403016571 IP tidak ada di dalam whitelist` |
+//! | 405 `4057300` | `Method Not Allowed` (token path without POST) | 405 `405012000` (undocumented by Klikoo: the generic rule) |
+//! | 429 `4297300` | `Too Many Requests` (FAULT-429) | 429 `429012000` (likewise) |
+//! | 500 `5007301` | `Internal Server Error` (FAULT-500) | 500 `500019999 Harap hubungi admin` |
+//! | 503 `5037300` | `Service Unavailable` (FAULT-FLAKY) | 503 `503019991 Supplier sedang gangguan` |
 //!
 //! SNAP errors are `{"responseCode","responseMessage"}`, Klikoo errors
 //! `{"response_code","response_message"}`. Every code, token or service, is
 //! HTTP status + service code + case: SNAP `{status}{SS}{case:02}` (tokens:
-//! `SS` = `73`), Klikoo `{status}{SS}{2000+case:04}` (tokens: `SS` = `01`).
+//! `SS` = `73`), Klikoo `{status}{SS}{case:04}` with its documented case where
+//! it has one, else `2000+case` (tokens: `SS` = `01`).
 //!
 //! # Customer tokens (B2B2C, service code 74; POST, signed)
 //! | provider | path |
@@ -54,7 +61,9 @@
 //! | snap | `/v1.0/access-token/b2b2c`, `/snap/v1.0/...`, `/openapi/v1.0/...` |
 //!
 //! Headers and signature as for the B2B token (`X-TIMESTAMP`, `X-CLIENT-KEY`,
-//! `X-SIGNATURE` over `client_id|X-TIMESTAMP`; no B2B token asked for), body
+//! `X-SIGNATURE` over `client_id|X-TIMESTAMP`); the `snap` paths also ask for
+//! `Authorization: Bearer <B2B token>` issued here to the same client (else
+//! 401 `4017401`), DOKU's does not. Body
 //! `{"grantType":"authorization_code","authCode":...}` or
 //! `{"grantType":"refresh_token","refreshToken":...}`, optional
 //! `additionalInfo` object. Auth codes: any [`SANDBOX_AUTH_CODE_PREFIX`]
@@ -80,6 +89,8 @@
 //! | snap | `/snap/v1.0/{service}`, `/openapi/v1.0/{service}` | the same |
 //! | nicepay | `/nicepay/v1.0/{service}` | the same |
 //! | klikoo | `/v1/open-api/{service}` | `{"response_code":"200SS2000","response_message":"Sukses","data":{...payload}}` |
+//! | midtrans | `/midtrans/v1.0/{service}` | as doku |
+//! | bnc | `/open/bi/private/v1.0/{service}` | as doku |
 //!
 //! Services (`SS` = service code): `/transfer-va/inquiry` (24), payload
 //! `virtualAccountData` echoing `partnerServiceId`, `customerNo`,
@@ -96,7 +107,9 @@
 //! Checked in this order (the first failure answers):
 //! 1. `POST`, else 405 `405SS00 Method Not Allowed` (`Allow: POST`);
 //! 2. `Authorization: Bearer <token>` issued by this sandbox, unexpired
-//!    ([`TOKEN_TTL_SECS`]) and not revoked, else 401 `401SS01`; then
+//!    ([`TOKEN_TTL_SECS`]) and not revoked, else 401 `401SS01` (Klikoo:
+//!    `401SS6500 Token tidak sesuai`, expired `401SS6535 Token kadaluarsa`;
+//!    FAULT-SVC-EXPIRED's tokens always count as expired); then
 //!    `Authorization-Customer: Bearer <token>`, when sent: a customer access
 //!    token this sandbox issued to the same client, unexpired, else 401
 //!    `401SS02 Invalid Customer Token`;
@@ -123,16 +136,18 @@
 //!
 //! | HTTP | SNAP | Klikoo | message |
 //! |---|---|---|---|
-//! | 200 | `200SS00` | `200SS2000` | `Successful` / (Klikoo) `Sukses` |
-//! | 400 | `400SS00` | `400SS2000` | `Bad Request` |
-//! | 400 | `400SS01` | `400SS2001` | `Invalid Field Format {field}` |
-//! | 400 | `400SS02` | `400SS2002` | `Invalid Mandatory Field {field}` |
-//! | 401 | `401SS00` | `401SS2000` | `Unauthorized. Stale Timestamp` / `Signature` / `Unknown Partner` |
-//! | 401 | `401SS01` | `401SS2001` | `Invalid Token (B2B)` / (NICEPAY) `Access Token Invalid` |
-//! | 401 | `401SS02` | `401SS2002` | `Invalid Customer Token` |
+//! | HTTP | SNAP | Klikoo | message (Klikoo's) |
+//! |---|---|---|---|
+//! | 200 | `200SS00` | `200SS2000` | `Successful` (`Sukses`) |
+//! | 400 | `400SS00` | `400SS6510` | `Bad Request` (`Validasi Error`) |
+//! | 400 | `400SS01` | `400SS6510` / `400SS6505` | `Invalid Field Format {field}` (`Validasi Error`; timestamp: `Waktu tidak sesuai`) |
+//! | 400 | `400SS02` | `400SS6512` | `Invalid Mandatory Field {field}` (`Field tidak boleh kosong`) |
+//! | 401 / 400 | `401SS00` | `400SS6505` / `400SS6508` / `401SS6570` | `Unauthorized. Stale Timestamp` / `Signature` / `Unknown Partner` (`Waktu tidak sesuai` / `Signature tidak sesuai` / `Kredensial tidak sesuai`) |
+//! | 401 | `401SS01` | `401SS6500` / `401SS6535` | `Invalid Token (B2B)` / (NICEPAY) `Access Token Invalid` (`Token tidak sesuai` / `Token kadaluarsa`) |
+//! | 401 | `401SS02` | - | `Invalid Customer Token` |
 //! | 405 | `405SS00` | `405SS2000` | `Method Not Allowed` |
-//! | 409 | `409SS00` | `409SS2000` | `Cannot use same X-EXTERNAL-ID in same day` |
-//! | 500 | `500SS00` | `500SS2000` | `General Error` (FAULT-SVC-500) |
+//! | 409 | `409SS00` | `409SS6563` | `Cannot use same X-EXTERNAL-ID in same day` (`ReferenceNo sudah digunakan, ...`) |
+//! | 500 | `500SS00` | `500SS9999` | `General Error` (FAULT-SVC-500) (`Harap hubungi admin`) |
 //!
 //! For configs: [`SERVICE_CLIENT_SECRET`] (every client's secret, the same as
 //! [`KLIKOO_CLIENT_SECRET`]), [`SERVICE_CHANNEL_ID`], [`RSA_CLIENT_ID`]; also in
@@ -175,12 +190,15 @@
 //!   answering), `FAULT-FLAKY` (503 on the 1st, 3rd, ... request, success
 //!   otherwise; the count resets with the stats), `FAULT-200ERROR` (200 carrying
 //!   `4017300 Unauthorized. Signature`), `FAULT-429` (`Retry-After: 1`),
-//!   `FAULT-CLOCK` (401 Stale Timestamp with `X-TIMESTAMP` and `Date` 7 h ahead);
+//!   `FAULT-CLOCK` (401 Stale Timestamp with `X-TIMESTAMP` and `Date` 7 h ahead),
+//!   `FAULT-IP` (403, the caller's IP not whitelisted), `FAULT-GRANT` (400, the
+//!   grant type refused);
 //! - service fault clients (tokens issued normally; a service call that passed
 //!   the checks, so its `X-EXTERNAL-ID` is used up, then misbehaves):
 //!   `FAULT-SVC-SILENT` (counted, never answered until the peer hangs up or the
 //!   server stops), `FAULT-SVC-DROP` (counted, connection closed without an
-//!   answer), `FAULT-SVC-500` (500 `500SS00 General Error`);
+//!   answer), `FAULT-SVC-500` (500 `500SS00 General Error`); `FAULT-SVC-EXPIRED`
+//!   (refused at the token check as expired, before its `X-EXTERNAL-ID` is used);
 //! - any `--client ID=FILE` / [`SandboxOptions::clients`] (SPKI or PKCS#1 public
 //!   key, certificate, or private key PEM), which may also override a built-in;
 //!   `--client-rsa ID=FILE` / [`SandboxOptions::rsa_clients`] the same for an
@@ -238,7 +256,7 @@ pub use customer::{
     CUSTOMER_TOKEN_TTL_SECS, REFRESH_TOKEN_TTL_SECS, SANDBOX_AUTH_CODE_PREFIX,
     SANDBOX_SHORT_AUTH_CODE_PREFIX, SHORT_TTL_SECS,
 };
-pub use providers::{MAX_SKEW_MS, TOKEN_TTL_SECS};
+pub use providers::{BNC_PROFILE, MAX_SKEW_MS, TOKEN_TTL_SECS};
 pub use services::{MAX_EXTERNAL_ID_CHARS, SERVICE_CHANNEL_ID};
 pub use tls::{generate_identity, CertSpec, CertificateAuthority, ServerIdentity};
 
@@ -291,9 +309,9 @@ pub fn parse_request_for_fuzzing(bytes: &[u8]) -> usize {
 }
 
 /// Provider names with a `config-{name}.json`.
-pub const PROVIDER_NAMES: [&str; 4] = ["doku", "nicepay", "snap", "klikoo"];
+pub const PROVIDER_NAMES: [&str; 6] = ["doku", "nicepay", "snap", "klikoo", "midtrans", "bnc"];
 /// Fault client ids (see the module docs for their behaviour).
-pub const FAULT_CLIENT_IDS: [&str; 13] = [
+pub const FAULT_CLIENT_IDS: [&str; 16] = [
     "FAULT-SLOW",
     "FAULT-GARBAGE",
     "FAULT-HUGE",
@@ -307,6 +325,9 @@ pub const FAULT_CLIENT_IDS: [&str; 13] = [
     "FAULT-SVC-SILENT",
     "FAULT-SVC-DROP",
     "FAULT-SVC-500",
+    "FAULT-SVC-EXPIRED",
+    "FAULT-IP",
+    "FAULT-GRANT",
 ];
 /// Default delay of `FAULT-SLOW`.
 pub const DEFAULT_SLOW_MS: u64 = 30_000;
@@ -578,7 +599,7 @@ impl Sandbox {
     /// `Value::Null` for an unknown provider.
     pub fn config_json(&self, provider: &str) -> Value {
         match provider_by_name(provider) {
-            Some(p) => self.with_layout(|l| files::client_config(p.name, l)),
+            Some(p) => self.with_layout(|l| files::client_config(p, l)),
             None => Value::Null,
         }
     }

@@ -49,7 +49,101 @@ pub struct DialectSpec {
     pub success_message: &'static str,
     /// Success payloads sit under `data` (Klikoo) instead of beside the code.
     pub data_wrapper: bool,
+    /// The provider's own codes for failures it documents, tried in order
+    /// before the generic `status + service + case` rule.
+    pub vocabulary: &'static [Word],
 }
+
+/// One documented answer: the failure it stands for (`detail` `None`
+/// matches any detail), its HTTP status, case code and message.
+#[derive(Debug)]
+pub struct Word {
+    pub kind: &'static str,
+    pub detail: Option<&'static str>,
+    pub status: u16,
+    pub case: u16,
+    pub message: &'static str,
+}
+
+const fn word(
+    kind: &'static str,
+    detail: Option<&'static str>,
+    status: u16,
+    case: u16,
+    message: &'static str,
+) -> Word {
+    Word {
+        kind,
+        detail,
+        status,
+        case,
+        message,
+    }
+}
+
+/// Klikoo's "API's Response Code" page (klikoo-doc.readme.io): HTTP status,
+/// service code, then its 4-digit case, Indonesian messages. Failures it
+/// does not document (405, 429) keep the generic rule.
+const KLIKOO_VOCABULARY: &[Word] = &[
+    word(
+        "unauthorized",
+        Some("Signature"),
+        400,
+        6508,
+        "Signature tidak sesuai",
+    ),
+    word(
+        "unauthorized",
+        Some("Stale Timestamp"),
+        400,
+        6505,
+        "Waktu tidak sesuai",
+    ),
+    word(
+        "format",
+        Some("Open-Api-Timestamp"),
+        400,
+        6505,
+        "Waktu tidak sesuai",
+    ),
+    word(
+        "format",
+        Some("additional_info.client_id"),
+        400,
+        6568,
+        "UUID tidak sesuai",
+    ),
+    word(
+        "format",
+        Some("grant_type"),
+        400,
+        6569,
+        "Grant type tidak sesuai",
+    ),
+    word("mandatory", None, 400, 6512, "Field tidak boleh kosong"),
+    word("format", None, 400, 6510, "Validasi Error"),
+    word("bad_request", None, 400, 6510, "Validasi Error"),
+    word("unauthorized", None, 401, 6570, "Kredensial tidak sesuai"),
+    word("invalid_token", None, 401, 6500, "Token tidak sesuai"),
+    word("expired_token", None, 401, 6535, "Token kadaluarsa"),
+    word(
+        "forbidden",
+        None,
+        403,
+        6571,
+        "IP tidak ada di dalam whitelist",
+    ),
+    word(
+        "conflict",
+        None,
+        409,
+        6563,
+        "ReferenceNo sudah digunakan, silahkan gunakan reference_no yang lain",
+    ),
+    word("internal", None, 500, 9999, "Harap hubungi admin"),
+    word("general_error", None, 500, 9999, "Harap hubungi admin"),
+    word("unavailable", None, 503, 9991, "Supplier sedang gangguan"),
+];
 
 const SNAP_SPEC: DialectSpec = DialectSpec {
     code_key: "responseCode",
@@ -59,6 +153,7 @@ const SNAP_SPEC: DialectSpec = DialectSpec {
     case_base: 0,
     success_message: "Successful",
     data_wrapper: false,
+    vocabulary: &[],
 };
 
 const KLIKOO_SPEC: DialectSpec = DialectSpec {
@@ -69,6 +164,7 @@ const KLIKOO_SPEC: DialectSpec = DialectSpec {
     case_base: 2000,
     success_message: "Sukses",
     data_wrapper: true,
+    vocabulary: KLIKOO_VOCABULARY,
 };
 
 impl Dialect {
@@ -77,6 +173,15 @@ impl Dialect {
             Dialect::Snap => &SNAP_SPEC,
             Dialect::Klikoo => &KLIKOO_SPEC,
         }
+    }
+
+    /// The documented answer for `failure`, if the dialect has one.
+    fn word(self, failure: &Failure) -> Option<&'static Word> {
+        let (kind, detail) = failure.key();
+        self.spec()
+            .vocabulary
+            .iter()
+            .find(|w| w.kind == kind && w.detail.is_none_or(|d| Some(d) == detail))
     }
 
     /// The code for `status` and `case` in `service` (e.g. `24`).
@@ -100,11 +205,30 @@ pub struct Provider {
     pub invalid_token_message: &'static str,
     /// DOKU sends `expiresIn` as a number; the SNAP standard and NICEPAY as a string.
     pub expires_in_number: bool,
-    /// DOKU adds `"additionalInfo":""` to the token response.
-    pub additional_info_in_response: bool,
+    /// `additionalInfo` in the token response (JSON text): DOKU's `""`; the
+    /// generic bank sends an object, as SNAP allows, for clients to pass on.
+    pub additional_info_in_response: Option<&'static str>,
     /// DOKU answers with `X-CLIENT-KEY` and `X-TIMESTAMP` response headers.
     pub echo_headers: bool,
+    /// Its customer (B2B2C) token request must carry the client's B2B token
+    /// as `Authorization: Bearer` (SNAP); DOKU asks for the signature only.
+    pub customer_token_needs_b2b_token: bool,
+    /// The body member holding `client_credentials` (SNAP dialect): SNAP
+    /// `grantType`, Midtrans and BNC `grant_type`; the other spelling is
+    /// refused as a missing field.
+    pub grant_type_key: &'static str,
+    /// What `config-{name}.json` adds to the sandbox URL: a provider that
+    /// serves the standard path on its own host gets a prefix here.
+    pub base_path: &'static str,
+    /// For a provider snapb2b has no preset for: the user profile
+    /// `config-{name}.json` carries instead of `provider` (JSON text).
+    pub user_profile: Option<&'static str>,
 }
+
+/// Bank Neo Commerce's token call as its "Direct Debit - Get Access Token"
+/// page (developers.bankneo.co.id) documents it, in snapb2b's profile
+/// schema: the SNAP headers and signature on its own path, `grant_type`.
+pub const BNC_PROFILE: &str = r#"{"name":"bnc","token_path":"/open/bi/1.0.0/get/token","timestamp_style":"wib","timestamp_header":"X-TIMESTAMP","signature_header":"X-SIGNATURE","client_key_header":"X-CLIENT-KEY","body":{"grant_type_key":"grant_type"},"response":{"response_code":"responseCode","response_message":"responseMessage","access_token":"accessToken","token_type":"tokenType","expires_in":"expiresIn"},"success_codes":["200*"],"invalid_token_codes":["401??01"]}"#;
 
 pub const PROVIDERS: &[Provider] = &[
     Provider {
@@ -115,8 +239,12 @@ pub const PROVIDERS: &[Provider] = &[
         dialect: Dialect::Snap,
         invalid_token_message: "Invalid Token (B2B)",
         expires_in_number: true,
-        additional_info_in_response: true,
+        additional_info_in_response: Some(r#""""#),
         echo_headers: true,
+        customer_token_needs_b2b_token: false,
+        grant_type_key: "grantType",
+        base_path: "",
+        user_profile: None,
     },
     Provider {
         name: "nicepay",
@@ -125,8 +253,12 @@ pub const PROVIDERS: &[Provider] = &[
         dialect: Dialect::Snap,
         invalid_token_message: "Access Token Invalid",
         expires_in_number: false,
-        additional_info_in_response: false,
+        additional_info_in_response: None,
         echo_headers: false,
+        customer_token_needs_b2b_token: false,
+        grant_type_key: "grantType",
+        base_path: "",
+        user_profile: None,
     },
     Provider {
         name: "snap",
@@ -140,8 +272,12 @@ pub const PROVIDERS: &[Provider] = &[
         dialect: Dialect::Snap,
         invalid_token_message: "Invalid Token (B2B)",
         expires_in_number: false,
-        additional_info_in_response: false,
+        additional_info_in_response: Some(r#"{"bankCode":"SANDBOX","channel":"b2b"}"#),
         echo_headers: false,
+        customer_token_needs_b2b_token: true,
+        grant_type_key: "grantType",
+        base_path: "",
+        user_profile: None,
     },
     Provider {
         name: "klikoo",
@@ -151,8 +287,46 @@ pub const PROVIDERS: &[Provider] = &[
         dialect: Dialect::Klikoo,
         invalid_token_message: "Invalid Token (B2B)",
         expires_in_number: true,
-        additional_info_in_response: false,
+        additional_info_in_response: None,
         echo_headers: false,
+        customer_token_needs_b2b_token: false,
+        grant_type_key: "grant_type",
+        base_path: "",
+        user_profile: None,
+    },
+    Provider {
+        name: "midtrans",
+        // Midtrans serves the standard path on its own hosts; here the
+        // `/midtrans` prefix stands for the host (base_url `<sandbox>/midtrans`).
+        paths: &["/midtrans/v1.0/access-token/b2b"],
+        service_prefixes: &["/midtrans/v1.0"],
+        dialect: Dialect::Snap,
+        invalid_token_message: "Invalid Token (B2B)",
+        // Midtrans answers `"expiresIn": "900"`.
+        expires_in_number: false,
+        additional_info_in_response: None,
+        echo_headers: false,
+        customer_token_needs_b2b_token: false,
+        grant_type_key: "grant_type",
+        base_path: "/midtrans",
+        user_profile: None,
+    },
+    Provider {
+        // Bank Neo Commerce, not a built-in profile: reached with a user
+        // profile written from its "Direct Debit - Get Access Token" page
+        // (POST /open/bi/1.0.0/get/token, X-* headers, `grant_type`).
+        name: "bnc",
+        paths: &["/open/bi/1.0.0/get/token"],
+        service_prefixes: &["/open/bi/private/v1.0"],
+        dialect: Dialect::Snap,
+        invalid_token_message: "Invalid Token (B2B)",
+        expires_in_number: false,
+        additional_info_in_response: None,
+        echo_headers: false,
+        customer_token_needs_b2b_token: false,
+        grant_type_key: "grant_type",
+        base_path: "",
+        user_profile: Some(BNC_PROFILE),
     },
 ];
 
@@ -173,11 +347,16 @@ pub enum Failure {
     Mandatory(&'static str),
     /// `Unauthorized. {reason}`.
     Unauthorized(&'static str),
-    /// A service call's bearer token is unknown, expired or revoked.
+    /// A service call's bearer token is unknown or revoked (or expired,
+    /// where the dialect has no code of its own for that).
     InvalidToken,
     /// A service call's `Authorization-Customer` token is not a valid
     /// customer (B2B2C) token of the same client.
     InvalidCustomerToken,
+    /// A service call's bearer token has expired (FAULT-SVC-EXPIRED).
+    ExpiredToken,
+    /// The caller's address is not on the client's list (FAULT-IP).
+    Forbidden,
     MethodNotAllowed,
     /// A service call's `X-EXTERNAL-ID` was used before that day.
     Conflict,
@@ -196,8 +375,9 @@ impl Failure {
             Failure::InvalidFormat(_) => (400, 1),
             Failure::Mandatory(_) => (400, 2),
             Failure::Unauthorized(_) => (401, 0),
-            Failure::InvalidToken => (401, 1),
+            Failure::InvalidToken | Failure::ExpiredToken => (401, 1),
             Failure::InvalidCustomerToken => (401, 2),
+            Failure::Forbidden => (403, 0),
             Failure::MethodNotAllowed => (405, 0),
             Failure::Conflict => (409, 0),
             Failure::TooManyRequests => (429, 0),
@@ -207,25 +387,59 @@ impl Failure {
         }
     }
 
-    pub fn status(&self) -> u16 {
-        self.status_and_case().0
+    /// Which failure this is, for a dialect's vocabulary: a kind and the
+    /// reason or field it names.
+    fn key(&self) -> (&'static str, Option<&'static str>) {
+        match self {
+            Failure::BadRequest => ("bad_request", None),
+            Failure::InvalidFormat(f) => ("format", Some(f)),
+            Failure::Mandatory(f) => ("mandatory", Some(f)),
+            Failure::Unauthorized(r) => ("unauthorized", Some(r)),
+            Failure::InvalidToken => ("invalid_token", None),
+            Failure::ExpiredToken => ("expired_token", None),
+            Failure::InvalidCustomerToken => ("invalid_customer_token", None),
+            Failure::Forbidden => ("forbidden", None),
+            Failure::MethodNotAllowed => ("method_not_allowed", None),
+            Failure::Conflict => ("conflict", None),
+            Failure::TooManyRequests => ("too_many_requests", None),
+            Failure::Internal => ("internal", None),
+            Failure::GeneralError => ("general_error", None),
+            Failure::Unavailable => ("unavailable", None),
+        }
+    }
+
+    /// The HTTP status in `dialect`.
+    pub fn status(&self, dialect: Dialect) -> u16 {
+        dialect
+            .word(self)
+            .map_or(self.status_and_case().0, |w| w.status)
     }
 
     /// The code in `dialect` for a request to `service` (a service code, or
     /// the dialect's `token_service`).
     pub fn code(&self, dialect: Dialect, service: &str) -> String {
-        let (status, case) = self.status_and_case();
-        dialect.code(status, service, case)
+        match dialect.word(self) {
+            // The documented case, written as is (no base added).
+            Some(w) => format!("{}{service}{:04}", w.status, w.case),
+            None => {
+                let (status, case) = self.status_and_case();
+                dialect.code(status, service, case)
+            }
+        }
     }
 
     pub fn message(&self, provider: &Provider) -> String {
+        if let Some(w) = provider.dialect.word(self) {
+            return w.message.into();
+        }
         match self {
             Failure::BadRequest => "Bad Request".into(),
             Failure::InvalidFormat(f) => format!("Invalid Field Format {f}"),
             Failure::Mandatory(f) => format!("Invalid Mandatory Field {f}"),
             Failure::Unauthorized(r) => format!("Unauthorized. {r}"),
-            Failure::InvalidToken => provider.invalid_token_message.into(),
+            Failure::InvalidToken | Failure::ExpiredToken => provider.invalid_token_message.into(),
             Failure::InvalidCustomerToken => "Invalid Customer Token".into(),
+            Failure::Forbidden => "Forbidden".into(),
             Failure::MethodNotAllowed => "Method Not Allowed".into(),
             Failure::Conflict => "Cannot use same X-EXTERNAL-ID in same day".into(),
             Failure::TooManyRequests => "Too Many Requests".into(),
@@ -286,8 +500,11 @@ impl Provider {
                     json!(TOKEN_TTL_SECS.to_string())
                 };
                 m.insert("expiresIn".into(), expires);
-                if self.additional_info_in_response {
-                    m.insert("additionalInfo".into(), "".into());
+                if let Some(info) = self.additional_info_in_response {
+                    m.insert(
+                        "additionalInfo".into(),
+                        serde_json::from_str(info).unwrap_or(Value::Null),
+                    );
                 }
                 self.success_with(service, m)
             }
@@ -472,6 +689,16 @@ fn required_string<'a>(
     }
 }
 
+/// `8-4-4-4-12` hex digits.
+fn is_uuid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
 /// A header value that is safe and sensible to echo back.
 pub fn echoable(v: &str) -> bool {
     !v.is_empty() && v.len() <= 256 && v.chars().all(|c| (' '..='~').contains(&c))
@@ -502,7 +729,7 @@ impl Endpoints {
                 .with_header("Allow", "POST")
         } else {
             let checked = match provider.dialect {
-                Dialect::Snap => self.check_snap(req, now, &mut client_id),
+                Dialect::Snap => self.check_snap(provider, req, now, &mut client_id),
                 Dialect::Klikoo => self.check_klikoo(req, now, &mut client_id),
             };
             match checked {
@@ -523,9 +750,11 @@ impl Endpoints {
         handled
     }
 
-    /// SNAP (DOKU, NICEPAY, banks): `X-*` headers and `grantType`; returns the client id.
+    /// SNAP (DOKU, NICEPAY, Midtrans, banks): `X-*` headers and `grantType`
+    /// (or the provider's spelling); returns the client id.
     fn check_snap(
         &self,
+        provider: &Provider,
         req: &Request,
         now: DateTime<Utc>,
         client_out: &mut Option<String>,
@@ -543,7 +772,7 @@ impl Endpoints {
             .is_some_and(|c| c.millis_required);
         let when = check_timestamp(timestamp, "X-TIMESTAMP", millis_required)?;
         let body = json_object(&req.body)?;
-        check_grant_type(&body, "grantType")?;
+        check_grant_type(&body, provider.grant_type_key)?;
         self.authenticate(client_id, timestamp, signature, when, now, None)?;
         Ok(client_id.to_string())
     }
@@ -567,6 +796,11 @@ impl Endpoints {
         };
         let client_id = required_string(info, "client_id", "additional_info.client_id")?;
         *client_out = Some(client_id.to_string());
+        // Klikoo's client ids are UUIDs; the sandbox's own (fault) clients
+        // are accepted by name.
+        if self.registry.get(client_id).is_none() && !is_uuid(client_id) {
+            return Err(Failure::InvalidFormat("additional_info.client_id"));
+        }
         let secret = required_string(info, "client_secret", "additional_info.client_secret")?;
         self.authenticate(client_id, timestamp, signature, when, now, Some(secret))?;
         Ok(client_id.to_string())
@@ -602,7 +836,10 @@ impl Endpoints {
 
     /// `failure` answered in `provider`'s dialect, for a request to `service`.
     pub fn failure(&self, provider: &Provider, service: &str, failure: Failure) -> Handled {
-        let response = Response::json(failure.status(), &provider.error_body(&failure, service));
+        let response = Response::json(
+            failure.status(provider.dialect),
+            &provider.error_body(&failure, service),
+        );
         Handled {
             action: Action::Respond(response),
             client_id: None,
@@ -650,7 +887,18 @@ impl Endpoints {
         };
         match fault {
             // Their service calls misbehave, not their tokens.
-            Fault::ServiceSilent | Fault::ServiceDrop | Fault::ServiceError => issue(false),
+            Fault::ServiceSilent
+            | Fault::ServiceDrop
+            | Fault::ServiceError
+            | Fault::ServiceExpired => issue(false),
+            Fault::IpNotAllowed => self.failure(provider, service, Failure::Forbidden),
+            Fault::GrantType => {
+                let field = match provider.dialect {
+                    Dialect::Snap => provider.grant_type_key,
+                    Dialect::Klikoo => "grant_type",
+                };
+                self.failure(provider, service, Failure::InvalidFormat(field))
+            }
             Fault::Slow => {
                 let mut h = issue(false);
                 if let Action::Respond(r) = h.action {
@@ -758,28 +1006,124 @@ mod tests {
             Failure::Unavailable,
         ];
         for f in all {
-            let status = f.status().to_string();
+            let status = f.status(Dialect::Snap).to_string();
             let snap = f.code(Dialect::Snap, "73");
             let klikoo = f.code(Dialect::Klikoo, "01");
+            let klikoo_status = f.status(Dialect::Klikoo).to_string();
             assert!(snap.starts_with(&format!("{status}73")), "{snap}");
-            assert!(klikoo.starts_with(&format!("{status}012")), "{klikoo}");
+            assert!(
+                klikoo.starts_with(&format!("{klikoo_status}01")),
+                "{klikoo}"
+            );
             assert_eq!(snap.len(), 7);
             assert_eq!(klikoo.len(), 9);
             assert_eq!(f.code(Dialect::Snap, "24").len(), 7);
             assert_eq!(f.code(Dialect::Klikoo, "24").len(), 9);
         }
-        // The token codes as published before the rule was shared.
         assert_eq!(Failure::Internal.code(Dialect::Snap, "73"), "5007301");
-        assert_eq!(Failure::Internal.code(Dialect::Klikoo, "01"), "500012001");
-        assert_eq!(
-            Failure::Mandatory("x").code(Dialect::Klikoo, "01"),
-            "400012002"
-        );
         assert_eq!(Failure::InvalidToken.code(Dialect::Snap, "24"), "4012401");
-        assert_eq!(
-            Failure::InvalidToken.code(Dialect::Klikoo, "24"),
-            "401242001"
-        );
+        assert_eq!(Failure::ExpiredToken.code(Dialect::Snap, "24"), "4012401");
+    }
+
+    #[test]
+    fn klikoo_answers_with_its_documented_codes() {
+        let klikoo = provider_by_name("klikoo").unwrap();
+        for (failure, status, code, message) in [
+            (
+                Failure::Unauthorized("Signature"),
+                400,
+                "400016508",
+                "Signature tidak sesuai",
+            ),
+            (
+                Failure::Unauthorized("Stale Timestamp"),
+                400,
+                "400016505",
+                "Waktu tidak sesuai",
+            ),
+            (
+                Failure::InvalidFormat("Open-Api-Timestamp"),
+                400,
+                "400016505",
+                "Waktu tidak sesuai",
+            ),
+            (
+                Failure::InvalidFormat("additional_info.client_id"),
+                400,
+                "400016568",
+                "UUID tidak sesuai",
+            ),
+            (
+                Failure::InvalidFormat("grant_type"),
+                400,
+                "400016569",
+                "Grant type tidak sesuai",
+            ),
+            (
+                Failure::InvalidFormat("X-EXTERNAL-ID"),
+                400,
+                "400016510",
+                "Validasi Error",
+            ),
+            (
+                Failure::Mandatory("grant_type"),
+                400,
+                "400016512",
+                "Field tidak boleh kosong",
+            ),
+            (Failure::BadRequest, 400, "400016510", "Validasi Error"),
+            (
+                Failure::Unauthorized("Unknown Client"),
+                401,
+                "401016570",
+                "Kredensial tidak sesuai",
+            ),
+            (
+                Failure::Unauthorized("Verify Client Secret Fail"),
+                401,
+                "401016570",
+                "Kredensial tidak sesuai",
+            ),
+            (
+                Failure::InvalidToken,
+                401,
+                "401016500",
+                "Token tidak sesuai",
+            ),
+            (Failure::ExpiredToken, 401, "401016535", "Token kadaluarsa"),
+            (
+                Failure::Forbidden,
+                403,
+                "403016571",
+                "IP tidak ada di dalam whitelist",
+            ),
+            (
+                Failure::Conflict,
+                409,
+                "409016563",
+                "ReferenceNo sudah digunakan, silahkan gunakan reference_no yang lain",
+            ),
+            (Failure::Internal, 500, "500019999", "Harap hubungi admin"),
+            (
+                Failure::Unavailable,
+                503,
+                "503019991",
+                "Supplier sedang gangguan",
+            ),
+            // Undocumented by Klikoo: the generic rule.
+            (
+                Failure::TooManyRequests,
+                429,
+                "429012000",
+                "Too Many Requests",
+            ),
+        ] {
+            assert_eq!(failure.status(Dialect::Klikoo), status, "{failure:?}");
+            assert_eq!(failure.code(Dialect::Klikoo, "01"), code, "{failure:?}");
+            assert_eq!(failure.message(klikoo), message, "{failure:?}");
+        }
+        assert!(is_uuid("3f9c8962-4c4b-4bb6-b3c1-8fc883519c02"));
+        assert!(!is_uuid("SANDBOX-CLIENT") && !is_uuid("3f9c8962x4c4b-4bb6-b3c1-8fc883519c02"));
     }
 
     #[test]

@@ -120,7 +120,7 @@ impl TokenStore {
 
     /// `Ok(client id)` for a valid token; `Err` with the client id of a token
     /// once issued but now expired or revoked.
-    fn check(&self, token: &str, now: DateTime<Utc>) -> Result<String, Option<String>> {
+    pub(crate) fn check(&self, token: &str, now: DateTime<Utc>) -> Result<String, Option<String>> {
         match lock(&self.tokens).get(token) {
             Some(t) if t.valid(now) => Ok(t.client_id.clone()),
             Some(t) => Err(Some(t.client_id.clone())),
@@ -129,6 +129,13 @@ impl TokenStore {
     }
 
     /// Revokes every valid token; returns how many.
+    /// Issued, not revoked, past its lifetime.
+    fn is_expired(&self, token: &str, now: DateTime<Utc>) -> bool {
+        lock(&self.tokens)
+            .get(token)
+            .is_some_and(|t| !t.revoked && now >= t.expires)
+    }
+
     pub fn revoke_all(&self, now: DateTime<Utc>) -> u64 {
         let mut n = 0;
         for t in lock(&self.tokens).values_mut() {
@@ -222,7 +229,7 @@ fn service_signature_valid(
     }
 }
 
-fn bearer_token(req: &Request) -> Option<&str> {
+pub(crate) fn bearer_token(req: &Request) -> Option<&str> {
     let value = req.header("Authorization")?;
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();
@@ -321,11 +328,19 @@ impl Endpoints {
         let token = bearer_token(req).ok_or(Failure::InvalidToken)?;
         let client_id = self.tokens.check(token, now).map_err(|known| {
             *client_out = known;
-            Failure::InvalidToken
+            if self.tokens.is_expired(token, now) {
+                Failure::ExpiredToken
+            } else {
+                Failure::InvalidToken
+            }
         })?;
         *client_out = Some(client_id.clone());
         // Tokens go only to registered clients, and the registry never shrinks.
         let client = self.registry.get(&client_id).ok_or(Failure::InvalidToken)?;
+        // Refused as the token check refuses: before anything is used up.
+        if Fault::for_client(&client_id) == Some(Fault::ServiceExpired) {
+            return Err(Failure::ExpiredToken);
+        }
         super::customer::check_customer_header(self, req, &client_id, now)?;
 
         let timestamp = required_header(req, "X-TIMESTAMP")?;
@@ -377,6 +392,7 @@ impl Endpoints {
             Some(Fault::ServiceError) => {
                 self.failure(provider, service.code, Failure::GeneralError)
             }
+
             _ => {
                 let body =
                     provider.success_with(service.code, service.kind.payload(&accepted.body));

@@ -345,17 +345,18 @@ fn every_provider_issues_a_token_in_its_own_shape() {
         let r = snap_token(sb, &mut easy, path, SANDBOX_CLIENT_ID);
         assert_eq!(r.status, 200, "{path}");
         let v = r.json();
-        assert_eq!(
-            keys(&v),
-            [
-                "responseCode",
-                "responseMessage",
-                "accessToken",
-                "tokenType",
-                "expiresIn"
-            ],
-            "{path}"
-        );
+        // The generic bank adds an additionalInfo object; NICEPAY sends none.
+        let mut expected = vec![
+            "responseCode",
+            "responseMessage",
+            "accessToken",
+            "tokenType",
+            "expiresIn",
+        ];
+        if path != NICEPAY {
+            expected.push("additionalInfo");
+        }
+        assert_eq!(keys(&v), expected, "{path}");
         assert_eq!(v["responseCode"], "2007300");
         assert_eq!(v["expiresIn"], json!("900"), "{path} sends a string");
         tokens.push(assert_token(&v["accessToken"]));
@@ -562,56 +563,64 @@ fn klikoo_rejections_use_klikoo_codes() {
             klikoo_headers(&key, id, &now),
             klikoo_body(id, "ffffffffffffffffffffffffffffffff"),
             401,
-            "401012000",
-            "Unauthorized. Verify Client Secret Fail",
+            "401016570",
+            "Kredensial tidak sesuai",
         ),
         (
             "signed with another key",
             klikoo_headers(&other_key(), id, &now),
             good_body.clone(),
-            401,
-            "401012000",
-            "Unauthorized. Signature",
+            400,
+            "400016508",
+            "Signature tidak sesuai",
         ),
         (
             "unknown client",
             klikoo_headers(&key, unknown, &now),
             klikoo_body(unknown, KLIKOO_CLIENT_SECRET),
             401,
-            "401012000",
-            "Unauthorized. Unknown Client",
+            "401016570",
+            "Kredensial tidak sesuai",
+        ),
+        (
+            "client id not a uuid",
+            klikoo_headers(&key, "merchant-1", &now),
+            klikoo_body("merchant-1", KLIKOO_CLIENT_SECRET),
+            400,
+            "400016568",
+            "UUID tidak sesuai",
         ),
         (
             "stale",
             klikoo_headers(&key, id, &timestamp(-1000)),
             good_body.clone(),
-            401,
-            "401012000",
-            "Unauthorized. Stale Timestamp",
+            400,
+            "400016505",
+            "Waktu tidak sesuai",
         ),
         (
             "missing signature header",
             no_signature,
             good_body.clone(),
             400,
-            "400012002",
-            "Invalid Mandatory Field Open-Api-Signature",
+            "400016512",
+            "Field tidak boleh kosong",
         ),
         (
             "missing secret",
             klikoo_headers(&key, id, &now),
             missing_secret,
             400,
-            "400012002",
-            "Invalid Mandatory Field additional_info.client_secret",
+            "400016512",
+            "Field tidak boleh kosong",
         ),
         (
             "body not JSON",
             klikoo_headers(&key, id, &now),
             b"<xml/>".to_vec(),
             400,
-            "400012000",
-            "Bad Request",
+            "400016510",
+            "Validasi Error",
         ),
     ];
     let mut easy = Easy::new();
@@ -735,7 +744,8 @@ fn fault_clients_misbehave_as_documented() {
     assert_eq!(r.status, 200);
     assert_eq!(
         r.json(),
-        json!({"responseCode":"2007300","responseMessage":"Successful","tokenType":"Bearer","expiresIn":"900"})
+        json!({"responseCode":"2007300","responseMessage":"Successful","tokenType":"Bearer","expiresIn":"900",
+               "additionalInfo":{"bankCode":"SANDBOX","channel":"b2b"}})
     );
 
     let r = token(&mut easy, "FAULT-500");
@@ -807,8 +817,28 @@ fn fault_clients_misbehave_as_documented() {
     assert_eq!(r.status, 500);
     assert_eq!(
         r.json(),
-        json!({"response_code":"500012001","response_message":"Internal Server Error"})
+        json!({"response_code":"500019999","response_message":"Harap hubungi admin"})
     );
+    // The faults added for Klikoo's documented codes, in both dialects.
+    for (client, status, klikoo, snap) in [
+        (
+            "FAULT-IP",
+            403,
+            json!({"response_code":"403016571","response_message":"IP tidak ada di dalam whitelist"}),
+            json!({"responseCode":"4037300","responseMessage":"Forbidden"}),
+        ),
+        (
+            "FAULT-GRANT",
+            400,
+            json!({"response_code":"400016569","response_message":"Grant type tidak sesuai"}),
+            json!({"responseCode":"4007301","responseMessage":"Invalid Field Format grantType"}),
+        ),
+    ] {
+        let r = klikoo_token(&sb, &mut easy, client);
+        assert_eq!((r.status, r.json()), (status, klikoo), "{client}");
+        let r = token(&mut easy, client);
+        assert_eq!((r.status, r.json()), (status, snap), "{client}");
+    }
     let r = klikoo_token(&sb, &mut easy, "FAULT-GARBAGE");
     assert_eq!(
         (r.status, r.body.as_slice()),
@@ -1169,6 +1199,11 @@ fn files_describe_the_server_and_the_merchant_key_is_reused() {
                     "/openapi/v1.0/transfer-va/inquiry", "/openapi/v1.0/balance-inquiry",
                 ],
                 "klikoo": ["/v1/open-api/transfer-va/inquiry", "/v1/open-api/balance-inquiry"],
+                "midtrans": ["/midtrans/v1.0/transfer-va/inquiry", "/midtrans/v1.0/balance-inquiry"],
+                "bnc": [
+                    "/open/bi/private/v1.0/transfer-va/inquiry",
+                    "/open/bi/private/v1.0/balance-inquiry",
+                ],
             },
             "customer_token_paths": {
                 "doku": ["/authorization/v1/access-token/b2b2c"],
@@ -1586,7 +1621,7 @@ fn service_calls_succeed_on_every_providers_paths() {
         (r.status, r.json()),
         (
             401,
-            json!({"response_code": "401242001", "response_message": "Invalid Token (B2B)"})
+            json!({"response_code": "401246500", "response_message": "Token tidak sesuai"})
         )
     );
 }

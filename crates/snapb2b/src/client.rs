@@ -215,7 +215,12 @@ impl Client {
     /// waiting for another thread's renewal, for another process's cache
     /// file lock and the request itself share that one budget.
     pub fn token(&self) -> Result<(Token, Source)> {
-        let deadline = Instant::now() + self.config.timeout;
+        self.token_until(Instant::now() + self.config.timeout)
+    }
+
+    /// [`Client::token`] within a call's own budget (a service call's or
+    /// customer token request's `timeout_ms`), the wait for it included.
+    fn token_until(&self, deadline: Instant) -> Result<(Token, Source)> {
         let local = self.local();
         let mut state = lock(&local.state);
         loop {
@@ -232,10 +237,7 @@ impl Client {
                 if left.is_zero() {
                     let e = Error::new(
                         Status::B2B_TIMEOUT,
-                        format!(
-                            "no token within {} ms (timeout_ms): another thread's renewal is still running",
-                            self.config.timeout.as_millis()
-                        ),
+                        "no token within timeout_ms: another thread's renewal is still running",
                     );
                     return self.fallback(&state, e);
                 }
@@ -379,9 +381,47 @@ impl Client {
         &self,
         request: &crate::customer_token::CustomerTokenRequest,
     ) -> Result<crate::customer_token::CustomerToken> {
+        let deadline = Instant::now() + request.timeout.unwrap_or(self.config.timeout);
+        let token = if crate::customer_token::wants_b2b_token(&self.config) {
+            let (token, _) = self.token_until(deadline).map_err(|mut e| {
+                e.message = format!(
+                    "customer token request: not sent: no B2B access token: {}",
+                    e.message
+                );
+                e
+            })?;
+            Some(token)
+        } else {
+            None
+        };
+        let authorization = token.as_ref().map(|t| {
+            crate::secret::SecretString::new(format!(
+                "{} {}",
+                t.token_type,
+                t.access_token.expose()
+            ))
+        });
         let mut transport = self.take_transport();
-        let result = crate::customer_token::fetch(&self.config, &self.key, &mut transport, request);
+        let result = crate::customer_token::fetch(
+            &self.config,
+            &self.key,
+            &mut transport,
+            request,
+            authorization.as_ref(),
+            deadline,
+        );
         self.put_transport(transport);
+        // A B2B token the provider calls invalid is dropped (everywhere), so
+        // the caller's next attempt renews it; the grant is not re-sent here.
+        if let (Err(e), Some(token)) = (&result, &token) {
+            if e.http_status == Some(401)
+                && e.response_code
+                    .as_deref()
+                    .is_some_and(|c| self.config.profile.is_invalid_token_code(c))
+            {
+                self.invalidate_if(token);
+            }
+        }
         result
     }
 
@@ -409,7 +449,7 @@ impl Client {
             );
             e
         };
-        let (mut token, _) = self.token().map_err(not_sent)?;
+        let (mut token, _) = self.token_until(deadline).map_err(not_sent)?;
         let mut renewed = false;
         let mut attempts = 0;
         loop {
@@ -417,7 +457,7 @@ impl Client {
             let mut answer = self.send_service(request, &token, &external_id, deadline)?;
             if !renewed && answer.is_invalid_token(&self.config) {
                 self.invalidate_if(&token);
-                token = self.token().map_err(not_sent)?.0;
+                token = self.token_until(deadline).map_err(not_sent)?.0;
                 renewed = true;
                 continue;
             }

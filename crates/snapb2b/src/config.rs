@@ -6,6 +6,7 @@
 //! in a log).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
@@ -33,6 +34,7 @@ pub(crate) const MAX_TIMEOUT_MS: u64 = 300_000;
 /// Keys accepted by every config.
 const TOKEN_KEYS: &[&str] = &[
     "provider",
+    "profile",
     "base_url",
     "environment",
     "token_path",
@@ -190,7 +192,9 @@ pub enum ConfigKind {
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub profile: &'static Profile,
+    /// Resolved once here (preset, then the user's `profile` keys); shared
+    /// by the clones a client makes.
+    pub profile: Arc<Profile>,
     /// Without a trailing slash.
     pub base_url: String,
     pub token_path: String,
@@ -242,14 +246,7 @@ impl Config {
         }
         let c = Fields(map);
 
-        let provider_name = c.required_str("provider")?;
-        let profile = provider::by_name(provider_name).ok_or_else(|| {
-            Error::invalid_argument(format!(
-                "unknown provider {}: expected one of {}",
-                redact::value(provider_name),
-                provider::names()
-            ))
-        })?;
+        let profile = resolve_profile(map, &c)?;
 
         let allow_http = c.bool("allow_http")?.unwrap_or(false);
         // base_url wins over environment; environment is still checked for
@@ -260,7 +257,7 @@ impl Config {
         }
         let base_url = match (c.str("base_url")?, environment) {
             (Some(url), _) => url.to_string(),
-            (None, Some(env)) => preset_url(profile, env)?.to_string(),
+            (None, Some(env)) => preset_url(&profile, env)?.to_string(),
             (None, None) => {
                 return Err(Error::invalid_argument(format!(
                     "config needs `base_url`{}",
@@ -274,15 +271,11 @@ impl Config {
         };
         let base_url = check_base_url(&base_url, allow_http)?;
 
-        let token_path = c.str("token_path")?.unwrap_or(profile.token_path);
-        if !token_path.starts_with('/')
-            || !token_path.chars().all(|ch| ch.is_ascii_graphic())
-            || token_path.contains(['?', '#'])
-        {
-            return Err(Error::invalid_argument(
-                "config key `token_path` must be a path starting with `/`, without spaces, query or fragment",
-            ));
-        }
+        let token_path = match c.str("token_path")? {
+            Some(path) => path.to_string(),
+            None => profile.token_path.to_string(),
+        };
+        crate::provider::user::check_path(&token_path, "config key `token_path`")?;
 
         let client_id = c.required_str("client_id")?.to_string();
         // It travels in an HTTP header, where only printable ASCII is safe.
@@ -311,7 +304,7 @@ impl Config {
         };
 
         let client_secret = c.str("client_secret")?.map(SecretString::from);
-        if profile.requires_client_secret && client_secret.is_none() {
+        if profile.requires_client_secret() && client_secret.is_none() {
             return Err(Error::invalid_argument(format!(
                 "provider {} needs `client_secret`",
                 profile.name
@@ -409,7 +402,7 @@ impl Config {
         Ok(Config {
             profile,
             base_url,
-            token_path: token_path.to_string(),
+            token_path,
             client_id,
             key,
             passphrase: c.str("private_key_passphrase")?.map(SecretString::from),
@@ -469,6 +462,34 @@ impl Config {
     }
 }
 
+/// The preset named by `provider` (the SNAP standard without one), with
+/// the user's `profile` keys applied; at least one of the two is needed.
+fn resolve_profile(map: &Map<String, Value>, c: &Fields) -> Result<Arc<Profile>> {
+    let base = match c.str("provider")? {
+        Some(name) => provider::by_name(name).ok_or_else(|| {
+            Error::invalid_argument(format!(
+                "unknown provider {}: expected one of {}, or a `profile`",
+                redact::value(name),
+                provider::names()
+            ))
+        })?,
+        None if c.get("profile").is_some() => &provider::SNAP,
+        None => {
+            return Err(Error::invalid_argument(
+                "config is missing required key `provider` (or a `profile`)",
+            ))
+        }
+    };
+    Ok(Arc::new(
+        match map.get("profile").filter(|v| !v.is_null()) {
+            // The user's own: owned strings, built once here.
+            Some(user) => provider::user::apply(base, user)?,
+            // A preset's fields borrow 'static strings: this copy allocates nothing.
+            None => base.clone(),
+        },
+    ))
+}
+
 fn check_environment(environment: &str) -> Result<()> {
     match environment {
         "sandbox" | "production" => Ok(()),
@@ -479,10 +500,10 @@ fn check_environment(environment: &str) -> Result<()> {
     }
 }
 
-fn preset_url(profile: &Profile, environment: &str) -> Result<&'static str> {
+fn preset_url<'p>(profile: &'p Profile, environment: &str) -> Result<&'p str> {
     let url = match environment {
-        "sandbox" => profile.sandbox_url,
-        _ => profile.production_url,
+        "sandbox" => profile.sandbox_url.as_deref(),
+        _ => profile.production_url.as_deref(),
     };
     url.ok_or_else(|| {
         Error::invalid_argument(format!(
@@ -510,7 +531,7 @@ fn check_cache_file(path: PathBuf) -> Result<PathBuf> {
     }
 }
 
-fn check_base_url(url: &str, allow_http: bool) -> Result<String> {
+pub(crate) fn check_base_url(url: &str, allow_http: bool) -> Result<String> {
     let url = url.trim_end_matches('/');
     let rest = if let Some(rest) = url.strip_prefix("https://") {
         rest
@@ -866,7 +887,11 @@ mod bound_tests {
     fn oversized_values_are_refused_naming_the_key() {
         let huge = "a".repeat(10 << 20);
         for key in TOKEN_KEYS.iter().chain(CLIENT_KEYS) {
-            if matches!(*key, "allow_http") || key.ends_with("_ms") || key.ends_with("_s") {
+            // `profile` is an object, checked in provider::user.
+            if matches!(*key, "allow_http" | "profile")
+                || key.ends_with("_ms")
+                || key.ends_with("_s")
+            {
                 continue;
             }
             if ["max_retries", "external_id_length", "max_response_bytes"].contains(key) {

@@ -9,10 +9,11 @@
 //!   it along: `/snap/v1.0/access-token/b2b` -> `.../b2b2c`);
 //! - the headers and signature are the B2B token's, built by the same code
 //!   ([`crate::token::build_request`]): `X-TIMESTAMP`, `X-CLIENT-KEY`,
-//!   `X-SIGNATURE` = SHA256withRSA over `client_id|X-TIMESTAMP`. Neither
-//!   SNAP's description of the B2B2C token nor DOKU's (the documents this
-//!   follows) asks for the B2B access token on this request, so no
-//!   `Authorization` is sent;
+//!   `X-SIGNATURE` = SHA256withRSA over `client_id|X-TIMESTAMP`; where the
+//!   profile says so (`customer_token.b2b_authorization`: SNAP, which treats
+//!   it as a service call of the merchant's), the B2B access token is sent
+//!   too, as `Authorization`. DOKU's document asks for the signature
+//!   headers only;
 //! - the body is `{"grantType":"authorization_code","authCode":...}` or
 //!   `{"grantType":"refresh_token","refreshToken":...}`, plus the caller's
 //!   `additionalInfo`;
@@ -310,7 +311,7 @@ impl Drop for CustomerToken {
 /// The endpoint: the profile's B2B2C path, beside a configured B2B path.
 pub fn url(config: &Config) -> Result<String> {
     let profile = &config.profile;
-    let Some(path) = profile.customer_token_path else {
+    let Some(path) = profile.customer_token.as_ref().map(|c| c.path.as_ref()) else {
         return Err(Error::invalid_argument(format!(
             "provider `{}` documents no customer (B2B2C) token endpoint",
             profile.name
@@ -320,7 +321,7 @@ pub fn url(config: &Config) -> Result<String> {
     let beside = config
         .token_path
         .strip_suffix("/b2b")
-        .filter(|_| path.strip_suffix("2c") == Some(profile.token_path))
+        .filter(|_| path.strip_suffix("2c") == Some(profile.token_path.as_ref()))
         .map(|prefix| format!("{prefix}/b2b2c"));
     Ok(format!(
         "{}{}",
@@ -329,20 +330,35 @@ pub fn url(config: &Config) -> Result<String> {
     ))
 }
 
-/// Signs and sends one customer token request over `transport`, within the
-/// request's `timeout_ms` (or the config's) in all, and reads the answer.
+/// Whether the profile sends the B2B access token with the request.
+pub fn wants_b2b_token(config: &Config) -> bool {
+    config
+        .profile
+        .customer_token
+        .as_ref()
+        .is_some_and(|c| c.b2b_authorization)
+}
+
+/// Signs and sends one customer token request over `transport` before
+/// `deadline`, and reads the answer. `b2b_authorization` is the B2B token's
+/// `Authorization` value, for profiles that ask for it ([`wants_b2b_token`]).
 pub fn fetch(
     config: &Config,
     key: &PrivateKey,
     transport: &mut Transport,
     request: &CustomerTokenRequest,
+    b2b_authorization: Option<&SecretString>,
+    deadline: Instant,
 ) -> Result<CustomerToken> {
     let url = url(config)?;
-    let deadline = Instant::now() + request.timeout.unwrap_or(config.timeout);
     let body = request.body()?;
     // What a provider (or a proxy) might echo back into a message.
     let mut secrets = config.secret_values();
     secrets.push(request.grant_text());
+    if let Some(auth) = b2b_authorization {
+        // The token alone, as a provider might echo it.
+        secrets.extend(auth.expose().rsplit(' ').next());
+    }
     let scrub = |e: Error| e.without_secrets(&secrets);
     let mut retry = 0u32;
     // A kept-alive connection the provider had dropped costs nothing: sent
@@ -358,7 +374,12 @@ pub fn fetch(
         }
         let started = Utc::now();
         // The B2B token's headers and signature, one timestamp per attempt.
-        let signed = crate::token::build_request(config, key, started)?;
+        let mut signed = crate::token::build_request(config, key, started)?;
+        if let Some(auth) = b2b_authorization {
+            signed
+                .headers
+                .insert(0, ("Authorization", auth.expose().to_string()));
+        }
         let http = transport::Request {
             method: "POST",
             url: &url,
@@ -420,12 +441,16 @@ pub fn read_response(
     let fields = &profile.response;
     let tree = SecretJson::parse(&response.body).unwrap_or_default();
     let root: Option<&Map<String, Value>> = tree.as_object();
-    let text = |name: &str, max: usize| {
-        root.and_then(|m| scalar_string(m.get(name)))
+    // The first of the profile's names that is present.
+    let text = |names: &[crate::provider::Text], max: usize| {
+        let m = root?;
+        names
+            .iter()
+            .find_map(|n| scalar_string(m.get(n.as_ref())))
             .map(|s| redact::scrub(&s, &[], max))
     };
-    let code = text(fields.response_code, redact::MAX_RESPONSE_CODE_CHARS);
-    let message = text(fields.response_message, redact::MAX_RESPONSE_MESSAGE_CHARS);
+    let code = text(&fields.response_code, redact::MAX_RESPONSE_CODE_CHARS);
+    let message = text(&fields.response_message, redact::MAX_RESPONSE_MESSAGE_CHARS);
     let refused = |code, message| {
         let mut e = provider_error(profile, response, code, message, requested_at);
         e.message = e
@@ -436,10 +461,7 @@ pub fn read_response(
     if !response.is_success() {
         return Err(refused(code, message));
     }
-    if code
-        .as_deref()
-        .is_some_and(|c| !c.starts_with(profile.success_code_prefix))
-    {
+    if code.as_deref().is_some_and(|c| !profile.is_success_code(c)) {
         return Err(refused(code, message));
     }
     let protocol = |message: String| {

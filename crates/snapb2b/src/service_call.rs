@@ -23,6 +23,7 @@ use crate::config::{Config, ServiceSignature};
 use crate::error::{Error, Result};
 use crate::keys::PrivateKey;
 use crate::minify::minify_json;
+use crate::provider::Text;
 use crate::redact;
 use crate::secret::{SecretBuf, SecretBytes, SecretString};
 use crate::token::Token;
@@ -440,7 +441,7 @@ impl ServiceResponse {
         let body = String::from_utf8_lossy(&response.body).into_owned();
         let fields = &config.profile.response;
         let (code, message) =
-            top_level_fields(&body, fields.response_code, fields.response_message);
+            top_level_fields(&body, &fields.response_code, &fields.response_message);
         let response_code = scalar(code.as_ref(), redact::MAX_RESPONSE_CODE_CHARS);
         let response_message = scalar(message.as_ref(), redact::MAX_RESPONSE_MESSAGE_CHARS);
         ServiceResponse {
@@ -489,9 +490,11 @@ impl ServiceResponse {
 /// The values of two top-level members of a JSON object, skipping the rest
 /// of the document without building it (an answer's body can be large and
 /// is parsed on every call); `None`s when the body is not a JSON object.
-fn top_level_fields(body: &str, a: &str, b: &str) -> (Option<Value>, Option<Value>) {
+/// Each is the first of its names present (NICEPAY may write `responseCd`
+/// for `responseCode`).
+fn top_level_fields(body: &str, a: &[Text], b: &[Text]) -> (Option<Value>, Option<Value>) {
     use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
-    struct Pick<'k>(&'k str, &'k str);
+    struct Pick<'k>(&'k [Text], &'k [Text]);
     impl<'de> DeserializeSeed<'de> for Pick<'_> {
         type Value = (Option<Value>, Option<Value>);
         fn deserialize<D: Deserializer<'de>>(
@@ -510,17 +513,25 @@ fn top_level_fields(body: &str, a: &str, b: &str) -> (Option<Value>, Option<Valu
             self,
             mut map: M,
         ) -> std::result::Result<Self::Value, M::Error> {
-            let (mut first, mut second) = (None, None);
+            // (rank among the names, value): a better-ranked name replaces.
+            let mut first: Option<(usize, Value)> = None;
+            let mut second: Option<(usize, Value)> = None;
+            let rank = |names: &[Text], key: &str| names.iter().position(|n| n == key);
             while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-                if key == self.0 {
-                    first = Some(map.next_value::<Value>()?);
-                } else if key == self.1 {
-                    second = Some(map.next_value::<Value>()?);
-                } else {
-                    map.next_value::<IgnoredAny>()?;
+                let (slot, r) = match (rank(self.0, &key), rank(self.1, &key)) {
+                    (Some(r), _) => (&mut first, r),
+                    (None, Some(r)) => (&mut second, r),
+                    (None, None) => {
+                        map.next_value::<IgnoredAny>()?;
+                        continue;
+                    }
+                };
+                let value = map.next_value::<Value>()?;
+                if slot.as_ref().is_none_or(|(seen, _)| r <= *seen) {
+                    *slot = Some((r, value));
                 }
             }
-            Ok((first, second))
+            Ok((first.map(|(_, v)| v), second.map(|(_, v)| v)))
         }
     }
     let mut de = serde_json::Deserializer::from_str(body);
@@ -676,7 +687,8 @@ mod tests {
 
     #[test]
     fn only_the_top_level_code_and_message_are_read() {
-        let pick = |b: &str| top_level_fields(b, "responseCode", "responseMessage");
+        let pick =
+            |b: &str| top_level_fields(b, &["responseCode".into()], &["responseMessage".into()]);
         let (c, m) = pick(
             r#"{"data":{"responseCode":"nested"},"responseCode":"2002400","x":[1,{"a":null}],"responseMessage":"OK"}"#,
         );
@@ -694,6 +706,21 @@ mod tests {
             "",
         ] {
             assert_eq!(pick(not_object), (None, None), "{not_object}");
+        }
+        // NICEPAY's alternates: the first-listed name wins wherever it stands.
+        let nicepay = &crate::provider::NICEPAY.response;
+        for body in [
+            r#"{"responseCd":"x","responseCode":"4012401","responseMsg":"Access Token Invalid"}"#,
+            r#"{"responseCode":"4012401","responseCd":"x","responseMsg":"Access Token Invalid"}"#,
+        ] {
+            let (c, m) = top_level_fields(body, &nicepay.response_code, &nicepay.response_message);
+            assert_eq!(
+                (c, m),
+                (
+                    Some(Value::from("4012401")),
+                    Some(Value::from("Access Token Invalid"))
+                )
+            );
         }
     }
 

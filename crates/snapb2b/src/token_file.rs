@@ -35,7 +35,7 @@ use crate::config::Config;
 use crate::error::io_reason;
 use crate::redact;
 use crate::secret::{SecretBuf, SecretJson, SecretString};
-use crate::token::response::{is_b64token, MAX_EXPIRES_IN_S};
+use crate::token::response::{is_b64token, MAX_ADDITIONAL_INFO_BYTES, MAX_EXPIRES_IN_S};
 use crate::token::Token;
 
 const FORMAT_VERSION: u64 = 1;
@@ -72,7 +72,7 @@ pub struct TokenFile {
     path: PathBuf,
     lock_path: PathBuf,
     binding: Binding,
-    profile_name: &'static str,
+    profile_name: crate::provider::Text,
     /// Why sharing is off, per operation: the last read, lock and write
     /// each replace their own slot.
     problems: Mutex<[Option<String>; 3]>,
@@ -105,7 +105,7 @@ impl TokenFile {
             path: path.to_path_buf(),
             lock_path: PathBuf::from(lock_name),
             binding: Binding::of(config),
-            profile_name: config.profile.name,
+            profile_name: config.profile.name.clone(),
             problems: Mutex::default(),
         }
     }
@@ -183,7 +183,7 @@ impl TokenFile {
         // buffer holding the token normally never has to grow.
         let mut bytes = SecretBuf::with_capacity(size as usize + 1);
         bytes.read_from(&mut file, MAX_FILE_BYTES as usize).ok()?;
-        decode(&self.binding, self.profile_name, &bytes)
+        decode(&self.binding, &self.profile_name, &bytes)
     }
 
     /// Replaces the file atomically with `token`. Failures are returned for
@@ -292,6 +292,7 @@ pub fn encode(binding: &Binding, token: &Token) -> std::io::Result<SecretBuf> {
         "expires_at": token.expires_at,
         "response_code": token.response_code,
         "response_message": token.response_message,
+        "additional_info": token.additional_info,
     }));
     entry.to_secret_buf().map_err(std::io::Error::other)
 }
@@ -299,7 +300,11 @@ pub fn encode(binding: &Binding, token: &Token) -> std::io::Result<SecretBuf> {
 /// The token of an entry if it belongs to `binding` and passes the checks a
 /// provider's answer does (whoever could write the entry must not be able to
 /// inject a header); anything else is a miss. At most [`MAX_FILE_BYTES`].
-pub fn decode(binding: &Binding, profile_name: &'static str, bytes: &[u8]) -> Option<Token> {
+pub fn decode(
+    binding: &Binding,
+    profile_name: &crate::provider::Text,
+    bytes: &[u8],
+) -> Option<Token> {
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return None;
     }
@@ -330,12 +335,17 @@ pub fn decode(binding: &Binding, profile_name: &'static str, bytes: &[u8]) -> Op
             .map(|s| redact::scrub(s, &[], max))
     };
     Some(Token {
-        provider: profile_name,
+        provider: profile_name.clone(),
         access_token: SecretString::from(access_token),
         token_type: token_type.to_string(),
         expires_in,
         expires_at,
         response_code: text("response_code", redact::MAX_RESPONSE_CODE_CHARS),
         response_message: text("response_message", redact::MAX_RESPONSE_MESSAGE_CHARS),
+        // An object as the provider sent it, bounded as from the network.
+        additional_info: v
+            .get("additional_info")
+            .filter(|i| i.is_object() && i.to_string().len() <= MAX_ADDITIONAL_INFO_BYTES)
+            .cloned(),
     })
 }

@@ -252,13 +252,14 @@ fn child_writes_as_other_user() {
     let config = Config::parse(&config, ConfigKind::Client).unwrap();
     let file = TokenFile::new(config.client.cache_file.as_ref().unwrap(), &config);
     let token = snapb2b::token::Token {
-        provider: "doku",
+        provider: "doku".into(),
         access_token: "abc".into(),
         token_type: "Bearer".into(),
         expires_in: 900,
         expires_at: now() + 900,
         response_code: None,
         response_message: None,
+        additional_info: None,
     };
     assert!(file.write(&token).is_err());
     println!("STATUS={}", file.status().unwrap_or_default());

@@ -112,8 +112,45 @@ fn an_auth_code_gets_both_tokens_for_every_profile_that_has_the_endpoint() {
     }
     assert_eq!(stat(&sb, "customer_token_requests"), 4);
     assert_eq!(stat(&sb, "customer_tokens_issued"), 4);
-    // Counted apart from B2B tokens (none was needed).
+    // The snap paths ask for the client's B2B token too (one per client:
+    // three snap clients), DOKU's does not.
+    assert_eq!(stat(&sb, "token_requests"), 3);
+}
+
+/// SNAP's B2B2C request carries the merchant's B2B token; the sandbox's snap
+/// paths refuse one without it (a profile that does not send it) and one
+/// it revoked, and the client drops a refused token so the next attempt
+/// carries a new one.
+#[test]
+fn the_snap_request_carries_the_b2b_token_and_a_refused_one_is_dropped() {
+    let sb = sandbox();
+    let without = client(
+        &sb,
+        "snap",
+        json!({"profile": {"customer_token": {"path": "/v1.0/access-token/b2b2c"}}}),
+    );
+    let e = by_code(&without, &code("bob-0")).unwrap_err();
+    assert_eq!(e.status, Status::B2B_PROVIDER, "{e}");
+    assert_eq!(
+        (e.http_status, e.response_code.as_deref()),
+        (Some(401), Some("4017401")),
+        "{e}"
+    );
     assert_eq!(stat(&sb, "token_requests"), 0);
+
+    let c = client(&sb, "snap", json!({}));
+    let first = by_code(&c, &code("bob-1")).expect("with the B2B token");
+    assert_eq!(stat(&sb, "token_requests"), 1);
+    assert!(sb.revoke_tokens() >= 1);
+    let e = by_code(&c, &code("bob-2")).unwrap_err();
+    assert_eq!(e.response_code.as_deref(), Some("4017401"), "{e}");
+    // Not re-sent by the library (the grant may be single-use)...
+    assert_eq!(stat(&sb, "token_requests"), 1);
+    // ...but the refused token is gone: the caller's next attempt renews it
+    // and the code (refused before it was looked at) still works.
+    let again = by_code(&c, &code("bob-2")).expect("with a renewed B2B token");
+    assert_eq!(stat(&sb, "token_requests"), 2);
+    assert_ne!(again.access_token.expose(), first.access_token.expose());
 }
 
 #[test]
@@ -317,8 +354,13 @@ fn the_request_is_signed_as_the_b2b_token_is_and_checked_by_openssl() {
     let keep = seen.clone();
     let server = Server::start(Mode::Tls(Cert::Good), move |s| {
         while let Some(req) = s.read_request() {
+            let b2b = req.path.ends_with("/b2b");
             keep.lock().unwrap().push(req);
-            s.respond(200, &[], br#"{"responseCode":"2007400","responseMessage":"Successful","accessToken":"at","tokenType":"Bearer","accessTokenExpiryTime":"2030-01-01T07:00:00+07:00"}"#);
+            if b2b {
+                s.respond(200, &[], br#"{"responseCode":"2007300","accessToken":"b2b-token","tokenType":"Bearer","expiresIn":"900"}"#);
+            } else {
+                s.respond(200, &[], br#"{"responseCode":"2007400","responseMessage":"Successful","accessToken":"at","tokenType":"Bearer","accessTokenExpiryTime":"2030-01-01T07:00:00+07:00"}"#);
+            }
         }
     });
     let f = fixture();
@@ -326,6 +368,21 @@ fn the_request_is_signed_as_the_b2b_token_is_and_checked_by_openssl() {
         "provider": "snap", "base_url": format!("https://127.0.0.1:{}", server.port),
         "client_id": "merchant-1", "private_key_file": f.key_file, "ca_file": f.ca_file,
     });
+    // A profile that does not ask for the B2B token sends none (and fetches none).
+    let mut bare = config.clone();
+    bare["profile"] =
+        json!({"customer_token": {"path": "/v1.0/access-token/b2b2c", "b2b_authorization": false}});
+    Client::new(&bare.to_string())
+        .unwrap()
+        .customer_token(&CustomerTokenRequest::auth_code("code-1").unwrap())
+        .unwrap();
+    {
+        let mut seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].path, "/v1.0/access-token/b2b2c");
+        assert_eq!(seen[0].header("Authorization"), None);
+        seen.clear();
+    }
     let c = Client::new(&config.to_string()).unwrap();
     let t = c
         .customer_token(
@@ -346,8 +403,9 @@ fn the_request_is_signed_as_the_b2b_token_is_and_checked_by_openssl() {
         r#"{"grantType":"refresh_token","refreshToken":"rt-abc","additionalInfo":{"k":"v"}}"#
     );
     assert_eq!(req.header("X-CLIENT-KEY"), Some("merchant-1"));
-    // Followed documents ask for no B2B token on this request.
-    assert_eq!(req.header("Authorization"), None);
+    // SNAP: the merchant's B2B token beside the signature.
+    assert_eq!(req.header("Authorization"), Some("Bearer b2b-token"));
+    assert_eq!(seen.lock().unwrap().len(), 1, "the B2B token request");
     let timestamp = req.header("X-TIMESTAMP").unwrap();
     assert!(
         snapb2b::timestamp::parse(timestamp).is_some(),
@@ -382,7 +440,8 @@ fn the_request_is_signed_as_the_b2b_token_is_and_checked_by_openssl() {
 }
 
 /// An auth code is used up by the provider on arrival: a request that may
-/// have arrived is never sent again, whatever max_retries says.
+/// have arrived is never sent again, whatever max_retries says. (DOKU: its
+/// request needs no B2B token, so the hang-up is the customer request's.)
 #[test]
 fn a_request_that_may_have_arrived_is_not_sent_again() {
     use fault_server::{fixture, Cert, Mode, Server};
@@ -393,7 +452,7 @@ fn a_request_that_may_have_arrived_is_not_sent_again() {
     });
     let f = fixture();
     let config = json!({
-        "provider": "snap", "base_url": format!("https://127.0.0.1:{}", server.port),
+        "provider": "doku", "base_url": format!("https://127.0.0.1:{}", server.port),
         "client_id": "merchant-1", "private_key_file": f.key_file, "ca_file": f.ca_file,
         "max_retries": 3, "timeout_ms": 3000,
     });

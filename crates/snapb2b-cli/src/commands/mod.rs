@@ -7,8 +7,10 @@ pub mod curl;
 pub mod customer_token;
 pub mod external_id;
 pub mod headers;
+pub mod keygen;
 pub mod man;
 pub mod minify;
+pub mod pubkey;
 pub mod service_sign;
 pub mod sign;
 pub mod timestamp;
@@ -42,6 +44,8 @@ pub const COMMANDS: &[Command] = &[
     call::COMMAND,
     headers::COMMAND,
     external_id::COMMAND,
+    keygen::COMMAND,
+    pubkey::COMMAND,
     completions::COMMAND,
     man::COMMAND,
 ];

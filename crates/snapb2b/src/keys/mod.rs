@@ -4,7 +4,8 @@
 //! encrypted PKCS#8 (`ENCRYPTED PRIVATE KEY`) and legacy encrypted PKCS#1 with
 //! a passphrase, and bare base64 DER of either, tolerating CRLF line ends,
 //! surrounding whitespace or quotes, literal `\n` sequences from `.env` files
-//! and PEM whose newlines were stripped. The PEM armour is taken apart in
+//! and PEM whose newlines were stripped, and a whole PEM base64-encoded
+//! (as some portals and `.env` files carry keys). The PEM armour is taken apart in
 //! `pem` rather than by OpenSSL so that all of those variants reduce to DER;
 //! `der` says why DER that did not parse failed; `cache` keeps parsed keys.
 
@@ -22,7 +23,7 @@ mod pem;
 
 pub use cache::{KeyCache, ONE_SHOT_KEYS};
 use der::explain_der;
-use pem::{decode_base64, normalize, pem_block, PRIVATE_LABELS, PUBLIC_LABELS};
+use pem::{decode_base64, normalize, pem_block, unwrap_base64_pem, PRIVATE_LABELS, PUBLIC_LABELS};
 
 /// SNAP requires RSA keys of at least this many bits.
 pub const MIN_RSA_BITS: u32 = 2048;
@@ -49,7 +50,10 @@ impl PrivateKey {
                 "private_key_passphrase contains a NUL character",
             ));
         }
-        let normalized = normalize(text);
+        let mut normalized = normalize(text);
+        if let Some(pem) = unwrap_base64_pem(normalized.expose())? {
+            normalized = pem;
+        }
         let pkey = if normalized.expose().contains("-----BEGIN") {
             parse_pem(normalized.expose(), passphrase)?
         } else {
@@ -85,6 +89,39 @@ impl PrivateKey {
 
     pub fn pkey(&self) -> &PKey<Private> {
         &self.pkey
+    }
+
+    /// A new RSA key of `bits` (2048, 3072 or 4096: what SNAP providers'
+    /// portals take).
+    pub fn generate(bits: u32) -> Result<PrivateKey> {
+        if ![2048, 3072, 4096].contains(&bits) {
+            return Err(Error::invalid_argument(
+                "RSA key size must be 2048, 3072 or 4096 bits",
+            ));
+        }
+        let rsa = Rsa::generate(bits).map_err(|e| Error::key(openssl_reason(&e)))?;
+        let pkey = PKey::from_rsa(rsa).map_err(|e| Error::key(openssl_reason(&e)))?;
+        PrivateKey::validated(pkey)
+    }
+
+    /// Unencrypted PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), in a wiping
+    /// buffer.
+    pub fn to_pkcs8_pem(&self) -> Result<SecretString> {
+        let pem = self
+            .pkey
+            .private_key_to_pem_pkcs8()
+            .map_err(|e| Error::key(openssl_reason(&e)))?;
+        let pem = crate::secret::SecretBytes::new(pem);
+        let text = std::str::from_utf8(&pem)
+            .map_err(|_| Error::new(crate::Status::B2B_INTERNAL, "PEM is not text"))?;
+        Ok(SecretString::from(text))
+    }
+
+    /// The public half as SPKI DER (what `openssl rsa -pubout` writes).
+    pub fn public_key_der(&self) -> Result<Vec<u8>> {
+        self.pkey
+            .public_key_to_der()
+            .map_err(|e| Error::key(openssl_reason(&e)))
     }
 }
 
@@ -248,7 +285,10 @@ impl PublicKey {
     /// X.509 certificate PEM, or bare base64 DER of any of them, with the same
     /// tolerance for mangled line ends as private keys.
     pub fn parse(text: &str) -> Result<PublicKey> {
-        let normalized = normalize(text);
+        let mut normalized = normalize(text);
+        if let Some(pem) = unwrap_base64_pem(normalized.expose())? {
+            normalized = pem;
+        }
         let normalized = normalized.expose();
         let pkey = if normalized.contains("-----BEGIN") {
             let block = pem_block(normalized, PUBLIC_LABELS)?;
@@ -370,12 +410,68 @@ mod tests {
                 .filter(|l| !l.starts_with("-----"))
                 .collect::<Vec<_>>()
                 .join("\n"),
+            // The whole PEM base64-encoded, one line or folded, as portals
+            // and `.env` files carry it.
+            b64(&pkcs8),
+            b64(&pkcs1),
+            format!("'{}'", fold(&b64(&pkcs8))),
         ];
         for (i, form) in forms.iter().enumerate() {
             let key =
                 PrivateKey::parse(form, None).unwrap_or_else(|e| panic!("form {i} rejected: {e}"));
             assert_eq!(key.bits(), 2048);
         }
+    }
+
+    fn b64(text: &str) -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(text)
+    }
+
+    fn fold(text: &str) -> String {
+        text.as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn base64_pem_works_for_every_kind_of_key() {
+        let (pkcs8, _) = rsa_pem(2048);
+        let key = PrivateKey::parse(&pkcs8, None).unwrap();
+        let spki = String::from_utf8(key.pkey().public_key_to_pem().unwrap()).unwrap();
+        assert_eq!(PublicKey::parse(&b64(&spki)).unwrap().pkey.bits(), 2048);
+        let encrypted = String::from_utf8(
+            key.pkey()
+                .private_key_to_pem_pkcs8_passphrase(
+                    openssl::symm::Cipher::aes_256_cbc(),
+                    b"secret",
+                )
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(PrivateKey::parse(&b64(&encrypted), Some("secret")).is_ok());
+        let e = PrivateKey::parse(&b64(&encrypted), None).unwrap_err();
+        assert!(e.message.contains("passphrase"), "{e}");
+        // Damaged after the prefix: a key error naming the form, no panic.
+        let mut bad = b64(&pkcs8);
+        bad.truncate(100);
+        bad.push('*');
+        let e = PrivateKey::parse(&bad, None).unwrap_err();
+        assert_eq!(e.status, crate::Status::B2B_KEY);
+        assert!(e.message.contains("base64-encoded PEM"), "{e}");
+    }
+
+    #[test]
+    fn generated_keys_round_trip() {
+        assert!(PrivateKey::generate(1024).is_err());
+        let key = PrivateKey::generate(2048).unwrap();
+        let again = PrivateKey::parse(key.to_pkcs8_pem().unwrap().expose(), None).unwrap();
+        assert_eq!(
+            again.public_key_der().unwrap(),
+            key.public_key_der().unwrap()
+        );
     }
 
     #[test]

@@ -39,6 +39,29 @@ pub(super) fn normalize(text: &str) -> SecretString {
     SecretString::new(out)
 }
 
+/// `base64("-----BEGIN")`'s first 14 characters. Base64 DER always starts
+/// with `M` (a DER key is a SEQUENCE, byte 0x30), so text starting with
+/// this is a whole PEM base64-encoded (as portals and `.env` files carry
+/// keys), never DER.
+const BASE64_PEM_PREFIX: &str = "LS0tLS1CRUdJTi";
+
+/// A base64-encoded PEM decoded back to PEM text (normalised), or `None`
+/// when `text` is not one. The decoded text lives only in wiping buffers.
+pub(super) fn unwrap_base64_pem(text: &str) -> Result<Option<SecretString>> {
+    if !text.trim_start().starts_with(BASE64_PEM_PREFIX) {
+        return Ok(None);
+    }
+    let what = "key (base64-encoded PEM)";
+    let bytes = decode_base64(text, what)?;
+    let pem = std::str::from_utf8(&bytes)
+        .map_err(|_| Error::key(format!("{what}: the decoded text is not UTF-8")))?;
+    if pem.contains("LS0tLS1CRUdJTi") {
+        // Encoded twice: one layer is what portals produce, two is a mistake.
+        return Err(Error::key(format!("{what}: encoded more than once")));
+    }
+    Ok(Some(normalize(pem)))
+}
+
 pub(super) struct PemBlock<'a> {
     pub(super) label: &'a str,
     /// Text between the BEGIN and END lines, as given.
@@ -123,5 +146,38 @@ mod tests {
         assert_eq!(n("  'a\\nb\\r\\nc\r\nd\re'  "), "a\nb\nc\nd\ne");
         assert_eq!(n("\"é\\n\""), "é\n");
         assert_eq!(n("ab\\"), "ab\\");
+    }
+
+    #[test]
+    fn base64_pem_is_told_from_base64_der() {
+        use base64::engine::general_purpose::STANDARD;
+        let pem = "-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----\n";
+        let wrapped = STANDARD.encode(pem);
+        assert!(wrapped.starts_with(BASE64_PEM_PREFIX));
+        assert_eq!(
+            unwrap_base64_pem(&wrapped).unwrap().unwrap().expose(),
+            pem.trim_end()
+        );
+        // With line breaks and quotes as an .env file has them.
+        let folded = format!("\"{}\n{}\"", &wrapped[..20], &wrapped[20..]);
+        let unquoted = normalize(&folded);
+        assert_eq!(
+            unwrap_base64_pem(unquoted.expose())
+                .unwrap()
+                .unwrap()
+                .expose(),
+            pem.trim_end()
+        );
+        // DER (starting 0x30) is never taken for PEM.
+        assert!(unwrap_base64_pem("MIIEvQIBADANBgkqhkiG9w0BAQEFAASC")
+            .unwrap()
+            .is_none());
+        assert!(unwrap_base64_pem(&STANDARD.encode(&wrapped)).is_ok_and(|o| o.is_none()));
+        let twice = STANDARD.encode(STANDARD.encode(pem));
+        assert!(
+            twice.starts_with("TFMw"),
+            "twice-encoded is not recognised: {twice}"
+        );
+        assert!(unwrap_base64_pem(&format!("{BASE64_PEM_PREFIX}!!")).is_err());
     }
 }

@@ -46,7 +46,7 @@ return 0";
 pub struct SharedTokens {
     store: Store,
     binding: Binding,
-    profile_name: &'static str,
+    profile_name: crate::provider::Text,
     entry_key: String,
     lock_key: String,
     /// Taken by one waiter when the lock's holder does not deliver.
@@ -54,7 +54,7 @@ pub struct SharedTokens {
 }
 
 enum Wait {
-    Shared(Token),
+    Shared(Box<Token>),
     Locked,
     TimedOut,
     StoreFailed,
@@ -87,7 +87,7 @@ impl SharedTokens {
             takeover_key: store.key(&format!("takeover:{id}")),
             store,
             binding,
-            profile_name: config.profile.name,
+            profile_name: config.profile.name.clone(),
         }
     }
 
@@ -112,9 +112,11 @@ impl SharedTokens {
         match value {
             Value::Nil => Ok(None),
             // Not ours or not sane: a miss, replaced by the next renewal.
-            Value::BulkString(bytes) => {
-                Ok(token_file::decode(&self.binding, self.profile_name, &bytes))
-            }
+            Value::BulkString(bytes) => Ok(token_file::decode(
+                &self.binding,
+                &self.profile_name,
+                &bytes,
+            )),
             _ => Err(self.store.failed(Problem(
                 "answered GET with something else than a string".into(),
             ))),
@@ -205,7 +207,7 @@ impl SharedTokens {
         ];
         for (lock, until) in stages {
             match self.lock_or_wait(lock, &owner, until, deadline, is_fresh) {
-                Wait::Shared(t) => return Ok(Renewed::Shared(t)),
+                Wait::Shared(t) => return Ok(Renewed::Shared(*t)),
                 Wait::Locked => {
                     // Someone may have renewed just before we took it.
                     let result = match self.read(until) {
@@ -261,7 +263,7 @@ impl SharedTokens {
                 return Wait::TimedOut;
             }
             match self.read(until) {
-                Ok(Some(t)) if is_fresh(&t) => return Wait::Shared(t),
+                Ok(Some(t)) if is_fresh(&t) => return Wait::Shared(Box::new(t)),
                 Ok(_) => {}
                 Err(_) => return Wait::StoreFailed,
             }

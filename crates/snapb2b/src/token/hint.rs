@@ -4,16 +4,19 @@
 use chrono::{DateTime, Utc};
 
 use super::response::printable;
+use crate::provider::{code_matches, HintKind, Profile};
 use crate::transport::Response;
 
-/// The most common field mistakes, recognised from the provider's answer.
+/// The most common field mistakes, recognised from the provider's answer
+/// by the profile's own codes and words, then the common ones.
 pub(super) fn hint_for(
+    profile: &Profile,
     code: Option<&str>,
     message: Option<&str>,
     response: &Response,
     requested_at: DateTime<Utc>,
 ) -> Option<String> {
-    let message = message.unwrap_or("").to_ascii_lowercase();
+    let message = message.unwrap_or("").to_lowercase();
     if response.status == 429 {
         let after = response
             .header("Retry-After")
@@ -30,36 +33,54 @@ pub(super) fn hint_for(
         });
     }
     let code = code.unwrap_or("");
-    let unauthorized = code.starts_with("401");
-    // 4007301 (SNAP) / 400012001 (Klikoo): invalid field format.
-    let bad_timestamp_format =
-        code.starts_with("400") && code.ends_with("01") && message.contains("timestamp");
-    let specific = if unauthorized && message.contains("unknown client") {
-        Some("client_id is not registered with this provider in this environment (sandbox and production ids differ)")
-    } else if unauthorized && message.contains("signature") {
-        Some("the provider could not verify X-SIGNATURE: check that the public key registered with it matches private_key")
-    } else if unauthorized && message.contains("timestamp") {
-        Some("the provider rejected the timestamp: check the server clock and timezone")
-    } else if bad_timestamp_format {
-        Some("the provider could not read the timestamp: check timestamp_style")
-    } else {
-        None
-    };
+    let kind = profile
+        .hint_rules()
+        .find(|r| {
+            r.code.as_deref().is_none_or(|p| code_matches(p, code))
+                && r.words.iter().all(|w| message.contains(w.as_ref()))
+        })
+        .map(|r| r.kind);
+    let specific = kind.map(|k| text(k, profile));
     // The clock matters only where a refusal could come from it: elsewhere
     // (an unknown client, a 500) an offset would be a false lead.
-    let clock_related = bad_timestamp_format
-        || (unauthorized && (message.contains("signature") || message.contains("timestamp")));
+    let clock_related = matches!(
+        kind,
+        Some(HintKind::Signature | HintKind::Timestamp | HintKind::TimestampFormat)
+    );
     let offset = clock_related
-        .then(|| provider_clock_offset(response, requested_at))
+        .then(|| provider_clock_offset(profile, response, requested_at))
         .flatten();
     match (specific, offset) {
-        (specific, None) => specific.map(str::to_string),
+        (specific, None) => specific,
         (None, Some(offset)) => Some(clock_hint(offset)),
         // The likelier cause first: a large offset, else the provider's reason.
         (Some(s), Some(offset)) if offset.abs() >= CLOCK_OFF_S => {
             Some(format!("{}; {s}", clock_hint(offset)))
         }
         (Some(s), Some(offset)) => Some(format!("{s}; {}", clock_hint(offset))),
+    }
+}
+
+/// What each kind of refusal asks the operator to check.
+fn text(kind: HintKind, profile: &Profile) -> String {
+    match kind {
+        HintKind::UnknownClient => "client_id is not registered with this provider in this environment (sandbox and production ids differ)".into(),
+        HintKind::Signature => format!(
+            "the provider could not verify {}: check that the public key registered with it matches private_key",
+            profile.signature_header
+        ),
+        HintKind::Timestamp => {
+            "the provider rejected the timestamp: check the server clock and timezone".into()
+        }
+        HintKind::TimestampFormat => {
+            "the provider could not read the timestamp: check timestamp_style".into()
+        }
+        HintKind::Credentials => "the provider refused the credentials: check client_id and client_secret for this environment (sandbox and production differ)".into(),
+        HintKind::ClientIdFormat => "client_id is not in the form the provider issues (e.g. a UUID): copy it again from the provider's portal".into(),
+        HintKind::GrantType => "the provider refused the grant type: check the profile's body.grant_type_key (grantType or grant_type)".into(),
+        HintKind::IpNotAllowed => "the provider does not accept requests from this IP address: ask it to whitelist your server's outgoing IP".into(),
+        HintKind::InvalidToken => "the provider refused the access token: fetch a new one (b2b_client_* renews it once by itself)".into(),
+        HintKind::ExpiredToken => "the access token has expired: fetch a new one (b2b_client_* renews it once by itself)".into(),
     }
 }
 
@@ -88,10 +109,16 @@ fn clock_hint(offset: i64) -> String {
     }
 }
 
-/// Provider clock minus ours, in seconds, from `X-TIMESTAMP` or `Date`.
-fn provider_clock_offset(response: &Response, requested_at: DateTime<Utc>) -> Option<i64> {
+/// Provider clock minus ours, in seconds, from its timestamp header
+/// (`X-TIMESTAMP`, or the profile's) or `Date`.
+fn provider_clock_offset(
+    profile: &Profile,
+    response: &Response,
+    requested_at: DateTime<Utc>,
+) -> Option<i64> {
     let theirs = response
-        .header("X-TIMESTAMP")
+        .header(&profile.timestamp_header)
+        .or_else(|| response.header("X-TIMESTAMP"))
         .and_then(crate::timestamp::parse)
         .or_else(|| {
             response
@@ -226,9 +253,47 @@ mod tests {
                 "4007301",
                 "Invalid Field Format grantType",
                 their_clock(7 * 3600)
-            ),
-            None
+            )
+            .as_deref(),
+            Some("the provider refused the grant type: check the profile's body.grant_type_key (grantType or grant_type)")
         );
+    }
+
+    /// Klikoo's documented token-endpoint codes, each with its hint; the
+    /// code alone is enough (the message may be anything).
+    #[test]
+    fn klikoo_codes_point_to_their_mistakes() {
+        for (status, code, needle) in [
+            (400, "400016505", "rejected the timestamp"),
+            (400, "400016508", "could not verify Open-Api-Signature"),
+            (400, "400016568", "client_id is not in the form"),
+            (400, "400016569", "grant type"),
+            (401, "401016570", "client_id and client_secret"),
+            (403, "403016571", "whitelist"),
+            (401, "401246500", "refused the access token"),
+            (401, "401246535", "has expired"),
+        ] {
+            let r = resp(
+                status,
+                &json!({"response_code": code, "response_message": "x"}).to_string(),
+            );
+            let h = read_response(&KLIKOO, &r, t0())
+                .unwrap_err()
+                .hint
+                .unwrap_or_default();
+            assert!(h.contains(needle), "{code}: {h}");
+        }
+        // Words alone, in Indonesian, for a provider with no code table.
+        for (message, needle) in [
+            ("Signature tidak sesuai", "could not verify X-SIGNATURE"),
+            ("Waktu tidak sesuai", "rejected the timestamp"),
+            ("Kredensial tidak sesuai", "client_secret"),
+            ("IP tidak ada di dalam whitelist", "whitelist"),
+        ] {
+            let status = if message.starts_with("IP") { 403 } else { 400 };
+            let h = hint(status, &format!("{status}7300"), message, None).unwrap_or_default();
+            assert!(h.contains(needle), "{message}: {h}");
+        }
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! drawn from a refusal in `hint`.
 
 use serde::Serialize;
+use serde_json::Value;
 
+use crate::provider::Text;
 use crate::secret::{SecretBuf, SecretBytes, SecretString};
 
 mod hint;
@@ -17,7 +19,8 @@ pub use response::{read_response, DEFAULT_EXPIRES_IN_S};
 /// A token as every provider's answer is normalised to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
-    pub provider: &'static str,
+    /// The profile's name.
+    pub provider: Text,
     pub access_token: SecretString,
     pub token_type: String,
     pub expires_in: u64,
@@ -26,6 +29,8 @@ pub struct Token {
     pub expires_at: i64,
     pub response_code: Option<String>,
     pub response_message: Option<String>,
+    /// The provider's `additionalInfo` object, as sent; `None` without one.
+    pub additional_info: Option<Value>,
 }
 
 /// The result JSON as `b2b_get_token`, `b2b_client_token` and `snapb2b
@@ -39,6 +44,7 @@ struct ResultJson<'a> {
     expires_at: i64,
     response_code: Option<&'a str>,
     response_message: Option<&'a str>,
+    additional_info: Option<&'a Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     cached: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -57,13 +63,14 @@ impl Token {
     /// the file is shared (`"on"`) or why not (`"off: ..."`).
     pub fn to_json_secret_with(&self, cached: Option<bool>, cache: Option<&str>) -> SecretBytes {
         let view = ResultJson {
-            provider: self.provider,
+            provider: &self.provider,
             access_token: self.access_token.expose(),
             token_type: &self.token_type,
             expires_in: self.expires_in,
             expires_at: self.expires_at,
             response_code: self.response_code.as_deref(),
             response_message: self.response_message.as_deref(),
+            additional_info: self.additional_info.as_ref(),
             cached,
             cache,
         };
@@ -113,12 +120,12 @@ mod tests {
         t.response_message = Some("Succ\"ess\\ful\n\u{1}".into());
         assert_eq!(
             std::str::from_utf8(&t.to_json_secret(None)).unwrap(),
-            r#"{"provider":"nicepay","access_token":"a\"b\\c\t\u001f","token_type":"Bearer","expires_in":900,"expires_at":1700000900,"response_code":"2007300","response_message":"Succ\"ess\\ful\n\u0001"}"#
+            r#"{"provider":"nicepay","access_token":"a\"b\\c\t\u001f","token_type":"Bearer","expires_in":900,"expires_at":1700000900,"response_code":"2007300","response_message":"Succ\"ess\\ful\n\u0001","additional_info":null}"#
         );
         t.response_code = None;
         let bytes = t.to_json_secret(Some(true));
         assert!(bytes.ends_with(
-            br#","response_code":null,"response_message":"Succ\"ess\\ful\n\u0001","cached":true}"#
+            br#","response_code":null,"response_message":"Succ\"ess\\ful\n\u0001","additional_info":null,"cached":true}"#
         ));
         let back: Value = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(back["access_token"], "a\"b\\c\t\u{1f}");

@@ -7,13 +7,15 @@ use serde_json::{Map, Value};
 use super::hint::hint_for;
 use super::Token;
 use crate::error::{Error, Result, Status};
-use crate::provider::Profile;
+use crate::provider::{Profile, Text};
 use crate::redact;
 use crate::secret::{SecretJson, SecretString};
 use crate::transport::Response;
 
 /// Token lifetimes outside this range are not believable.
 pub(crate) const MAX_EXPIRES_IN_S: u64 = 366 * 24 * 3600;
+/// The largest `additionalInfo` object passed on (serialised).
+pub(crate) const MAX_ADDITIONAL_INFO_BYTES: usize = 16 * 1024;
 /// Used when a provider omits `expiresIn` (SNAP's standard lifetime).
 pub const DEFAULT_EXPIRES_IN_S: u64 = 900;
 
@@ -27,11 +29,15 @@ pub fn read_response(
     // The tree holds the token; the guard wipes it on every return path.
     let tree = SecretJson::parse(&response.body).unwrap_or_default();
     let parsed: Option<&Map<String, Value>> = tree.as_object();
-    let code = parsed
-        .and_then(|m| scalar_string(m.get(fields.response_code)))
+    // The first of the profile's names that is present (NICEPAY may write
+    // `responseCd` for `responseCode`).
+    let first = |names: &[Text]| {
+        let m = parsed?;
+        names.iter().find_map(|n| m.get(n.as_ref()))
+    };
+    let code = scalar_string(first(&fields.response_code))
         .map(|c| redact::scrub(&c, &[], redact::MAX_RESPONSE_CODE_CHARS));
-    let message = parsed
-        .and_then(|m| scalar_string(m.get(fields.response_message)))
+    let message = scalar_string(first(&fields.response_message))
         .map(|m| redact::scrub(&m, &[], redact::MAX_RESPONSE_MESSAGE_CHARS));
 
     if !response.is_success() {
@@ -57,7 +63,7 @@ pub fn read_response(
         )));
     };
     if let Some(c) = &code {
-        if !c.starts_with(profile.success_code_prefix) {
+        if !profile.is_success_code(c) {
             return Err(provider_error(
                 profile,
                 response,
@@ -67,7 +73,7 @@ pub fn read_response(
             ));
         }
     }
-    let data = match fields.data {
+    let data = match fields.data.as_deref() {
         None => root,
         Some(name) => match root.get(name) {
             Some(Value::Object(d)) => d,
@@ -79,11 +85,12 @@ pub fn read_response(
             }
         },
     };
-    let token_field = match fields.data {
-        Some(d) => format!("{d}.{}", fields.access_token),
-        None => fields.access_token.to_string(),
+    let qualified = |name: &str| match &fields.data {
+        Some(d) => format!("{d}.{name}"),
+        None => name.to_string(),
     };
-    let access_token = match data.get(fields.access_token) {
+    let token_field = qualified(&fields.access_token);
+    let access_token = match data.get(fields.access_token.as_ref()) {
         Some(Value::String(t)) if !t.is_empty() => t,
         Some(Value::String(_)) | None | Some(Value::Null) => {
             return Err(protocol(format!(
@@ -98,12 +105,11 @@ pub fn read_response(
             )))
         }
     };
+    // Kept as sent ("Bearer", "bearer", "Mac"): it is what the provider
+    // expects back in `Authorization`.
     let token_type =
-        scalar_string(data.get(fields.token_type)).unwrap_or_else(|| "Bearer".to_string());
-    let type_field = match fields.data {
-        Some(d) => format!("{d}.{}", fields.token_type),
-        None => fields.token_type.to_string(),
-    };
+        scalar_string(data.get(fields.token_type.as_ref())).unwrap_or_else(|| "Bearer".to_string());
+    let type_field = qualified(&fields.token_type);
     for (field, value) in [
         (&token_field, access_token.as_str()),
         (&type_field, &token_type),
@@ -116,7 +122,7 @@ pub fn read_response(
             )));
         }
     }
-    let expires_in = match data.get(fields.expires_in) {
+    let expires_in = match data.get(fields.expires_in.as_ref()) {
         None | Some(Value::Null) => DEFAULT_EXPIRES_IN_S,
         Some(v) => parse_expires_in(v).ok_or_else(|| {
             protocol(format!(
@@ -125,14 +131,33 @@ pub fn read_response(
             ))
         })?,
     };
+    // Beside the token fields, else at the top level (where SNAP puts it
+    // whatever wraps the token). An object or nothing: DOKU's `""` is nothing.
+    let additional_info = match data
+        .get(fields.additional_info.as_ref())
+        .or_else(|| root.get(fields.additional_info.as_ref()))
+    {
+        Some(v @ Value::Object(_)) => {
+            if v.to_string().len() > MAX_ADDITIONAL_INFO_BYTES {
+                return Err(protocol(format!(
+                    "`{}` in {}'s response is larger than {MAX_ADDITIONAL_INFO_BYTES} bytes",
+                    qualified(&fields.additional_info),
+                    profile.name
+                )));
+            }
+            Some(v.clone())
+        }
+        _ => None,
+    };
     Ok(Token {
-        provider: profile.name,
+        provider: profile.name.clone(),
         access_token: SecretString::from(access_token.as_str()),
         token_type,
         expires_in,
         expires_at: requested_at.timestamp() + expires_in as i64,
         response_code: code,
         response_message: message,
+        additional_info,
     })
 }
 
@@ -209,7 +234,13 @@ pub(crate) fn provider_error(
     };
     err.http_status = Some(response.status);
     if err.hint.is_none() {
-        err.hint = hint_for(code.as_deref(), message.as_deref(), response, requested_at);
+        err.hint = hint_for(
+            profile,
+            code.as_deref(),
+            message.as_deref(),
+            response,
+            requested_at,
+        );
     }
     err.response_code = code;
     err.response_message = message;
@@ -239,6 +270,66 @@ mod tests {
             (kl.access_token.expose(), kl.response_code.as_deref()),
             ("jwt", Some("200012000"))
         );
+    }
+
+    #[test]
+    fn the_answer_is_passed_on_whole() {
+        // NICEPAY's own spelling of the code fields.
+        let e = read_response(
+            &NICEPAY,
+            &resp(
+                401,
+                r#"{"responseCd":"4017300","responseMsg":"Unauthorized. Signature"}"#,
+            ),
+            t0(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.response_code.as_deref(), e.response_message.as_deref()),
+            (Some("4017300"), Some("Unauthorized. Signature"))
+        );
+        let ok = read_response(&NICEPAY, &resp(200, r#"{"responseCd":"2007300","responseMsg":"Successful","accessToken":"t","tokenType":"Mac","expiresIn":"900","additionalInfo":{"a":[1,{"b":null}]}}"#), t0()).unwrap();
+        assert_eq!(ok.response_code.as_deref(), Some("2007300"));
+        // The type as sent, not normalised to "Bearer".
+        assert_eq!(ok.token_type, "Mac");
+        assert_eq!(
+            ok.additional_info,
+            Some(serde_json::json!({"a": [1, {"b": null}]}))
+        );
+        // A NICEPAY failure code under its own name is still a failure.
+        let e = read_response(
+            &NICEPAY,
+            &resp(200, r#"{"responseCd":"4017300","accessToken":"t"}"#),
+            t0(),
+        )
+        .unwrap_err();
+        assert_eq!(e.status, Status::B2B_PROVIDER);
+        // Beside the token under `data`, or at the top level.
+        let kl = read_response(&KLIKOO, &resp(200, r#"{"response_code":"200012000","data":{"access_token":"j","expires_in":9,"additional_info":{"x":1}}}"#), t0()).unwrap();
+        assert_eq!(kl.additional_info, Some(serde_json::json!({"x": 1})));
+        for (info, expected) in [
+            ("\"\"", None),
+            ("null", None),
+            ("[1]", None),
+            ("{}", Some(serde_json::json!({}))),
+        ] {
+            let body = format!(r#"{{"accessToken":"t","additionalInfo":{info}}}"#);
+            assert_eq!(
+                read_response(&DOKU, &resp(200, &body), t0())
+                    .unwrap()
+                    .additional_info,
+                expected,
+                "{info}"
+            );
+        }
+        // Bounded.
+        let big = format!(
+            r#"{{"accessToken":"t","additionalInfo":{{"k":"{}"}}}}"#,
+            "v".repeat(MAX_ADDITIONAL_INFO_BYTES)
+        );
+        let e = read_response(&DOKU, &resp(200, &big), t0()).unwrap_err();
+        assert_eq!(e.status, Status::B2B_PROTOCOL);
+        assert!(e.message.contains("additionalInfo"), "{e}");
     }
 
     #[test]
