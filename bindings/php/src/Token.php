@@ -27,12 +27,15 @@ namespace SnapB2B;
  * @property-read bool        $cached          true when TokenClient::getToken() returned a cached
  *                                             token (memory or cache_file), false when that call
  *                                             made the token request
+ * @property-read string|null $cache           whether the token is shared: "on", "off: <why>" (cache_file),
+ *                                             "unavailable: redis at ...: <why>" (cache_url), null when
+ *                                             the client shares nothing
  */
 final class Token
 {
     private const FIELDS = [
         'provider', 'accessToken', 'tokenType', 'expiresIn', 'expiresAt', 'responseCode', 'responseMessage', 'cached',
-        'additionalInfo',
+        'additionalInfo', 'cache',
     ];
 
     private string $provider;
@@ -45,6 +48,7 @@ final class Token
     private bool $cached;
     /** @var array<string, mixed>|null */
     private ?array $additionalInfo;
+    private ?string $cache;
 
     /** @param array<string, mixed>|null $additionalInfo */
     public function __construct(
@@ -57,7 +61,8 @@ final class Token
         ?string $responseCode = null,
         ?string $responseMessage = null,
         bool $cached = false,
-        ?array $additionalInfo = null
+        ?array $additionalInfo = null,
+        ?string $cache = null
     ) {
         $this->provider = $provider;
         $this->accessToken = $accessToken;
@@ -68,12 +73,13 @@ final class Token
         $this->responseMessage = $responseMessage;
         $this->cached = $cached;
         $this->additionalInfo = $additionalInfo;
+        $this->cache = $cache;
     }
 
     /**
      * From b2b_get_token()'s result JSON
      * `{"provider","access_token","token_type","expires_in","expires_at","response_code","response_message","additional_info"}`,
-     * or b2b_client_token()'s, which adds `"cached": true|false`.
+     * or b2b_client_token()'s, which adds `"cached": true|false` and `"cache"`.
      *
      * @throws InternalException when the JSON does not have that shape (a library bug)
      */
@@ -102,7 +108,8 @@ final class Token
             is_scalar($code) ? (string) $code : null,
             is_scalar($message) ? (string) $message : null,
             ($data['cached'] ?? false) === true,
-            is_array($data['additional_info'] ?? null) ? $data['additional_info'] : null
+            is_array($data['additional_info'] ?? null) ? $data['additional_info'] : null,
+            is_string($data['cache'] ?? null) ? $data['cache'] : null
         );
     }
 
@@ -155,6 +162,17 @@ final class Token
     public function getCached(): bool
     {
         return $this->cached;
+    }
+
+    /**
+     * Whether the client shares its token with other processes: "on",
+     * "off: <why>" (the cache_file cannot be used safely),
+     * "unavailable: redis at ...: <why>" (cache_url down: the token was
+     * fetched alone), or null when the config asks for no sharing.
+     */
+    public function getCache(): ?string
+    {
+        return $this->cache;
     }
 
     /** @return array<string, mixed>|null the provider's additionalInfo object, as sent */

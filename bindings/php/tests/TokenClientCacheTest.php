@@ -78,6 +78,39 @@ final class TokenClientCacheTest extends TestCase
         self::assertSame(1, Sandbox::tokenRequests(self::CLIENT) - $before, 'one token request for three calls');
     }
 
+    public function testTheCacheFieldSaysWhetherTheTokenIsShared(): void
+    {
+        // Distinct configs (timeout_ms): each its own client in this process.
+        $none = (new TokenClient(self::config(['timeout_ms' => 4001])))->getToken();
+        self::assertNull($none->getCache(), 'nothing to share');
+
+        $file = $this->dir() . '/token.json';
+        $on = (new TokenClient(self::config(['timeout_ms' => 4002, 'cache_file' => $file])))->getToken();
+        self::assertSame('on', $on->getCache());
+        self::assertSame('on', $on->cache);
+
+        // A symbolic link at the cache path is never followed: sharing is off, the token still comes.
+        $link = $this->dir() . '/link.json';
+        symlink($this->dir() . '/elsewhere.json', $link);
+        $off = (new TokenClient(self::config(['timeout_ms' => 4003, 'cache_file' => $link])))->getToken();
+        self::assertStringStartsWith('off: ', (string) $off->getCache());
+        self::assertStringContainsString('symbolic link', (string) $off->getCache());
+        self::assertFileDoesNotExist($this->dir() . '/elsewhere.json');
+
+        // Redis down (a closed port): the client fetches alone and says so, without the password.
+        $socket = stream_socket_server('tcp://127.0.0.1:0');
+        self::assertNotFalse($socket);
+        $port = (int) substr((string) strrchr((string) stream_socket_get_name($socket, false), ':'), 1);
+        fclose($socket);
+        $down = (new TokenClient(self::config([
+            'timeout_ms' => 3000,
+            'cache_url' => sprintf('redis://:pw-SECRET@127.0.0.1:%d', $port),
+        ])))->getToken();
+        self::assertFalse($down->isCached());
+        self::assertStringStartsWith('unavailable: redis at redis://127.0.0.1:' . $port, (string) $down->getCache());
+        self::assertStringNotContainsString('pw-SECRET', (string) $down->getCache());
+    }
+
     public function testInvalidateFetchesANewToken(): void
     {
         $client = new TokenClient(self::config());

@@ -125,3 +125,39 @@ fn a_thread_waiting_for_another_threads_renewal_waits_at_most_timeout_ms() {
     drop(held);
     let _ = std::fs::remove_dir_all(cache.parent().unwrap());
 }
+
+/// A service call's own `timeout_ms` bounds the whole call, getting its
+/// token included: with the lock held, a 400 ms call returns in about
+/// 400 ms, not the config's 1500.
+#[test]
+fn a_service_calls_own_timeout_bounds_its_token_wait() {
+    let server = token_server();
+    let cache = cache_file("service");
+    let held = hold_lock(&cache);
+    let f = fixture();
+    let config = json!({
+        "provider": "snap", "base_url": format!("https://127.0.0.1:{}", server.port),
+        "client_id": "C", "private_key_file": f.key_file, "ca_file": f.ca_file,
+        "timeout_ms": TIMEOUT_MS, "cache_file": cache,
+        "client_secret": "s", "channel_id": "95221",
+    });
+    let c = Client::new(&config.to_string()).unwrap();
+    let request = snapb2b::service_call::ServiceRequest::parse(
+        r#"{"method":"POST","path":"/v1.0/balance-inquiry","body":{},"timeout_ms":400}"#,
+    )
+    .unwrap();
+    let started = Instant::now();
+    let e = c
+        .request(&request)
+        .expect_err("no token while the lock is held");
+    let took = started.elapsed();
+    assert_eq!(e.status, Status::B2B_TIMEOUT, "{e}");
+    assert!(e.message.contains("not sent: no access token"), "{e}");
+    assert!(
+        took < Duration::from_millis(400 + MARGIN_MS),
+        "took {took:?}"
+    );
+    assert_eq!(server.requests(), 0);
+    drop(held);
+    let _ = std::fs::remove_dir_all(cache.parent().unwrap());
+}

@@ -28,9 +28,11 @@ stderr as `snapb2b: NAME: message`.
 options:
   --config FILE|-   the config JSON file; `-` reads it from stdin
   --client          use the caching client (b2b_client_new): the config may
-                    also set refresh_margin_s, max_retries and cache_file, and
-                    with cache_file repeated runs reuse the token while it is
-                    fresh; the result JSON then has \"cached\": true|false
+                    also set refresh_margin_s, max_retries, cache_file and
+                    cache_url (redis://, rediss://, unix://: one token for
+                    every host), and with either repeated runs reuse the token
+                    while it is fresh; the result JSON then has
+                    \"cached\": true|false and \"cache\": \"on\" or why not
   --error-json      on failure, also print the error JSON (status, name,
                     message, http_status, response_code, response_message,
                     hint) on stdout
