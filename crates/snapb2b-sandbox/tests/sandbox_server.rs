@@ -2221,10 +2221,43 @@ fn the_b2b2c_endpoint_checks_what_the_token_endpoint_does_and_its_grants() {
     let mut easy = Easy::new();
     let key = merchant_key(&sb);
     let id = SANDBOX_CLIENT_ID;
-    let good = || snap_headers(&merchant_key(&sb), id, &timestamp(0));
+    // SNAP's B2B2C request carries the merchant's B2B token beside the signature.
+    let b2b = token_for(&sb, &mut easy, id);
+    let foreign = token_for(&sb, &mut easy, RSA_CLIENT_ID);
+    let signed = || snap_headers(&merchant_key(&sb), id, &timestamp(0));
+    let with_token = |token: &str| {
+        let mut h = signed();
+        h.push(("Authorization", format!("Bearer {token}")));
+        h
+    };
+    let good = || with_token(&b2b);
     let code = |c: &str| format!(r#"{{"grantType":"authorization_code","authCode":"{c}"}}"#);
     let unique = format!("SANDBOX-AUTH-raw-{}", std::process::id());
     let cases: Vec<Case<'_, String>> = vec![
+        (
+            "no B2B token",
+            signed(),
+            code(&unique),
+            401,
+            "4017401",
+            "Invalid Token (B2B)",
+        ),
+        (
+            "another client's B2B token",
+            with_token(&foreign),
+            code(&unique),
+            401,
+            "4017401",
+            "Invalid Token (B2B)",
+        ),
+        (
+            "a B2B token this sandbox never issued",
+            with_token("bogus-token"),
+            code(&unique),
+            401,
+            "4017401",
+            "Invalid Token (B2B)",
+        ),
         (
             "no signature",
             good()[..3].to_vec(),
@@ -2375,7 +2408,8 @@ fn the_b2b2c_endpoint_checks_what_the_token_endpoint_does_and_its_grants() {
         r.json()["responseMessage"],
         "Unauthorized. Auth Code Already Used"
     );
-    // A GET is 405; DOKU's path echoes its headers; the B2B path is not it.
+    // A GET is 405; DOKU's path echoes its headers and asks for no B2B
+    // token (a refusal of the code shows the rest passed); the B2B path is not it.
     let r = perform(&mut easy, "GET", &url, &good(), b"", &sb.ca_file()).unwrap();
     assert_eq!((r.status, r.header("Allow")), (405, Some("POST")));
     let doku = format!("{}/authorization/v1/access-token/b2b2c", sb.base_url());
@@ -2383,16 +2417,21 @@ fn the_b2b2c_endpoint_checks_what_the_token_endpoint_does_and_its_grants() {
         &mut easy,
         "POST",
         &doku,
-        &good(),
+        &signed(),
         code("XYZ").as_bytes(),
         &sb.ca_file(),
     )
     .unwrap();
     assert_eq!((r.status, r.header("X-CLIENT-KEY")), (401, Some(id)));
+    assert_eq!(
+        r.json()["responseMessage"],
+        "Unauthorized. Invalid Auth Code"
+    );
     assert!(r.header("X-TIMESTAMP").is_some());
     let stats = sb.stats();
     assert_eq!(stats["customer_token_requests"], cases.len() as u64 + 4);
     assert_eq!(stats["customer_tokens_issued"], 1);
-    assert_eq!(stats["token_requests"], 0);
-    assert_eq!(stats["tokens_issued"], 0);
+    // The two B2B tokens above.
+    assert_eq!(stats["token_requests"], 2);
+    assert_eq!(stats["tokens_issued"], 2);
 }

@@ -31,6 +31,23 @@ pub const MAX_RETRIES: u32 = 10;
 /// than this is a configuration mistake.
 pub(crate) const MAX_TIMEOUT_MS: u64 = 300_000;
 
+/// A request's own `"timeout_ms"` (service call, customer token): 1 to
+/// [`MAX_TIMEOUT_MS`]; `None` when absent or null.
+pub fn request_timeout(v: Option<&serde_json::Value>) -> Result<Option<Duration>> {
+    match v {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(v) => v
+            .as_u64()
+            .filter(|ms| (1..=MAX_TIMEOUT_MS).contains(ms))
+            .map(|ms| Some(Duration::from_millis(ms)))
+            .ok_or_else(|| {
+                Error::invalid_argument(format!(
+                    "request_json `timeout_ms` must be 1 to {MAX_TIMEOUT_MS}"
+                ))
+            }),
+    }
+}
+
 /// Keys accepted by every config.
 const TOKEN_KEYS: &[&str] = &[
     "provider",

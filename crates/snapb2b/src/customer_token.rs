@@ -163,21 +163,7 @@ impl CustomerTokenRequest {
                 ))
             }
         }
-        match map.get("timeout_ms") {
-            None | Some(Value::Null) => {}
-            Some(v) => {
-                let ms = v
-                    .as_u64()
-                    .filter(|ms| (1..=crate::config::MAX_TIMEOUT_MS).contains(ms))
-                    .ok_or_else(|| {
-                        Error::invalid_argument(format!(
-                            "request_json `timeout_ms` must be 1 to {}",
-                            crate::config::MAX_TIMEOUT_MS
-                        ))
-                    })?;
-                request.timeout = Some(Duration::from_millis(ms));
-            }
-        }
+        request.timeout = crate::config::request_timeout(map.get("timeout_ms"))?;
         Ok(request)
     }
 
