@@ -31,6 +31,14 @@ pub const MAX_RETRIES: u32 = 10;
 /// than this is a configuration mistake.
 pub(crate) const MAX_TIMEOUT_MS: u64 = 300_000;
 
+/// The lines of inline key text worth withholding: base64 lines long
+/// enough not to match ordinary words.
+fn inline_key_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| l.len() >= 16 && !l.starts_with("-----"))
+}
+
 /// A request's own `"timeout_ms"` (service call, customer token): 1 to
 /// [`MAX_TIMEOUT_MS`]; `None` when absent or null.
 pub fn request_timeout(v: Option<&serde_json::Value>) -> Result<Option<Duration>> {
@@ -249,6 +257,23 @@ impl Config {
     }
 
     pub fn from_map(map: &Map<String, Value>, kind: ConfigKind) -> Result<Config> {
+        // A refusal may quote a value (a path, a URL) that happens to hold a
+        // secret given beside it: the secrets leave no message, whatever
+        // quotes them.
+        Config::read_map(map, kind).map_err(|e| {
+            let text = |key: &str| map.get(key).and_then(Value::as_str);
+            let mut secrets: Vec<&str> = ["client_secret", "private_key_passphrase"]
+                .into_iter()
+                .filter_map(text)
+                .collect();
+            if let Some(key) = text("private_key") {
+                secrets.extend(inline_key_lines(key));
+            }
+            e.without_secrets(&secrets)
+        })
+    }
+
+    fn read_map(map: &Map<String, Value>, kind: ConfigKind) -> Result<Config> {
         for key in map.keys() {
             let known = TOKEN_KEYS.contains(&key.as_str())
                 || (kind == ConfigKind::Client && CLIENT_KEYS.contains(&key.as_str()));
@@ -443,13 +468,7 @@ impl Config {
             .map(|s| s.expose())
             .collect();
         if let KeySource::Inline(text) = &self.key {
-            // Base64 lines long enough not to match ordinary words.
-            out.extend(
-                text.expose()
-                    .lines()
-                    .map(str::trim)
-                    .filter(|l| l.len() >= 16 && !l.starts_with("-----")),
-            );
+            out.extend(inline_key_lines(text.expose()));
         }
         out
     }
@@ -975,6 +994,24 @@ mod leak_tests {
         assert_eq!(err.status, crate::Status::B2B_KEY);
         assert!(!err.message.contains("MIIEvQ"), "{}", err.message);
         assert!(err.message.contains("private_key"), "{}", err.message);
+    }
+
+    /// Found by the config fuzzer: a `ca_file` path that held the
+    /// passphrase given beside it was quoted whole in the refusal.
+    #[test]
+    fn a_value_quoted_in_a_refusal_loses_the_secrets_given_beside_it() {
+        let json = r#"{"provider":"snap","base_url":"https://127.0.0.1:8443","client_id":"c",
+            "private_key_file":"k.pem","private_key_passphrase":"pass-ééé-word",
+            "client_secret":"sec-ééé-ret","ca_file":"/nonexistent/pass-ééé-word/sec-ééé-ret.pem"}"#;
+        let err = Config::parse(json, ConfigKind::Client).unwrap_err();
+        assert!(err.message.contains("ca_file"), "{}", err.message);
+        assert!(!err.message.contains("pass-"), "{}", err.message);
+        assert!(!err.message.contains("sec-"), "{}", err.message);
+        assert!(
+            err.message.contains("/nonexistent/***/***.pem"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
