@@ -26,6 +26,7 @@ use crate::minify::minify_json;
 use crate::provider::Text;
 use crate::redact;
 use crate::secret::{SecretBuf, SecretBytes, SecretString};
+use crate::service::SentBodySigner;
 use crate::token::Token;
 
 /// Headers the library writes itself; a caller's extra header may not
@@ -318,28 +319,23 @@ pub fn envelope(
         Error::invalid_argument("service calls need config key `channel_id` (CHANNEL-ID)")
     })?;
     let endpoint = format!("{}{}", base_path(&config.base_url), request.path);
-    let body = (!request.body.is_empty()).then_some(request.body.as_str());
     let token_text = token.access_token.expose();
-    let signature = match service.signature {
+    let signer = match service.signature {
         ServiceSignature::Hmac => {
             let secret = config.client_secret.as_ref().ok_or_else(|| {
                 Error::invalid_argument(
                     "service calls signed with hmac need config key `client_secret`",
                 )
             })?;
-            crate::service::service_signature(
-                secret.expose(),
-                &request.method,
-                &endpoint,
-                token_text,
-                body,
-                timestamp,
-            )?
+            SentBodySigner::Hmac {
+                client_secret: secret.expose(),
+                access_token: token_text,
+            }
         }
-        ServiceSignature::Rsa => {
-            crate::service::service_signature_rsa(key, &request.method, &endpoint, body, timestamp)?
-        }
+        ServiceSignature::Rsa => SentBodySigner::Rsa(key),
     };
+    // What is hashed is the body as sent.
+    let signature = signer.sign(&request.method, &endpoint, &request.body, timestamp)?;
     let partner_id = service.partner_id.as_deref().unwrap_or(&config.client_id);
     let mut headers = vec![
         ("Content-Type".to_string(), "application/json".to_string()),
