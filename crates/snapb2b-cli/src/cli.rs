@@ -38,6 +38,33 @@ pub type CliResult<T> = std::result::Result<T, CliError>;
 
 /// Writes `text` and a newline to stdout. A closed pipe (`| head`) is not an
 /// error worth a message; other write failures are.
+/// Prints a library result JSON (kept in a wiping buffer) as one line, or
+/// returns the error, first printing its JSON with `--error-json`: what
+/// `token` and `customer-token` answer.
+pub fn print_result(
+    args: &crate::args::Parsed,
+    result: snapb2b::Result<snapb2b::secret::SecretBytes>,
+) -> CliResult<i32> {
+    match result {
+        Ok(json) => {
+            let text = std::str::from_utf8(&json).map_err(|_| {
+                CliError::Lib(Error::new(
+                    Status::B2B_INTERNAL,
+                    "the result JSON is not UTF-8",
+                ))
+            })?;
+            print_line(text)?;
+            Ok(0)
+        }
+        Err(e) => {
+            if args.flag("--error-json") {
+                print_line(&e.to_json().to_string())?;
+            }
+            Err(CliError::Lib(e))
+        }
+    }
+}
+
 pub fn print_line(text: &str) -> CliResult<()> {
     let mut out = std::io::stdout().lock();
     let result = out

@@ -11,8 +11,8 @@ use serde_json::{Map, Value};
 use super::http::Request;
 use super::http::Response;
 use super::providers::{
-    check_timestamp, echoable, json_object, new_token, provider_by_name, required_header,
-    wib_timestamp, Action, Endpoints, Failure, Handled, Provider,
+    check_timestamp, json_object, new_token, provider_by_name, required_header, wib_timestamp,
+    Action, Endpoints, Failure, Handled, Provider,
 };
 
 /// The service code in the customer token endpoint's codes.
@@ -232,7 +232,7 @@ impl Endpoints {
             .header("X-CLIENT-KEY")
             .filter(|v| !v.is_empty())
             .map(str::to_string);
-        let mut handled = if req.method != "POST" {
+        let handled = if req.method != "POST" {
             self.failure(provider, service, Failure::MethodNotAllowed)
                 .with_header("Allow", "POST")
         } else {
@@ -244,14 +244,7 @@ impl Endpoints {
                 Err(f) => self.failure(provider, service, f),
             }
         };
-        if provider.echo_headers {
-            handled = handled.with_header("X-TIMESTAMP", wib_timestamp(now));
-            if let Some(id) = client_id.as_deref().filter(|id| echoable(id)) {
-                handled = handled.with_header("X-CLIENT-KEY", id);
-            }
-        }
-        handled.client_id = client_id;
-        handled
+        handled.echoing(provider, client_id, now)
     }
 
     /// The B2B token's checks (headers, timestamp, signature, freshness),

@@ -546,6 +546,26 @@ pub struct Handled {
 }
 
 impl Handled {
+    /// The answer as the provider sends it: DOKU echoes `X-TIMESTAMP` and
+    /// `X-CLIENT-KEY` on its token endpoints (B2B and B2B2C alike).
+    pub fn echoing(
+        mut self,
+        provider: &Provider,
+        client_id: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Handled {
+        if provider.echo_headers {
+            if !self.has_header("X-TIMESTAMP") {
+                self = self.with_header("X-TIMESTAMP", wib_timestamp(now));
+            }
+            if let Some(id) = client_id.as_deref().filter(|id| echoable(id)) {
+                self = self.with_header("X-CLIENT-KEY", id);
+            }
+        }
+        self.client_id = client_id;
+        self
+    }
+
     fn response_mut(&mut self) -> Option<&mut Response> {
         match &mut self.action {
             Action::Respond(r) | Action::RespondAfter(_, r) => Some(r),
@@ -737,17 +757,7 @@ impl Endpoints {
                 Err(f) => self.failure(provider, service, f),
             }
         };
-        let mut handled = handled;
-        if provider.echo_headers {
-            if !handled.has_header("X-TIMESTAMP") {
-                handled = handled.with_header("X-TIMESTAMP", wib_timestamp(now));
-            }
-            if let Some(id) = client_id.as_deref().filter(|id| echoable(id)) {
-                handled = handled.with_header("X-CLIENT-KEY", id);
-            }
-        }
-        handled.client_id = client_id;
-        handled
+        handled.echoing(provider, client_id, now)
     }
 
     /// SNAP (DOKU, NICEPAY, Midtrans, banks): `X-*` headers and `grantType`

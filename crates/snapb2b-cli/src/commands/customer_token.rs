@@ -10,7 +10,7 @@ use snapb2b::{Error, Status};
 use super::token::read_config;
 use super::Command;
 use crate::args::{Parsed, Spec};
-use crate::cli::{print_line, short_secret, utf8, CliError, CliResult, Stdin};
+use crate::cli::{print_result, short_secret, utf8, CliError, CliResult, Stdin};
 
 pub const COMMAND: Command = Command {
     name: "customer-token",
@@ -116,24 +116,8 @@ fn request(args: &Parsed, stdin: &Stdin) -> CliResult<CustomerTokenRequest> {
 fn run(args: &Parsed, stdin: &Stdin) -> CliResult<i32> {
     let config = read_config(args, stdin)?;
     let request = request(args, stdin)?;
-    let result = Client::new(config.expose()).and_then(|c| c.customer_token(&request));
-    match result {
-        Ok(token) => {
-            let json = token.to_json_secret();
-            let text = std::str::from_utf8(&json).map_err(|_| {
-                CliError::Lib(Error::new(
-                    Status::B2B_INTERNAL,
-                    "the result JSON is not UTF-8",
-                ))
-            })?;
-            print_line(text)?;
-            Ok(0)
-        }
-        Err(e) => {
-            if args.flag("--error-json") {
-                print_line(&e.to_json().to_string())?;
-            }
-            Err(CliError::Lib(e))
-        }
-    }
+    let result = Client::new(config.expose())
+        .and_then(|c| c.customer_token(&request))
+        .map(|token| token.to_json_secret());
+    print_result(args, result)
 }

@@ -6,7 +6,7 @@ use snapb2b::{Error, Status};
 
 use super::Command;
 use crate::args::{Parsed, Spec};
-use crate::cli::{print_line, CliError, CliResult, Stdin};
+use crate::cli::{print_result, CliError, CliResult, Stdin};
 
 pub const COMMAND: Command = Command {
     name: "token",
@@ -64,23 +64,5 @@ fn run(args: &Parsed, stdin: &Stdin) -> CliResult<i32> {
     } else {
         snapb2b::token::get_token(config.expose()).map(|t| t.to_json_secret(None))
     };
-    match result {
-        Ok(json) => {
-            // The library's one result JSON, in a buffer wiped when dropped.
-            let text = std::str::from_utf8(&json).map_err(|_| {
-                CliError::Lib(Error::new(
-                    Status::B2B_INTERNAL,
-                    "the result JSON is not UTF-8",
-                ))
-            })?;
-            print_line(text)?;
-            Ok(0)
-        }
-        Err(e) => {
-            if args.flag("--error-json") {
-                print_line(&e.to_json().to_string())?;
-            }
-            Err(CliError::Lib(e))
-        }
-    }
+    print_result(args, result)
 }
