@@ -186,6 +186,12 @@ final class TokenClientCacheTest extends TestCase
         ]);
         self::assertSame(0, $status, $err);
         self::assertSame("[false,true,true]\n", $out, 'the second and third "requests" reuse the first one\'s client');
+        // The loop above also passes while other things happen to pin the
+        // library (its thread-local destructors do today): the flag itself
+        // is what keeps it loaded, so it is checked too.
+        [$status, $dynamic, $err] = Php::run(['readelf', '-d', Paths::repoRoot() . '/target/release/libsnapb2b.so']);
+        self::assertSame(0, $status, 'readelf (binutils, installed with gcc): ' . $err);
+        self::assertMatchesRegularExpression('/FLAGS_1.*\bNODELETE\b/', $dynamic, 'libsnapb2b is linked -z nodelete');
     }
 
     public function testConfigErrorsSurfaceInTheConstructor(): void
