@@ -48,6 +48,15 @@ final class Native
 
     private static ?\FFI $ffi = null;
 
+    /**
+     * The `char *` out-parameter of every string call in this request, and
+     * its address: one allocation per request, not per call (a request is
+     * one thread, and each result is copied and freed before the next call).
+     */
+    private static ?\FFI\CData $out = null;
+
+    private static ?\FFI\CData $outAddress = null;
+
     private static ?string $source = null;
 
     private function __construct()
@@ -65,6 +74,20 @@ final class Native
             self::load();
         }
         return self::$ffi;
+    }
+
+    /**
+     * The shared `char *` out-parameter (see $out) and its address.
+     *
+     * @return array{0: \FFI\CData, 1: \FFI\CData}
+     */
+    public static function out(): array
+    {
+        if (self::$out === null) {
+            self::$out = self::ffi()->new('char*');
+            self::$outAddress = \FFI::addr(self::$out);
+        }
+        return [self::$out, self::$outAddress];
     }
 
     /** The native library's version, e.g. "0.1.0". */
@@ -538,10 +561,8 @@ final class Native
         if (strncmp($function, 'b2b_client_', 11) === 0 || strncmp($function, 'b2b_server_', 11) === 0) {
             array_unshift($values, $handle);
         }
-        $ffi = self::ffi();
-        $out = $ffi->new('char*');
-        $values[] = \FFI::addr($out);
-        return self::takeString($ffi->{$function}(...$values), $out, $function);
+        [$out, $values[]] = self::out();
+        return self::takeString(self::$ffi->{$function}(...$values), $out, $function);
     }
 
     /**
@@ -587,7 +608,8 @@ final class Native
         array $args
     ): array {
         foreach ($args as $what => $value) {
-            if ($value !== null) {
+            // Inline: this runs for every argument of every call.
+            if ($value !== null && strpos($value, "\0") !== false) {
                 self::assertNoNul($value, $what);
             }
         }
@@ -651,13 +673,16 @@ final class Native
 
     private static function load(): void
     {
-        self::assertFfiUsable();
-
         $tried = [];
         $restricted = false;
 
-        // 1. Preloaded by preload.php (or ffi.preload): no parsing, no dlopen.
+        // 1. Preloaded by preload.php (or ffi.preload): no parsing, no
+        // dlopen. Tried before anything else: PHP-FPM runs this in every
+        // request (FFI::scope throws, and is not defined, without the extension).
         try {
+            if (!class_exists(\FFI::class, false)) {
+                self::assertFfiUsable();
+            }
             $ffi = \FFI::scope(self::SCOPE);
             $problem = self::versionProblem($ffi);
             if ($problem === null) {
@@ -672,6 +697,7 @@ final class Native
             }
             // Not preloaded: the usual case outside PHP-FPM.
         }
+        self::assertFfiUsable();
 
         if ($restricted) {
             throw new LibraryException(sprintf(

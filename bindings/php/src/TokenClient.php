@@ -48,7 +48,7 @@ final class TokenClient
     /** The `b2b_client *`; null once freed. */
     private ?\FFI\CData $handle = null;
 
-    /** The `char *` b2b_client_token() writes to, reused by every call. */
+    /** The `char *` b2b_client_token() writes to: Native::out(), shared by the request's calls. */
     private \FFI\CData $out;
 
     /** `&$this->out`. */
@@ -67,24 +67,33 @@ final class TokenClient
         #[\SensitiveParameter]
         array $config
     ) {
-        $visible = [];
+        // The usual config (string keys, scalar values) is checked inline;
+        // anything else, or JSON that cannot be encoded, goes through
+        // checkConfig() for a message that names the key. PHP-FPM runs
+        // this in every request.
         foreach ($config as $key => $value) {
-            if (!is_string($key) || $key === '') {
-                throw new InvalidArgumentException(sprintf('config keys must be non-empty strings, got %s', var_export($key, true)));
+            if (!is_string($key) || $key === '' || strpos($key, "\0") !== false
+                || (is_string($value) ? strpos($value, "\0") !== false : !($value === null || is_scalar($value)))) {
+                self::checkConfig($config);
+                break;
             }
-            self::checkValue($key, $value);
-            $visible[$key] = in_array($key, self::SECRET_KEYS, true) ? '***' : $value;
         }
         try {
             // An object even when empty: `{}`, never `[]`.
             $configJson = json_encode((object) $config, JSON_UNESCAPED_SLASHES | JSON_THROW_ON_ERROR);
         } catch (\JsonException $e) {
+            self::checkConfig($config);
             throw new InvalidArgumentException('config cannot be encoded as JSON: ' . $e->getMessage(), Status::INVALID_ARGUMENT);
+        }
+        $visible = $config;
+        foreach (self::SECRET_KEYS as $key) {
+            if (array_key_exists($key, $visible)) {
+                $visible[$key] = '***';
+            }
         }
         $this->visibleConfig = $visible;
         $this->ffi = Native::ffi();
-        $this->out = $this->ffi->new('char*');
-        $this->outAddress = \FFI::addr($this->out);
+        [$this->out, $this->outAddress] = Native::out();
         // The library keeps what it needs (the parsed key); the JSON with its secrets is not kept here.
         $this->handle = Native::clientNew($configJson);
     }
@@ -334,6 +343,25 @@ final class TokenClient
 
     private function __clone()
     {
+    }
+
+    /**
+     * Every key and value of $config (see checkValue()).
+     *
+     * @param array<mixed> $config
+     *
+     * @throws InvalidArgumentException naming the key
+     */
+    private static function checkConfig(
+        #[\SensitiveParameter]
+        array $config
+    ): void {
+        foreach ($config as $key => $value) {
+            if (!is_string($key) || $key === '') {
+                throw new InvalidArgumentException(sprintf('config keys must be non-empty strings, got %s', var_export($key, true)));
+            }
+            self::checkValue($key, $value);
+        }
     }
 
     /**

@@ -522,6 +522,7 @@ def test_a_rotated_key_file_is_read_again(sandbox, tmp_path):
     replacement.write_bytes(other)
     replacement.chmod(0o600)
     os.replace(replacement, key_file)
+    time.sleep(1.1)  # the library looks at the files at most once a second
     client = snapb2b.Client(config)
     client.invalidate()
     with pytest.raises(snapb2b.ProviderError):
@@ -529,6 +530,7 @@ def test_a_rotated_key_file_is_read_again(sandbox, tmp_path):
     client.close()
 
     key_file.write_bytes(good)  # rewritten in place
+    time.sleep(1.1)
     client = snapb2b.Client(config)
     client.invalidate()
     assert client.token().cached is False

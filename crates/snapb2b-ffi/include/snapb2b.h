@@ -142,7 +142,8 @@ const char *b2b_status_name(int status);
  * (a process-wide registry of up to 32 configs, least recently used
  * dropped first), so a PHP-FPM worker or a script creating a client per
  * request parses the key once and asks the provider once. The key file and
- * `ca_file` are read again when they change (inode, size or times). The
+ * `ca_file` are read again when they change (inode, size or times; looked
+ * at again at most once a second, so a rotated key is used within one). The
  * same config text means the same account: `b2b_client_invalidate` on one
  * handle drops the token for all of them.
  *

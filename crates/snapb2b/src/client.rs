@@ -145,7 +145,12 @@ impl Client {
     /// SHA-256 of `config_json`, at most [`SHARED_CLIENTS`], least recently
     /// used dropped first (its holders keep it alive).
     pub fn shared(config_json: &str) -> Result<Arc<Client>> {
-        let key = openssl::sha::sha256(config_json.as_bytes());
+        // Not `openssl::sha::sha256`: OpenSSL 3's one-shot SHA256() fetches
+        // the algorithm from the provider store on every call (locks, hash
+        // lookups: most of this function's cost in a PHP-FPM request).
+        let mut hasher = openssl::sha::Sha256::new();
+        hasher.update(config_json.as_bytes());
+        let key = hasher.finish();
         if let Some(found) = with_registry(|r| r.get(&key)).flatten() {
             return Ok(found);
         }
@@ -720,17 +725,30 @@ struct Registry(Vec<Entry>);
 struct Entry {
     key: [u8; 32],
     files: FileStamps,
+    /// When `files` were last found unchanged.
+    checked: Instant,
     client: Arc<Client>,
 }
 
+/// How long a registry entry is used without looking at its files again.
+/// Two `stat()`s per new client were the largest part of a PHP-FPM
+/// request's `new TokenClient` (path walks, cold in a busy worker); a
+/// rotated key or CA file is picked up within this much time instead.
+pub const FILE_RECHECK: Duration = Duration::from_secs(1);
+
 impl Registry {
     /// The client for `key`, unless a file it was made from (the key file,
-    /// the CA file) has changed since: a rotated key is read again.
+    /// the CA file) has changed since it was last looked at (at most
+    /// [`FILE_RECHECK`] ago): a rotated key is read again.
     fn get(&mut self, key: &[u8; 32]) -> Option<Arc<Client>> {
         let at = self.0.iter().position(|e| &e.key == key)?;
-        let entry = self.0.remove(at);
-        if !entry.files.unchanged() {
-            return None;
+        let mut entry = self.0.remove(at);
+        let now = Instant::now();
+        if now.duration_since(entry.checked) >= FILE_RECHECK {
+            if !entry.files.unchanged() {
+                return None;
+            }
+            entry.checked = now;
         }
         let client = entry.client.clone();
         self.0.push(entry);
@@ -748,6 +766,7 @@ impl Registry {
         self.0.push(Entry {
             key,
             files,
+            checked: Instant::now(),
             client: client.clone(),
         });
         client

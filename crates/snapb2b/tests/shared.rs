@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use fault_server::{fixture, Cert, Mode, Server};
 use serde_json::json;
-use snapb2b::client::{shared_clients, Client, Source, SHARED_CLIENTS};
+use snapb2b::client::{shared_clients, Client, Source, FILE_RECHECK, SHARED_CLIENTS};
 
 fn token_server() -> Server {
     Server::start(Mode::Tls(Cert::Good), |s| {
@@ -67,4 +67,38 @@ fn same_config_shares_one_client_and_the_registry_is_bounded() {
     assert_eq!(shared_clients(), SHARED_CLIENTS);
     // A client evicted while held stays usable by its holder.
     assert_eq!(again.token().unwrap().1, Source::Cached);
+
+    // A replaced key file: the registry looks at its files at most once per
+    // FILE_RECHECK, then makes a new client from the new file.
+    let dir = fixture().dir.join(format!("rotate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key_file = dir.join("key.pem");
+    std::fs::copy(&fixture().key_file, &key_file).unwrap();
+    let rotating = config(server.port, "R").replace(
+        &serde_json::to_string(&fixture().key_file).unwrap(),
+        &serde_json::to_string(&key_file).unwrap(),
+    );
+    assert!(rotating.contains("rotate-"));
+    let before = Client::shared(&rotating).unwrap();
+    let replacement = dir.join("key.new");
+    std::fs::copy(&fixture().key_file, &replacement).unwrap();
+    std::fs::rename(&replacement, &key_file).unwrap(); // a new inode
+    let started = std::time::Instant::now();
+    let soon = Client::shared(&rotating).unwrap();
+    if started.elapsed() < FILE_RECHECK / 2 {
+        assert!(
+            Arc::ptr_eq(&before, &soon),
+            "files looked at again within FILE_RECHECK"
+        );
+    }
+    std::thread::sleep(FILE_RECHECK + std::time::Duration::from_millis(100));
+    let after = Client::shared(&rotating).unwrap();
+    assert!(
+        !Arc::ptr_eq(&before, &after),
+        "a replaced key file makes a new client"
+    );
+    // Unchanged since: the new client is the one shared.
+    std::thread::sleep(FILE_RECHECK + std::time::Duration::from_millis(100));
+    assert!(Arc::ptr_eq(&after, &Client::shared(&rotating).unwrap()));
+    std::fs::remove_dir_all(&dir).unwrap();
 }
