@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # PHP as legacy shops deploy it: a php-fpm pool (pm = static, 8 children)
 # behind nginx, both started here on loopback and stopped on exit, failure
-# or Ctrl-C. Two pages, loaded with wrk in interleaved rounds:
-#   hello.php  echo "ok" (the baseline: nginx + FastCGI + PHP alone)
-#   token.php  new SnapB2B\TokenClient (doku sandbox config + a cache_file
-#              shared by the workers), getToken(), a service signature
+# or Ctrl-C. Three pages, loaded with wrk in interleaved rounds:
+#   hello.php       echo "ok" (the baseline: nginx + FastCGI + PHP alone)
+#   token.php       new SnapB2B\TokenClient (doku sandbox config + a cache_file
+#                   shared by the workers), getToken(), a service signature;
+#                   the config from a PHP file returning an array (opcache)
+#   token_json.php  the same with the config JSON read and decoded per request
 #
 #   scripts/with-sandbox.sh DIR -- benches/fpm_bench.sh     (run.sh does this)
 #   benches/fpm_bench.sh install      only install what is missing, then exit
 #
 # Prints "name value..." figure lines on stdout, progress on stderr:
-#   fpm_hello_rps / fpm_token_rps   best requests/s of the rounds
+#   fpm_hello_rps / fpm_token_rps / fpm_token_json_rps
+#                                   best requests/s of the rounds
 #   fpm_token_p50_ms / _p99_ms      median over the rounds of wrk's percentiles
 #   fpm_sandbox_token_requests      token requests the sandbox saw (must be 1)
 # A round is FPM_SECONDS (default 2) of wrk at FPM_CONCURRENCY (default 20)
@@ -76,12 +79,17 @@ fpm=$(find_fpm)
 # --- configuration, all under $dir
 rm -rf "$dir"
 mkdir -p "$dir/www" "$dir/tmp"
-cp benches/fpm/hello.php benches/fpm/token.php "$dir/www/"
+cp benches/fpm/hello.php benches/fpm/token.php benches/fpm/token_json.php "$dir/www/"
 sock=$dir/php-fpm.sock
 ((${#sock} < 100)) || die "socket path too long for a unix socket: $sock"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 config=$SNAPB2B_SANDBOX_DIR/config-doku.json
 cache=$dir/token-cache.json
+# The same config as PHP source (what token.php requires), outside the web root.
+config_php=$dir/config.php
+php -r '$c = json_decode(file_get_contents($argv[1]), true, 8, JSON_THROW_ON_ERROR); $c["cache_file"] = $argv[2];
+  file_put_contents($argv[3], "<?php\nreturn " . var_export($c, true) . ";\n");' "$config" "$cache" "$config_php" ||
+  die "cannot write $config_php from $config"
 as_root=""
 [[ $(id -u) -eq 0 ]] && as_root=1
 
@@ -101,6 +109,7 @@ as_root=""
   echo "env[BENCH_ROOT] = $root"
   echo "env[BENCH_CONFIG] = $config"
   echo "env[BENCH_CACHE] = $cache"
+  echo "env[BENCH_CONFIG_PHP] = $config_php"
   # FFI::cdef outside preload needs ffi.enable = true (the default allows preload only).
   [[ $ffi_mode == true ]] && echo "php_admin_value[ffi.enable] = true"
   echo "php_admin_flag[display_errors] = off"
@@ -200,6 +209,9 @@ r0=$(token_requests) || die "cannot read $base/sandbox/stats"
 code=$(get token.php)
 [[ $code == 200 && $(cat "$dir/page.out") == "ok fetched "* ]] ||
   die "token.php answered HTTP $code: $(cat "$dir/page.out") $(cat "$dir/php-errors.log" 2>/dev/null)"
+code=$(get token_json.php)
+[[ $code == 200 && $(cat "$dir/page.out") == "ok cached "* ]] ||
+  die "token_json.php answered HTTP $code: $(cat "$dir/page.out") $(cat "$dir/php-errors.log" 2>/dev/null)"
 
 # One round: SECONDS of PAGE at CONCURRENCY; prints wrk's result line.
 round() { # PAGE SECONDS
@@ -209,10 +221,11 @@ round() { # PAGE SECONDS
 # Warm-up (not counted): every worker compiles the pages and loads the library.
 round hello.php 1 >/dev/null
 round token.php 1 >/dev/null
+round token_json.php 1 >/dev/null
 say "$rounds rounds of $seconds s at concurrency $concurrency, pages interleaved"
 : >"$dir/rounds.txt"
 for ((r = 0; r < rounds; r++)); do
-  for page in hello token; do
+  for page in hello token token_json; do
     line=$(round $page.php "$seconds")
     # On Ctrl-C wrk stops without failing (and bash, seeing it exit
     # normally, runs no INT trap) while the servers quit: stop here.
@@ -222,16 +235,18 @@ for ((r = 0; r < rounds; r++)); do
   done
 done
 r1=$(token_requests) || die "cannot read $base/sandbox/stats"
-code=$(get token.php) # still served from the cache after the load
-[[ $code == 200 && $(cat "$dir/page.out") == "ok cached "* ]] ||
-  die "token.php after the load answered HTTP $code: $(cat "$dir/page.out")"
+for page in token token_json; do # still served from the cache after the load
+  code=$(get $page.php)
+  [[ $code == 200 && $(cat "$dir/page.out") == "ok cached "* ]] ||
+    die "$page.php after the load answered HTTP $code: $(cat "$dir/page.out")"
+done
 
 # Figure names start with FPM_FIGURES (default fpm): run.sh measures both
 # ffi.enable modes in one run, as fpm_ and fpm_preload_.
 figures=${FPM_FIGURES:-fpm}
 python3 - "$dir/rounds.txt" "$figures" <<'EOF'
 import statistics, sys
-rounds = {"hello": [], "token": []}
+rounds = {"hello": [], "token": [], "token_json": []}
 for line in open(sys.argv[1]):
     page, _, n, us, p50, p99, errors = line.split()
     rounds[page].append((int(n) / (int(us) / 1e6), int(p50) / 1000, int(p99) / 1000, int(errors), int(n)))

@@ -1,9 +1,12 @@
 <?php
 /*
- * One request as a legacy PHP shop writes it: a new TokenClient per request
- * (the sandbox's doku config + a cache_file shared by all workers), the
- * token, and the service signature of a call made with it. The pool sets
- * BENCH_ROOT, BENCH_CONFIG and BENCH_CACHE (env[] in php-fpm.conf).
+ * One request as a PHP shop writes it: a new TokenClient per request (the
+ * sandbox's doku config + a cache_file shared by all workers), the token,
+ * and the service signature of a call made with it. The config comes from
+ * a PHP file returning an array, as PHP applications keep theirs (a
+ * framework's cached config): opcache holds it, so no request parses it.
+ * token_json.php is the same page reading a JSON config file instead.
+ * The pool sets BENCH_ROOT and BENCH_CONFIG_PHP (env[] in php-fpm.conf).
  * Answers "ok cached|fetched SIGNATURE-PREFIX", or HTTP 500 so wrk counts
  * the failure.
  */
@@ -16,8 +19,7 @@ use SnapB2B\Signer;
 use SnapB2B\TokenClient;
 
 try {
-    $config = json_decode((string) file_get_contents(getenv('BENCH_CONFIG')), true, 8, JSON_THROW_ON_ERROR);
-    $config['cache_file'] = getenv('BENCH_CACHE');
+    $config = require getenv('BENCH_CONFIG_PHP');
     $token = (new TokenClient($config))->getToken();
     $body = ['partnerReferenceNo' => '2020102900000000000001', 'amount' => ['value' => '10000.00', 'currency' => 'IDR']];
     // The doku sandbox config has no client secret; the HMAC costs the same with any.
