@@ -167,7 +167,9 @@ int b2b_client_new(const char *config_json,
  * `b2b_free`. Returns the cached token while more than `refresh_margin_s`
  * remains; otherwise exactly one of the calling threads renews it while the
  * others wait for its result (with `cache_file`, one process of the host;
- * with `cache_url`, one process of the whole fleet, through Redis). Returns
+ * with `cache_url`, one process of the whole fleet, through Redis); when
+ * that renewal ran out of its caller's time, a waiter with time left
+ * renews once itself. Returns
  * within `timeout_ms` in all: waiting for another thread's renewal or
  * another process's `cache_file` or Redis lock counts against it
  * (`B2B_TIMEOUT`, or the old token while still usable). Redis down, slow

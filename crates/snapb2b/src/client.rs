@@ -228,6 +228,7 @@ impl Client {
     fn token_until(&self, deadline: Instant) -> Result<(Token, Source)> {
         let local = self.local();
         let mut state = lock(&local.state);
+        let mut retried = false;
         loop {
             if let Some(t) = state.token.as_ref().filter(|t| self.is_fresh(t)) {
                 return Ok((t.clone(), Source::Cached));
@@ -254,6 +255,13 @@ impl Client {
             }
             if let Some((g, e)) = &state.last_error {
                 if *g == generation + 1 {
+                    // That renewal ran out of its caller's time (a service
+                    // call with a short timeout_ms may have started it):
+                    // with time of its own left, this call tries once itself.
+                    if e.status == Status::B2B_TIMEOUT && !retried && Instant::now() < deadline {
+                        retried = true;
+                        continue;
+                    }
                     return self.fallback(&state, e.clone());
                 }
             }

@@ -161,3 +161,49 @@ fn a_service_calls_own_timeout_bounds_its_token_wait() {
     drop(held);
     let _ = std::fs::remove_dir_all(cache.parent().unwrap());
 }
+
+/// A renewal started by a call with a short `timeout_ms` fails for time;
+/// a thread that was waiting for it, with time of its own left, renews
+/// itself instead of taking that TIMEOUT.
+#[test]
+fn a_waiter_with_time_left_renews_after_a_short_calls_renewal_timed_out() {
+    let server = token_server();
+    let cache = cache_file("short");
+    let held = hold_lock(&cache);
+    let f = fixture();
+    let config = json!({
+        "provider": "snap", "base_url": format!("https://127.0.0.1:{}", server.port),
+        "client_id": "C", "private_key_file": f.key_file, "ca_file": f.ca_file,
+        "timeout_ms": TIMEOUT_MS, "cache_file": cache,
+        "client_secret": "s", "channel_id": "95221",
+    });
+    let c = Arc::new(Client::new(&config.to_string()).unwrap());
+    let short = {
+        let c = Arc::clone(&c);
+        std::thread::spawn(move || {
+            let request = snapb2b::service_call::ServiceRequest::parse(
+                r#"{"method":"POST","path":"/v1.0/balance-inquiry","body":{},"timeout_ms":400}"#,
+            )
+            .unwrap();
+            c.request(&request)
+                .map(|_| ())
+                .expect_err("no token within 400 ms")
+        })
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    // The other process lets go of the lock after the short call gave up.
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(700));
+        drop(held);
+    });
+    let started = Instant::now();
+    let waited = c.token();
+    assert_within_timeout(started, "the waiting thread");
+    let e = short.join().unwrap();
+    assert_eq!(e.status, Status::B2B_TIMEOUT, "{e}");
+    let (token, _) = waited.expect("the waiter renews with its own time");
+    assert_eq!(token.access_token.expose(), "tok-deadline");
+    assert_eq!(server.requests(), 1);
+    release.join().unwrap();
+    let _ = std::fs::remove_dir_all(cache.parent().unwrap());
+}
