@@ -145,12 +145,7 @@ impl Client {
     /// SHA-256 of `config_json`, at most [`SHARED_CLIENTS`], least recently
     /// used dropped first (its holders keep it alive).
     pub fn shared(config_json: &str) -> Result<Arc<Client>> {
-        // Not `openssl::sha::sha256`: OpenSSL 3's one-shot SHA256() fetches
-        // the algorithm from the provider store on every call (locks, hash
-        // lookups: most of this function's cost in a PHP-FPM request).
-        let mut hasher = openssl::sha::Sha256::new();
-        hasher.update(config_json.as_bytes());
-        let key = hasher.finish();
+        let key = crate::digest::sha256(config_json.as_bytes());
         if let Some(found) = with_registry(|r| r.get(&key)).flatten() {
             return Ok(found);
         }

@@ -7,6 +7,7 @@
 pub mod client;
 pub mod config;
 pub mod customer_token;
+pub mod digest;
 pub mod error;
 pub mod external_id;
 pub mod keys;

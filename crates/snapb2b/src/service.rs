@@ -33,23 +33,7 @@ pub fn body_digest_hex(body: Option<&str>) -> Result<String> {
 
 /// `lowercase(hex(SHA-256(bytes)))`.
 fn sha256_hex(bytes: &[u8]) -> String {
-    // The incremental SHA-256 (SHA256_Init/Update/Final): OpenSSL 3's
-    // one-shot `SHA256()` fetches the algorithm on every call, several times
-    // the cost of hashing a request body.
-    let mut sha = openssl::sha::Sha256::new();
-    sha.update(bytes);
-    lower_hex(&sha.finish())
-}
-
-/// Lowercase hex, without a formatter call per byte.
-pub(crate) fn lower_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    out
+    crate::digest::lower_hex(&crate::digest::sha256(bytes))
 }
 
 fn method_upper(method: &str) -> Result<String> {
@@ -182,7 +166,7 @@ fn hmac_sha512(secret: &str, data: &[u8]) -> Result<SecretBytes> {
     check_secret(secret)?;
     let mut key = SecretBytes::zeroed(BLOCK);
     if secret.len() > BLOCK {
-        key[..64].copy_from_slice(&openssl::sha::sha512(secret.as_bytes()));
+        key[..64].copy_from_slice(&crate::digest::sha512(secret.as_bytes()));
     } else {
         key[..secret.len()].copy_from_slice(secret.as_bytes());
     }

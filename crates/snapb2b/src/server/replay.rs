@@ -91,7 +91,7 @@ pub struct FileUse {
 }
 
 fn hex(s: &str) -> String {
-    s.bytes().map(|b| format!("{b:02x}")).collect()
+    crate::digest::lower_hex(s.as_bytes())
 }
 
 impl ReplayFile {
@@ -249,14 +249,13 @@ impl ReplayStore {
         external_id: &str,
         now: i64,
     ) -> std::result::Result<bool, String> {
-        use crate::shared_store::hex;
         let day = jakarta_day(now);
         let day_ends = (day + 1) * 86_400 - 7 * 3600;
         let ttl_ms = (day_ends - now + KEY_GRACE_S).max(1) * 1000;
         let key = self.store.key(&format!(
             "replay:{day}:{}:{}",
-            hex(partner.as_bytes()),
-            hex(external_id.as_bytes())
+            hex(partner),
+            hex(external_id)
         ));
         let deadline = std::time::Instant::now() + self.timeout;
         let answer = self.store.with(deadline, |c| {

@@ -19,8 +19,9 @@ use std::time::{Duration, Instant};
 
 use redis::Value;
 
-use super::{hex, Outcome, Problem, Store, StoreSettings};
+use super::{Outcome, Problem, Store, StoreSettings};
 use crate::config::Config;
+use crate::digest::lower_hex;
 use crate::error::Result;
 use crate::token::Token;
 use crate::token_file::{self, Binding};
@@ -72,14 +73,14 @@ impl SharedTokens {
     pub fn new(settings: StoreSettings, config: &Config) -> SharedTokens {
         let binding = Binding::of(config);
         // Hashed: a client id may hold anything, a key name should not.
-        let id = openssl::sha::sha256(
+        let id = crate::digest::sha256(
             format!(
                 "{}\n{}\n{}",
                 binding.provider, binding.token_url, binding.client_id
             )
             .as_bytes(),
         );
-        let id = hex(&id[..16]);
+        let id = lower_hex(&id[..16]);
         let store = Store::new(settings);
         SharedTokens {
             entry_key: store.key(&format!("token:{id}")),
@@ -200,7 +201,7 @@ impl SharedTokens {
         }
         let mut owner = [0u8; 16];
         let _ = openssl::rand::rand_bytes(&mut owner);
-        let owner = hex(&owner);
+        let owner = lower_hex(&owner);
         let stages = [
             (&self.lock_key, start + budget / 2),
             (&self.takeover_key, start + budget * 3 / 4),
