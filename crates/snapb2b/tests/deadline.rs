@@ -55,6 +55,26 @@ fn client(port: u16, cache: &std::path::Path) -> Client {
     Client::new(&config.to_string()).expect("config is valid")
 }
 
+/// A client that makes service calls too (HMAC-signed).
+fn service_client(port: u16, cache: &std::path::Path) -> Client {
+    let f = fixture();
+    let config = json!({
+        "provider": "snap", "base_url": format!("https://127.0.0.1:{port}"),
+        "client_id": "C", "private_key_file": f.key_file, "ca_file": f.ca_file,
+        "timeout_ms": TIMEOUT_MS, "cache_file": cache,
+        "client_secret": "s", "channel_id": "95221",
+    });
+    Client::new(&config.to_string()).expect("config is valid")
+}
+
+/// A service call with its own 400 ms `timeout_ms`.
+fn call_within_400_ms() -> snapb2b::service_call::ServiceRequest {
+    snapb2b::service_call::ServiceRequest::parse(
+        r#"{"method":"POST","path":"/v1.0/balance-inquiry","body":{},"timeout_ms":400}"#,
+    )
+    .unwrap()
+}
+
 /// Holds `<cache_file>.lock` (flock on its own open file) until dropped.
 fn hold_lock(cache: &std::path::Path) -> std::fs::File {
     let mut path = cache.as_os_str().to_owned();
@@ -134,18 +154,8 @@ fn a_service_calls_own_timeout_bounds_its_token_wait() {
     let server = token_server();
     let cache = cache_file("service");
     let held = hold_lock(&cache);
-    let f = fixture();
-    let config = json!({
-        "provider": "snap", "base_url": format!("https://127.0.0.1:{}", server.port),
-        "client_id": "C", "private_key_file": f.key_file, "ca_file": f.ca_file,
-        "timeout_ms": TIMEOUT_MS, "cache_file": cache,
-        "client_secret": "s", "channel_id": "95221",
-    });
-    let c = Client::new(&config.to_string()).unwrap();
-    let request = snapb2b::service_call::ServiceRequest::parse(
-        r#"{"method":"POST","path":"/v1.0/balance-inquiry","body":{},"timeout_ms":400}"#,
-    )
-    .unwrap();
+    let c = service_client(server.port, &cache);
+    let request = call_within_400_ms();
     let started = Instant::now();
     let e = c
         .request(&request)
@@ -170,22 +180,11 @@ fn a_waiter_with_time_left_renews_after_a_short_calls_renewal_timed_out() {
     let server = token_server();
     let cache = cache_file("short");
     let held = hold_lock(&cache);
-    let f = fixture();
-    let config = json!({
-        "provider": "snap", "base_url": format!("https://127.0.0.1:{}", server.port),
-        "client_id": "C", "private_key_file": f.key_file, "ca_file": f.ca_file,
-        "timeout_ms": TIMEOUT_MS, "cache_file": cache,
-        "client_secret": "s", "channel_id": "95221",
-    });
-    let c = Arc::new(Client::new(&config.to_string()).unwrap());
+    let c = Arc::new(service_client(server.port, &cache));
     let short = {
         let c = Arc::clone(&c);
         std::thread::spawn(move || {
-            let request = snapb2b::service_call::ServiceRequest::parse(
-                r#"{"method":"POST","path":"/v1.0/balance-inquiry","body":{},"timeout_ms":400}"#,
-            )
-            .unwrap();
-            c.request(&request)
+            c.request(&call_within_400_ms())
                 .map(|_| ())
                 .expect_err("no token within 400 ms")
         })
