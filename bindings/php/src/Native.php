@@ -562,7 +562,7 @@ final class Native
             array_unshift($values, $handle);
         }
         [$out, $values[]] = self::out();
-        return self::takeString(self::$ffi->{$function}(...$values), $out, $function);
+        return self::takeString(self::ffi()->{$function}(...$values), $out, $function);
     }
 
     /**
@@ -677,25 +677,25 @@ final class Native
         $restricted = false;
 
         // 1. Preloaded by preload.php (or ffi.preload): no parsing, no
-        // dlopen. Tried before anything else: PHP-FPM runs this in every
-        // request (FFI::scope throws, and is not defined, without the extension).
-        try {
-            if (!class_exists(\FFI::class, false)) {
-                self::assertFfiUsable();
+        // dlopen. Tried before the checks of assertFfiUsable(), which PHP-FPM
+        // would otherwise run in every request (without the extension
+        // there is no \FFI class to try).
+        if (class_exists(\FFI::class, false)) {
+            try {
+                $ffi = \FFI::scope(self::SCOPE);
+                $problem = self::versionProblem($ffi);
+                if ($problem === null) {
+                    self::$ffi = $ffi;
+                    self::$source = "FFI::scope('" . self::SCOPE . "')";
+                    return;
+                }
+                $tried[] = "FFI::scope('" . self::SCOPE . "'): " . $problem;
+            } catch (\FFI\Exception $e) {
+                if (self::isRestriction($e)) {
+                    $restricted = true;
+                }
+                // Not preloaded: the usual case outside PHP-FPM.
             }
-            $ffi = \FFI::scope(self::SCOPE);
-            $problem = self::versionProblem($ffi);
-            if ($problem === null) {
-                self::$ffi = $ffi;
-                self::$source = "FFI::scope('" . self::SCOPE . "')";
-                return;
-            }
-            $tried[] = "FFI::scope('" . self::SCOPE . "'): " . $problem;
-        } catch (\FFI\Exception $e) {
-            if (self::isRestriction($e)) {
-                $restricted = true;
-            }
-            // Not preloaded: the usual case outside PHP-FPM.
         }
         self::assertFfiUsable();
 

@@ -48,12 +48,6 @@ final class TokenClient
     /** The `b2b_client *`; null once freed. */
     private ?\FFI\CData $handle = null;
 
-    /** The `char *` b2b_client_token() writes to: Native::out(), shared by the request's calls. */
-    private \FFI\CData $out;
-
-    /** `&$this->out`. */
-    private \FFI\CData $outAddress;
-
     /**
      * @param array<string, mixed> $config the C library's config keys (see the class comment)
      *
@@ -93,7 +87,6 @@ final class TokenClient
         }
         $this->visibleConfig = $visible;
         $this->ffi = Native::ffi();
-        [$this->out, $this->outAddress] = Native::out();
         // The library keeps what it needs (the parsed key); the JSON with its secrets is not kept here.
         $this->handle = Native::clientNew($configJson);
     }
@@ -156,8 +149,9 @@ final class TokenClient
     public function getToken(): Token
     {
         // The hot path: one FFI call, one copy, one free, one json_decode.
-        $status = $this->ffi->b2b_client_token($this->handle, $this->outAddress);
-        return Token::fromJson(Native::takeString($status, $this->out, 'b2b_client_token'));
+        [$out, $address] = Native::out();
+        $status = $this->ffi->b2b_client_token($this->handle, $address);
+        return Token::fromJson(Native::takeString($status, $out, 'b2b_client_token'));
     }
 
     /**
