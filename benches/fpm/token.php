@@ -5,8 +5,9 @@
  * and the service signature of a call made with it. The config comes from
  * a PHP file returning an array, as PHP applications keep theirs (a
  * framework's cached config): opcache holds it, so no request parses it.
- * token_json.php is the same page reading a JSON config file instead.
- * The pool sets BENCH_ROOT and BENCH_CONFIG_PHP (env[] in php-fpm.conf).
+ * token_json.php is this page with a JSON config file read instead (it
+ * sets $loadConfig and requires this file). The pool sets BENCH_ROOT and
+ * BENCH_CONFIG_PHP (env[] in php-fpm.conf).
  * Answers "ok cached|fetched SIGNATURE-PREFIX", or HTTP 500 so wrk counts
  * the failure.
  */
@@ -19,7 +20,7 @@ use SnapB2B\Signer;
 use SnapB2B\TokenClient;
 
 try {
-    $config = require getenv('BENCH_CONFIG_PHP');
+    $config = isset($loadConfig) ? $loadConfig() : require getenv('BENCH_CONFIG_PHP');
     $token = (new TokenClient($config))->getToken();
     $body = ['partnerReferenceNo' => '2020102900000000000001', 'amount' => ['value' => '10000.00', 'currency' => 'IDR']];
     // The doku sandbox config has no client secret; the HMAC costs the same with any.
